@@ -1,0 +1,3 @@
+from newsner.cli import app
+
+app(prog_name="newsner")

@@ -1,0 +1,1 @@
+"""`newsner annotations` commands (being built)."""

@@ -1,0 +1,1 @@
+"""`newsner doccano` commands (being built)."""

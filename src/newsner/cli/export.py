@@ -1,0 +1,1 @@
+"""`newsner export` commands (being built)."""

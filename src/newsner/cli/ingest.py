@@ -1,0 +1,1 @@
+"""`newsner ingest` commands (being built)."""

@@ -1,0 +1,333 @@
+"""The data contracts: Article, Span, AnnotationRecord and LabelSchema.
+
+Every file newsner writes or reads between steps holds these shapes (one JSON object a line).
+Offsets are Python code points over the Article's `text` (NFC-normalized); `text[start:end] == span.text`
+always holds for a valid span.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsner.errors import SchemaError
+
+#: Bumped when the Article or AnnotationRecord shape changes incompatibly.
+CONTRACT_VERSION = 1
+
+#: The default label order. The order fixes ClassLabel ids, spaCy labels and doccano span types;
+#: it never comes from the data. annotations/labels.json is the authority, this is its default.
+DEFAULT_LABELS: tuple[str, ...] = ("ACTOR", "LOCATION", "CASUALTY", "CLAIM_SOURCE")
+
+ARTICLE_FIELDS = (
+    "id", "text", "title", "url", "source", "published", "language",
+    "text_sha256", "provenance", "duplicate_of", "meta",
+)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?$")
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 (hex) of the UTF-8 bytes of `text`: the hash every record uses to pin its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def article_id(text: str) -> str:
+    """Stable article id derived from the normalized text, so re-ingesting the same article is a no-op."""
+    return text_sha256(text)[:16]
+
+
+# --------------------------------------------------------------------------------------------- Article
+@dataclass
+class Article:
+    """One news article in the corpus (one line of corpus/*.jsonl)."""
+
+    id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+    language: str | None = None
+    text_sha256: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)
+    duplicate_of: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_text(cls, text: str, **fields: Any) -> Article:
+        """Build an Article from already-normalized text; id and hash are derived from it."""
+        return cls(id=article_id(text), text=text, text_sha256=text_sha256(text), **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "record") -> Article:
+        """Parse and validate one corpus record; SchemaError names `where` and the field."""
+        problems = validate_article_dict(data)
+        if problems:
+            raise SchemaError(f"{where}: {problems[0]}")
+        known = {k: data[k] for k in ARTICLE_FIELDS if k in data}
+        return cls(**known)
+
+
+def validate_article_dict(data: Any) -> list[str]:
+    """Every way `data` breaks the Article contract, as readable messages (empty when valid)."""
+    if not isinstance(data, Mapping):
+        return [f"expected a JSON object, got {type(data).__name__}"]
+    problems: list[str] = []
+    for key in ("id", "text", "text_sha256"):
+        if not isinstance(data.get(key), str) or not data.get(key):
+            problems.append(f"field '{key}' must be a non-empty string")
+    for key in ("title", "url", "source", "published", "language", "duplicate_of"):
+        if data.get(key) is not None and not isinstance(data.get(key), str):
+            problems.append(f"field '{key}' must be a string or null")
+    for key in ("provenance", "meta"):
+        if key in data and not isinstance(data[key], Mapping):
+            problems.append(f"field '{key}' must be an object")
+    unknown = sorted(set(data) - set(ARTICLE_FIELDS))
+    if unknown:
+        problems.append(f"unknown field(s) {', '.join(unknown)} (put extra input metadata under 'meta')")
+    text = data.get("text")
+    if isinstance(text, str) and text and isinstance(data.get("text_sha256"), str):
+        if text_sha256(text) != data["text_sha256"]:
+            problems.append("field 'text_sha256' does not match the text (was the text edited by hand?)")
+        elif data.get("id") != article_id(text):
+            problems.append(f"field 'id' should be {article_id(text)!r}, derived from the text")
+    published = data.get("published")
+    if isinstance(published, str) and not _ISO_DATE.match(published):
+        problems.append(f"field 'published' must be an ISO date (YYYY-MM-DD), got {published!r}")
+    return problems
+
+
+# ------------------------------------------------------------------------------------- Span / Record
+@dataclass(frozen=True, order=True)
+class Span:
+    """A labelled character span; offsets are Python code points, end exclusive."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "label": self.label, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "span") -> Span:
+        try:
+            start, end, label = data["start"], data["end"], data["label"]
+        except (KeyError, TypeError) as exc:
+            raise SchemaError(f"{where}: a span needs start, end and label (missing {exc})") from None
+        if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool):
+            raise SchemaError(f"{where}: span offsets must be integers, got {start!r}, {end!r}")
+        if not isinstance(label, str) or not label:
+            raise SchemaError(f"{where}: span label must be a non-empty string")
+        return cls(start=start, end=end, label=label, text=str(data.get("text", "")))
+
+    def check(self, text: str, *, where: str = "span") -> None:
+        """Raise SchemaError unless 0 <= start < end <= len(text) and text[start:end] == self.text."""
+        if not 0 <= self.start < self.end <= len(text):
+            raise SchemaError(
+                f"{where}: span [{self.start}, {self.end}) {self.label} is outside the text "
+                f"(length {len(text)})")
+        if text[self.start:self.end] != self.text:
+            raise SchemaError(
+                f"{where}: span [{self.start}, {self.end}) {self.label} reads "
+                f"{text[self.start:self.end]!r} in the text but the record says {self.text!r}")
+
+
+ANNOTATION_STATUSES = ("confirmed", "unconfirmed")
+
+
+@dataclass
+class AnnotationRecord:
+    """One document's spans from one annotator (or the adjudicated `gold` layer)."""
+
+    doc_id: str
+    text_sha256: str
+    annotator: str
+    spans: list[Span] = field(default_factory=list)
+    status: str = "unconfirmed"
+    origin: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "text_sha256": self.text_sha256,
+            "annotator": self.annotator,
+            "spans": [s.to_dict() for s in sorted(self.spans)],
+            "status": self.status,
+            "origin": self.origin,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "record") -> AnnotationRecord:
+        if not isinstance(data, Mapping):
+            raise SchemaError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        for key in ("doc_id", "text_sha256", "annotator"):
+            if not isinstance(data.get(key), str) or not data.get(key):
+                raise SchemaError(f"{where}: field '{key}' must be a non-empty string")
+        status = data.get("status", "unconfirmed")
+        if status not in ANNOTATION_STATUSES:
+            raise SchemaError(f"{where}: field 'status' must be one of {', '.join(ANNOTATION_STATUSES)}")
+        raw_spans = data.get("spans", [])
+        if not isinstance(raw_spans, list):
+            raise SchemaError(f"{where}: field 'spans' must be a list")
+        spans = [Span.from_dict(s, where=f"{where} span {i}") for i, s in enumerate(raw_spans)]
+        origin = data.get("origin", {})
+        return cls(doc_id=data["doc_id"], text_sha256=data["text_sha256"], annotator=data["annotator"],
+                   spans=spans, status=status, origin=dict(origin) if isinstance(origin, Mapping) else {})
+
+    def check(self, text: str, *, where: str | None = None) -> None:
+        """Raise SchemaError naming the document unless every span fits `text` and the hash matches."""
+        where = where or f"document {self.doc_id} ({self.annotator})"
+        if text_sha256(text) != self.text_sha256:
+            raise SchemaError(f"{where}: the record was made on another version of the text "
+                              "(text_sha256 differs from the corpus)")
+        for span in self.spans:
+            span.check(text, where=where)
+
+
+# -------------------------------------------------------------------------------------- LabelSchema
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_LABEL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_LABEL_KEYS = {"name", "description", "color", "text_color", "shortcut", "examples"}
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    description: str
+    color: str
+    shortcut: str
+    text_color: str = "#ffffff"
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelSchema:
+    """The ordered label set (annotations/labels.json). The order fixes every integer id downstream."""
+
+    version: int
+    labels: tuple[Label, ...]
+    guidelines: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+    def bio_tags(self) -> list[str]:
+        """IOB2 tag names in schema order: O, B-X, I-X, B-Y, I-Y, ... (ClassLabel names)."""
+        tags = ["O"]
+        for name in self.names:
+            tags += [f"B-{name}", f"I-{name}"]
+        return tags
+
+    def get(self, name: str) -> Label:
+        for label in self.labels:
+            if label.name == name:
+                return label
+        raise SchemaError(f"label {name!r} is not in the label schema ({', '.join(self.names)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "guidelines": self.guidelines,
+            "labels": [
+                {"name": lb.name, "description": lb.description, "color": lb.color,
+                 "text_color": lb.text_color, "shortcut": lb.shortcut, "examples": list(lb.examples)}
+                for lb in self.labels
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "labels.json") -> LabelSchema:
+        if not isinstance(data, Mapping):
+            raise SchemaError(f"{where}: expected a JSON object with 'version' and 'labels'")
+        unknown = sorted(set(data) - {"version", "labels", "guidelines", "$schema"})
+        if unknown:
+            raise SchemaError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        version = data.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise SchemaError(f"{where}: 'version' must be a positive integer")
+        raw = data.get("labels")
+        if not isinstance(raw, list) or not raw:
+            raise SchemaError(f"{where}: 'labels' must be a non-empty list")
+        labels: list[Label] = []
+        seen_names: set[str] = set()
+        seen_keys: set[str] = set()
+        for i, item in enumerate(raw):
+            at = f"{where}: labels[{i}]"
+            if not isinstance(item, Mapping):
+                raise SchemaError(f"{at} must be an object")
+            extra = sorted(set(item) - _LABEL_KEYS)
+            if extra:
+                raise SchemaError(f"{at}: unknown key(s) {', '.join(extra)}")
+            name = item.get("name")
+            if not isinstance(name, str) or not _LABEL_NAME.match(name):
+                raise SchemaError(f"{at}.name must be UPPER_CASE letters, digits and _, got {name!r}")
+            if name in seen_names:
+                raise SchemaError(f"{at}.name {name!r} is a duplicate")
+            seen_names.add(name)
+            at = f"{where}: label {name}"
+            desc = item.get("description")
+            if not isinstance(desc, str) or not desc.strip():
+                raise SchemaError(f"{at}: 'description' (the guideline) must be non-empty text")
+            for key in ("color", "text_color"):
+                value = item.get(key, "#ffffff" if key == "text_color" else None)
+                if not isinstance(value, str) or not _COLOUR.match(value):
+                    raise SchemaError(f"{at}: '{key}' must be a colour like #1f77b4, got {value!r}")
+            key_ = item.get("shortcut")
+            if not (isinstance(key_, str) and len(key_) == 1
+                    and (key_.isdigit() or (key_.isascii() and key_.isalpha() and key_.islower()))):
+                raise SchemaError(f"{at}: 'shortcut' must be one lower-case letter or digit, got {key_!r}")
+            if key_ in seen_keys:
+                raise SchemaError(f"{at}: shortcut {key_!r} is already used by another label")
+            seen_keys.add(key_)
+            examples = item.get("examples", [])
+            if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+                raise SchemaError(f"{at}: 'examples' must be a list of strings")
+            labels.append(Label(name=name, description=desc.strip(), color=item["color"],
+                                text_color=item.get("text_color", "#ffffff"), shortcut=key_,
+                                examples=tuple(examples)))
+        guidelines = data.get("guidelines", "")
+        if not isinstance(guidelines, str):
+            raise SchemaError(f"{where}: 'guidelines' must be text")
+        return cls(version=version, labels=tuple(labels), guidelines=guidelines)
+
+
+def default_label_schema_path() -> Path:
+    """The label schema shipped with the package (annotations/labels.json in the repo points to it)."""
+    return Path(__file__).parent / "data" / "labels.json"
+
+
+def load_label_schema(path: Path) -> LabelSchema:
+    """Read and validate annotations/labels.json; SchemaError names the file and the field."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: label schema not found (newsner ships one in annotations/labels.json; "
+                          "copy it into your workspace)") from None
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot read the label schema ({exc.strerror})") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    return LabelSchema.from_dict(data, where=str(path))
+
+
+def check_labels(spans: Iterable[Span], schema: LabelSchema, *, where: str) -> None:
+    """Raise SchemaError naming the label and document for a span whose label the schema lacks."""
+    names = set(schema.names)
+    for span in spans:
+        if span.label not in names:
+            raise SchemaError(f"{where}: label {span.label!r} is not in the label schema "
+                              f"({', '.join(schema.names)}); map it with --map or add it to labels.json")

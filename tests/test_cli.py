@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+
+import click
+
+from newsner.cli import app
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner) -> None:  # type: ignore[no-untyped-def]
+    import typer.main
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    group = typer.main.get_command(app)
+
+    def walk(cmd, path):  # type: ignore[no-untyped-def]
+        if isinstance(cmd, click.Group):
+            for name, child in cmd.commands.items():
+                yield from walk(child, [*path, name])
+        else:
+            yield path, cmd
+
+    commands = list(walk(group, []))
+    assert commands
+    for path, cmd in commands:
+        assert cmd.help and "Example:" in cmd.help, f"`newsner {' '.join(path)}` needs help with an Example:"
+        assert f"newsner {path[0]}" in readme, f"`newsner {' '.join(path)}` is not in README.md"
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, result.output
+
+
+def test_labels_show_json(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("labels", "show", "--json")
+    assert result.exit_code == 0
+    assert [lb["name"] for lb in json.loads(result.stdout)["labels"]] == [
+        "ACTOR", "LOCATION", "CASUALTY", "CLAIM_SOURCE"]
+
+
+def test_library_errors_become_one_line_without_traceback(cli, workspace) -> None:  # type: ignore[no-untyped-def]
+    (workspace / "annotations" / "labels.json").write_text("{broken")
+    result = cli("labels", "show")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and "labels.json:1: not valid JSON" in result.stderr
+    assert "Traceback" not in result.output
+    missing = cli("corpus", "stats")
+    assert missing.exit_code == 1 and "newsner ingest" in missing.stderr

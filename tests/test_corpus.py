@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from newsner.corpus import Corpus
+from newsner.errors import CorpusError
+from newsner.schema import Article
+
+
+def _articles(n: int, prefix: str = "Article") -> list[Article]:
+    return [Article.from_text(f"{prefix} number {i} about Kidal.", source="test") for i in range(n)]
+
+
+def test_append_shards_and_streams_back(tmp_path: Path) -> None:
+    corpus = Corpus(tmp_path / "corpus", shard_size=3)
+    with corpus.lock():
+        assert corpus.append(_articles(4)) == 4
+    with corpus.lock():
+        corpus.append(_articles(3, "More"))
+    assert [p.name for p in corpus.shard_paths()] == [
+        "articles-00000.jsonl", "articles-00001.jsonl", "articles-00002.jsonl"]
+    assert [a.text for a in corpus] == [a.text for a in _articles(4) + _articles(3, "More")]
+    assert corpus.validate() == []
+    assert not list((tmp_path / "corpus").glob("*.tmp"))
+
+
+def test_validate_reports_file_line_and_duplicates(tmp_path: Path) -> None:
+    corpus = Corpus(tmp_path)
+    with corpus.lock():
+        corpus.append(_articles(2))
+    shard = corpus.shard_paths()[0]
+    lines = shard.read_text().splitlines()
+    shard.write_text("\n".join([lines[0], lines[1], lines[0], '{"id": "x"', ""]))
+    problems = [str(p) for p in corpus.validate()]
+    assert any(":3: duplicate id" in p for p in problems)
+    assert any(":4: invalid JSON" in p for p in problems)
+
+
+def test_missing_corpus_has_an_actionable_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="newsner ingest"):
+        Corpus(tmp_path / "nope").stats()
+
+
+def _append_many(root: str, prefix: str) -> None:
+    corpus = Corpus(Path(root), shard_size=7)
+    for i in range(10):
+        with corpus.lock():
+            corpus.append(_articles(3, f"{prefix}-{i}"))
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(str(tmp_path), p)) for p in ("A", "B")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
+    corpus = Corpus(tmp_path)
+    assert len(corpus) == 60
+    assert len(corpus.ids()) == 60
+    assert corpus.validate() == []
