@@ -2,20 +2,19 @@ from __future__ import annotations
 
 import json
 
-import click
-
 from newsner.cli import app
 
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner) -> None:  # type: ignore[no-untyped-def]
-    import typer.main
     from pathlib import Path
+
+    import typer.main
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     group = typer.main.get_command(app)
 
     def walk(cmd, path):  # type: ignore[no-untyped-def]
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):
             for name, child in cmd.commands.items():
                 yield from walk(child, [*path, name])
         else:

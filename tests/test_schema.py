@@ -7,8 +7,15 @@ import pytest
 
 from newsner.errors import SchemaError
 from newsner.schema import (
-    DEFAULT_LABELS, AnnotationRecord, Article, LabelSchema, Span, article_id, default_label_schema_path,
-    load_label_schema, text_sha256,
+    DEFAULT_LABELS,
+    AnnotationRecord,
+    Article,
+    LabelSchema,
+    Span,
+    article_id,
+    default_label_schema_path,
+    load_label_schema,
+    text_sha256,
 )
 
 

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 import typer.core
 from rich.console import Console
@@ -32,7 +31,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 class _Group(typer.core.TyperGroup):
     """Turns every NewsnerError raised below into one line on stderr and exit code 1 (no traceback)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except NewsnerError as exc:
