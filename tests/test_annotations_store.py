@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsner.annotations_store import AnnotationStore, layer_filename
+from newsner.errors import FormatError, InputError
+from newsner.schema import AnnotationRecord, Span, text_sha256
+
+
+def _rec(doc: str, annotator: str = "alice", label: str = "ACTOR") -> AnnotationRecord:
+    return AnnotationRecord(doc_id=doc, text_sha256=text_sha256(doc), annotator=annotator,
+                            spans=[Span(0, 1, label, doc[0])])
+
+
+def test_upsert_keeps_other_documents_and_is_byte_stable(tmp_path: Path) -> None:
+    store = AnnotationStore(tmp_path)
+    assert store.upsert("alice", [_rec("b"), _rec("a")]).added == 2
+    first = store.path("alice").read_bytes()
+    again = store.upsert("alice", [_rec("a")])
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
+    assert store.path("alice").read_bytes() == first
+    changed = store.upsert("alice", [_rec("a", label="LOCATION")])
+    assert changed.updated == 1
+    assert [r.doc_id for r in store.read("alice")] == ["a", "b"]
+    assert store.layers() == ["alice"]
+
+
+def test_layer_names_are_file_safe() -> None:
+    assert layer_filename("ann@example.org") == "ann_example.org.jsonl"
+    with pytest.raises(InputError):
+        layer_filename("labels")
+    with pytest.raises(InputError):
+        layer_filename("  ")
+
+
+def test_corrupt_layer_names_file_and_line(tmp_path: Path) -> None:
+    store = AnnotationStore(tmp_path)
+    store.write_layer("bob", [_rec("a", "bob")])
+    store.path("bob").write_text(store.path("bob").read_text() + '{"doc_id": "x"}\n')
+    with pytest.raises(FormatError, match=r"bob.jsonl:2"):
+        store.load("bob")
+    with pytest.raises(InputError, match="no annotation layer 'carol'"):
+        list(store.read("carol"))
