@@ -1,0 +1,1 @@
+"""`newsner doccano push|pull|users` (being built)."""
