@@ -31,7 +31,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 class _Group(typer.core.TyperGroup):
     """Turns every NewsnerError raised below into one line on stderr and exit code 1 (no traceback)."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except NewsnerError as exc:
