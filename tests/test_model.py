@@ -45,3 +45,47 @@ def test_pattern_with_unknown_label_is_rejected_with_its_line(cli, workspace: Pa
     result = cli("pre-annotate", "--patterns", str(bad))
     assert result.exit_code == 1
     assert "bad.jsonl:2: label 'GPE' is not in the label schema" in result.stderr
+
+
+def _docbin(path: Path, n: int, offset: int = 0) -> None:
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    towns = ["Kidal", "Gao", "Menaka", "Timbuktu", "Bamako", "Mopti"]
+    db = DocBin()
+    for i in range(n):
+        town = towns[(i + offset) % len(towns)]
+        doc = nlp(f"Wagner fighters attacked {town} on Friday , the army said .")
+        doc.ents = [doc.char_span(0, 15, "ACTOR"), doc.char_span(25, 25 + len(town), "LOCATION")]
+        db.add(doc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db.to_disk(path)
+
+
+def test_train_then_evaluate_learns_a_trivial_pattern(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    data = workspace / "exports" / "spacy"
+    _docbin(data / "train.spacy", 30)
+    _docbin(data / "validation.spacy", 6, offset=1)
+    _docbin(data / "test.spacy", 6, offset=2)
+    result = cli("train", "--data", str(data), "--max-steps", "120")
+    assert result.exit_code == 0, result.output
+    assert (workspace / "models" / "baseline" / "model-best" / "meta.json").exists()
+    # per-label rows in schema order, and the two trained labels are learned
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    labels = [r.split("│")[1].strip() for r in rows]
+    assert labels == ["ACTOR", "LOCATION", "CASUALTY", "CLAIM_SOURCE", "all"]
+    from newsner.model import evaluate
+    from newsner.schema import default_label_schema_path, load_label_schema
+
+    scores = evaluate(workspace / "models" / "baseline" / "model-best", data / "test.spacy",
+                      load_label_schema(default_label_schema_path()))
+    by_label = {s.label: s for s in scores.per_label}
+    assert by_label["ACTOR"].support == 6 and by_label["ACTOR"].f1 > 0.8
+    assert by_label["CASUALTY"].support == 0
+
+
+def test_train_without_export_says_what_to_run(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("train", "--data", str(workspace / "nothing"))
+    assert result.exit_code == 1
+    assert "newsner export spacy" in result.stderr

@@ -1,13 +1,18 @@
-"""`newsner pre-annotate` (suggestions for annotators)."""
+"""`newsner pre-annotate`, `train`, `evaluate`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.table import Table
 
-from newsner.cli._app import app, console, workspace_of
+from newsner.cli._app import app, console, err_console, workspace_of
+
+if TYPE_CHECKING:
+    from newsner.model import Scores
 
 
 @app.command("pre-annotate")
@@ -36,7 +41,7 @@ def pre_annotate_cli(
     rules = load_patterns(patterns, ws.label_schema())
     spans = 0
 
-    def records():  # type: ignore[no-untyped-def]
+    def records() -> Iterator[dict[str, Any]]:
         nonlocal spans
         for rec in pre_annotate(corpus, rules):
             spans += len(rec.spans)
@@ -44,3 +49,56 @@ def pre_annotate_cli(
 
     n = write_jsonl(out, records())
     console.print(f"{spans} suggested span(s) on {n} article(s) → {out}", markup=False)
+
+
+@app.command("train")
+def train_cli(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option("--data", "-d", file_okay=False,
+                                       help="Folder with train.spacy, validation.spacy (`newsner export spacy`).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", file_okay=False,
+                                             help="Model folder (default: WORKSPACE/models/baseline).")] = None,
+    max_steps: Annotated[int, typer.Option(min=1, help="Training steps (more = better and slower).")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train a spaCy NER baseline (CPU, no pretrained vectors) and print its scores on the test split.
+
+    Example: newsner export spacy --out exports/spacy && newsner train --data exports/spacy
+    """
+    from newsner.model import evaluate, train
+
+    ws = workspace_of(ctx)
+    schema = ws.label_schema()
+    out = out or ws.models_dir / "baseline"
+    with err_console.status(f"training for up to {max_steps} steps…"):
+        best = train(data, out, schema, max_steps=max_steps, seed=seed)
+    console.print(f"model written to {best}", markup=False)
+    test = data / "test.spacy"
+    if test.exists():
+        _print_scores(evaluate(best, test, schema), title=f"scores on {test}")
+
+
+@app.command("evaluate")
+def evaluate_cli(
+    ctx: typer.Context,
+    model: Annotated[Path, typer.Option("--model", "-m", file_okay=False, help="A trained model folder.")],
+    data: Annotated[Path, typer.Option("--data", "-d", dir_okay=False, help="A DocBin (test.spacy).")],
+) -> None:
+    """Entity-level precision, recall and F1 per label (seqeval, strict IOB2) of a model on a DocBin.
+
+    Example: newsner evaluate --model models/baseline/model-best --data exports/spacy/test.spacy
+    """
+    from newsner.model import evaluate
+
+    _print_scores(evaluate(model, data, workspace_of(ctx).label_schema()), title=f"scores on {data}")
+
+
+def _print_scores(scores: Scores, *, title: str) -> None:
+    table = Table(title=f"{title} ({scores.documents} documents)", title_justify="left")
+    for col in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    for s in scores.per_label:
+        table.add_row(s.label, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+    table.add_row("[bold]all[/]", f"{scores.precision:.3f}", f"{scores.recall:.3f}", f"{scores.f1:.3f}",
+                  str(sum(s.support for s in scores.per_label)))
+    console.print(table)
