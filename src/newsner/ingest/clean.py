@@ -1,0 +1,359 @@
+"""Plain-text normalization and boilerplate removal.
+
+`normalize()` makes the text every offset downstream refers to: NFC, one kind of newline, no control or
+zero-width characters, runs of spaces collapsed, paragraph breaks (blank lines) kept as exactly one blank line.
+
+`clean_text()` removes what news sites wrap around an article when it is copied as text: donation and
+subscription appeals, payment widgets ("Once / Monthly / Annual / Continue"), "Read more", "Remind me later",
+photo credits, newsletter prompts, share buttons. It works line by line with pattern lists plus a few
+positional heuristics, none of them tied to one site:
+
+- every line is classified (widget, appeal, appeal opener, credit, byline, dateline, text);
+- widget and symbol-only lines go wherever they are;
+- the *head* (everything before the first real body paragraph) keeps only the headline, which becomes the
+  title; bylines and datelines there become metadata;
+- the *tail* is cut at an appeal opener ("A message from ...", "Dear readers,") when what follows it is mostly
+  appeal, then trailing boilerplate lines are dropped;
+- in the middle, only lines that are boilerplate by themselves go (a paragraph that merely mentions donations
+  or subscriptions, as conflict reporting often does, stays).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# ------------------------------------------------------------------------------------------ normalize
+# C0/C1 controls except \t and \n; zero-width characters, soft hyphen and BOMs that survive decoding.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\u2060\ufeff]")
+# Every horizontal space (NBSP, thin space, ideographic space, tab ...) becomes one ASCII space.
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def normalize(text: str) -> str:
+    """NFC, newlines unified, invisible characters dropped, spaces collapsed, one blank line between paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").replace("\v", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _INVISIBLE.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_RUNS.sub("\n\n", text).strip()
+
+
+# ----------------------------------------------------------------------------------------- patterns
+def _alternation(phrases: str) -> str:
+    """One regex alternation from a block of lines; a line indented deeper continues the previous one."""
+    items: list[str] = []
+    for raw in phrases.strip("\n").splitlines():
+        if raw.startswith("        ") and items:
+            items[-1] += raw.strip()
+        elif raw.strip():
+            items.append(raw.strip())
+    return "|".join(items)
+
+
+# Whole lines that are interface text, not prose (compared after lower-casing and trimming punctuation).
+_WIDGET_LINES = re.compile(r"^(?:" + _alternation(r"""
+    support us|support our work|support independent journalism|donate|donate now|make a donation
+    contribute|contribute now|give now|subscribe|subscribe now|subscribe today|sign up|sign up now|sign in
+    log in|login|register|create an account|my account|read more|read more stories|see more|show more
+    load more|view more|more|continue reading|keep reading|read the full story|read full article
+    related|related articles|related stories|related content|related news|recommended|recommended for you
+    you may also like|you might also like|more from .{1,40}|more on this story|more stories|most read|most popular
+    trending|trending now|top stories|latest news|latest|advertisement|advert|ad|sponsored|sponsored content
+    paid content|share|share this|share this article|share this story|share on .{1,20}|tweet|email|e-mail
+    print|copy link|link copied|whatsapp|facebook|twitter|x|telegram|linkedin|reddit|comments|comment
+    leave a comment|show comments|view comments|once|one-time|one time|monthly|annual|annually|yearly|weekly
+    continue|next|previous|prev|back|back to top|skip to content|skip to main content|menu|close|open menu
+    search|home|remind me later|maybe later|not now|no thanks|no, thanks|accept|accept all|accept cookies
+    reject all|decline|cookie settings|manage cookies|cookie preferences|got it|ok|i agree|agree
+    pa[iy]ment methods|payment options|secure payment|choose an amount|other amount|\$?\d{1,4}(?:[.,]\d\d)?
+    [$€£]\s?\d{1,5}(?:[.,]\d\d)?(?: ?/ ?(?:month|mo|year|yr))?|not ready to support today
+    listen|listen to this article|listen to article|play|watch|watch live|watch now|video|audio|gallery
+    follow us|follow us on .{1,30}|join us on .{1,30}|get the app|download the app|newsletter
+    newsletters|our newsletter|get our newsletter|subscribe to our newsletter|sign up for our newsletter
+    enjoying ad-free content|updated|published|breaking|breaking news|live|live updates|opinion|analysis
+    """) + r")$")
+
+# Lines that are boilerplate when they *start* with these (and are short): "Read more: <other story>".
+_WIDGET_PREFIX = re.compile(r"^(?:" + _alternation(r"""
+    read more|read also|also read|see also|related|recommended|watch|listen|more on this|more from
+    click here|tap here|follow us|sign up|subscribe|download our|get our|advertisement|sponsored
+    share this|tags|topics|filed under|categories|keywords|all rights reserved|copyright
+    lire aussi|à lire aussi|a lire aussi|voir aussi|à lire également|publicité|lesen sie auch|mehr zum thema
+    anzeige|werbung|leer más|lea también|lee también|publicidad|leggi anche|pubblicità|leia também|publicidade
+    czytaj też|czytaj także|zobacz też|reklama
+    """) + r")\b\s*[:|\-–—>»]", re.I)
+
+# Reader-directed appeal language: one hit makes a line an appeal.
+_APPEAL_STRONG = re.compile(r"\b(?:" + _alternation(r"""
+    support us|support our (?:work|journalism|reporting|newsroom|mission)|please support|by supporting
+    support (?:independent|quality|free|honest) (?:journalism|media|press|reporting)
+    your (?:support|donation|contribution|generosity|gift|subscription)
+        (?:can|will|helps?|makes?|means|matters|keeps?|allows?|is|,|no matter)
+    (?:we|i) need your (?:help|support)|help us (?:keep|continue|fill|stay|remain|fund|do|grow|reach|report)
+    donate (?:now|today|here|to us|to the|monthly)|make a (?:donation|contribution)|one-time (?:donation|gift|payment)
+    (?:monthly|annual|recurring|regular) (?:donation|gift|contribution|support|payment)
+    become a (?:member|supporter|patron|subscriber|friend)|join (?:our|the) (?:community|members|supporters)
+    subscribe (?:now|today|to (?:our|the|get|read|continue)|for (?:just|only|\$|€|£))
+    sign up (?:for|to) (?:our|the|get|receive)
+    (?:our|the|daily|weekly|free) newsletter|newsletter (?:sign ?up|subscription)|inbox every
+    ad-free|ads? (?:free|blocker)|disabled (?:all )?(?:ads|advertising)|no (?:ads|advertising|paywall)
+    paywall|reader[- ]funded|reader[- ]supported|funded by (?:our )?readers
+    thank you for (?:reading|your support|standing with us|supporting|being a)|remind me later
+    dear (?:readers?|friends|subscribers)|a message from (?:the )?(?:editor|team|newsroom|our|[A-Z])
+    not ready to (?:support|donate|subscribe)|already (?:a subscriber|subscribed|a member)
+    log ?in to (?:read|continue)
+    keep (?:providing|bringing) you|starting (?:from|at) (?:just )?(?:\$|€|£)|costs us (?:\$|€|£)
+    for (?:just|only) (?:\$|€|£)
+    our journalism is|independent journalism (?:is|needs|depends|relies)
+    journalism (?:is|remains) (?:free|open) (?:to|for)
+    we accept cookies|uses? cookies|cookie policy|privacy policy|terms of (?:use|service)
+    """) + r")", re.I)
+
+# Lines that open an appeal block at the end of an article.
+_APPEAL_OPENER = re.compile(r"^(?:" + _alternation(r"""
+    a (?:message|note|word|letter) from\b
+    dear (?:readers?|friends?|subscribers?|supporters?)\b
+    before you go\b|one more thing\b|we have a (?:small )?favou?r to ask\b|if you (?:value|like|enjoy|appreciate)\b
+    support (?:independent|our|the|us)\b|thank you for reading\b|thanks for reading\b
+    enjoy(?:ing|ed)? (?:this|ad-free|our|reading)\b
+    (?:you|you've) (?:have )?read \d+ (?:free )?articles?\b|this (?:article|story|content) is (?:free|made possible)\b
+    """) + r")", re.I)
+
+# Photo/video credits, captions with a credit, legal lines and wire sign-offs.
+_CREDIT = re.compile("(?:" + _alternation(r"""
+    ^(?:photo|image|picture|illustration|video|graphic|caption|file photo|cover photo|main photo|top photo
+        |header image)s?\s*(?::|by\b|credit\b|/|©|\|)
+    \b(?:photo|image|picture) (?:credit|courtesy|by|via)\b|\bcourtesy (?:photo|image|of)\b
+    ©|\(c\) ?\d{4}|\ball rights reserved\b|^copyright\b
+    [/|] ?(?:AFP|Reuters|AP|EPA|Getty Images|Getty|Anadolu|Xinhua|TASS|Sputnik|Shutterstock|Alamy|dpa|ANSA|IMAGO
+        |UPI|SIPA)\b[^.!?]{0,40}$
+    \((?:AFP|Reuters|AP|EPA|Getty Images|Xinhua|TASS|dpa)(?: ?/ ?[^)]{1,40})?\)$
+    ^\((?:reporting|writing|editing|additional reporting|compiled|translated|edited) by\b.*\)$
+    ^(?:reporting|writing|editing|additional reporting) by\b[^.]{0,120}(?:;|$)
+    """) + ")", re.I)
+
+# A caption usually ends with the photographer's channel or site rather than a full stop.
+_ENDS_WITH_HANDLE = re.compile(
+    r"(?:https?://\S+|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|info|io|me|ru|ua|fr|uk|de|ml|sn|bf|ne|tv|co)"
+    r"(?:/\S*)?|\bt\.me/\S+|@\w{2,})$", re.I)
+
+_BYLINE = re.compile(r"^(?:by|par|von|por|di|written by|words by|author:|auteur\s*:)\s+(?P<who>[^\d|•]{2,120}?)"
+                     r"\s*(?:[|•,–—-]\s*.*)?$", re.I)
+_MONTHS = {m: i for i, m in enumerate(
+    ("january february march april may june july august september october november december").split(), 1)}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_MONTHS.update({m: i for i, m in enumerate(
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(), 1)})
+_DATE_PREFIX = re.compile(r"^(?:published|posted|updated|last updated|first published|date)\s*(?:on|at)?\s*:?\s*",
+                          re.I)
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DATE_DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.? ([^\W\d_]{3,9})\.?,? (\d{4})\b")
+_DATE_MDY = re.compile(r"\b([^\W\d_]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})\b")
+_WORD = re.compile(r"\w+")
+_ALNUM = re.compile(r"[^\W_]")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$|[\"'”’»]$")
+_HEADLINE_END_BAD = re.compile(r"[.,;:]$")
+_SECTION_PATH = re.compile(r" [|›»>/] ")
+_QUOTES = re.compile("[\"“”«»„]")
+_TRIM = " \t.,:;!?|•·*-–—>»«\"'“”‘’()[]"
+
+WIDGET, JUNK, APPEAL, OPENER, CREDIT, BYLINE, DATELINE, TEXT = (
+    "widget", "junk", "appeal", "opener", "credit", "byline", "dateline", "text")
+_BOILERPLATE = {WIDGET, JUNK, APPEAL, OPENER, CREDIT}
+
+
+@dataclass
+class Line:
+    text: str
+    kind: str
+    words: int
+    block: int  # index of the paragraph (blank-line separated block) the line belongs to
+
+
+@dataclass
+class Cleaned:
+    """The article text with boilerplate removed, plus what the head told us."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    removed: list[str] = field(default_factory=list)
+
+
+def parse_date(line: str) -> str | None:
+    """YYYY-MM-DD from a dateline such as "Published: July 27, 2024" or "27 juillet 2024" (English or French months)."""
+    line = _DATE_PREFIX.sub("", line)
+    if m := _DATE_ISO.search(line):
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    elif (m := _DATE_DMY.search(line)) and m[2].lower() in _MONTHS:
+        y, mo, d = int(m[3]), _MONTHS[m[2].lower()], int(m[1])
+    elif (m := _DATE_MDY.search(line)) and m[1].lower() in _MONTHS:
+        y, mo, d = int(m[3]), _MONTHS[m[1].lower()], int(m[2])
+    else:
+        return None
+    if not (1900 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _looks_like_dateline(line: str, words: int) -> bool:
+    return words <= 10 and parse_date(line) is not None and not _SENTENCE_END.search(line.rstrip(")"))
+
+
+def classify(line: str) -> tuple[str, int]:
+    """The kind of one normalized line, and its word count."""
+    words = len(_WORD.findall(line))
+    if not _ALNUM.search(line):
+        return JUNK, words
+    bare = line.lower().strip(_TRIM)
+    if words <= 8 and _WIDGET_LINES.match(bare):
+        return WIDGET, words
+    if words <= 25 and _WIDGET_PREFIX.match(line):
+        return WIDGET, words
+    if words <= 40 and _CREDIT.search(line):
+        return CREDIT, words
+    if words <= 30 and _APPEAL_OPENER.match(line):
+        return OPENER, words
+    if words <= 80 and _APPEAL_STRONG.search(line):
+        return APPEAL, words
+    if words <= 25 and _ENDS_WITH_HANDLE.search(line) and not _SENTENCE_END.search(line):
+        return CREDIT, words
+    if words <= 12 and _BYLINE.match(line):
+        return BYLINE, words
+    if _looks_like_dateline(line, words):
+        return DATELINE, words
+    return TEXT, words
+
+
+def _is_body(line: Line) -> bool:
+    """A line that reads like article prose: a sentence of some length."""
+    if line.kind != TEXT:
+        return False
+    return line.words >= 20 or (line.words >= 6 and bool(_SENTENCE_END.search(line.text)))
+
+
+def _is_headline(line: Line) -> bool:
+    if line.kind != TEXT or not 2 <= line.words <= 30 or len(line.text) > 250:
+        return False
+    first = _ALNUM.search(line.text)
+    if first is None or not (first.group().isupper() or first.group().isdigit() or not first.group().isalpha()):
+        return False
+    return not _HEADLINE_END_BAD.search(line.text)
+
+
+def _pick_headline(head: list[Line], tainted: set[int]) -> int | None:
+    """Index of the headline among the lines before the body: the first headline-shaped line of three or
+    more words that is not a masthead in capitals or a section path ("Sahel | Security"); else the first."""
+    candidates = [i for i, ln in enumerate(head) if ln.block not in tainted and _is_headline(ln)]
+    for i in candidates:
+        text = head[i].text
+        if head[i].words >= 3 and not text.isupper() and not _SECTION_PATH.search(text):
+            return i
+    return candidates[0] if candidates else None
+
+
+def _lines(text: str) -> list[Line]:
+    out: list[Line] = []
+    block = 0
+    for raw in text.split("\n"):
+        if not raw:
+            block += 1
+            continue
+        kind, words = classify(raw)
+        out.append(Line(raw, kind, words, block))
+    return out
+
+
+def _tainted_blocks(lines: list[Line]) -> set[int]:
+    """Blocks (paragraphs of several lines) that are mostly boilerplate: a donation box rendered as text."""
+    total: dict[int, int] = {}
+    bad: dict[int, int] = {}
+    for ln in lines:
+        total[ln.block] = total.get(ln.block, 0) + 1
+        if ln.kind in _BOILERPLATE:
+            bad[ln.block] = bad.get(ln.block, 0) + 1
+    return {b for b, n in total.items() if n >= 2 and bad.get(b, 0) * 2 >= n}
+
+
+def _tail_cut(lines: list[Line], start: int) -> int:
+    """Index where the closing appeal begins (len(lines) when there is none)."""
+    n = len(lines)
+    for i in range(start, n):
+        if lines[i].kind not in (OPENER, APPEAL):
+            continue
+        rest = lines[i:]
+        boiler = sum(1 for ln in rest if ln.kind in _BOILERPLATE)
+        # An opener starts the closing appeal if what follows is mostly appeal; prose about donations
+        # in the middle of a story is followed by more prose and stays.
+        if lines[i].kind == OPENER and boiler * 2 >= len(rest):
+            return i
+        if boiler * 4 >= len(rest) * 3:
+            return i
+    return n
+
+
+def clean_text(text: str, *, find_title: bool = True) -> Cleaned:
+    """Remove boilerplate from normalized plain text; with `find_title`, the headline becomes the title.
+
+    Without `find_title` (text that came from an extractor or a JSONL field) the head keeps every line that
+    is not boilerplate, since there is no headline block to skip.
+    """
+    lines = _lines(normalize(text))
+    if not lines:
+        return Cleaned(text="")
+    removed: list[str] = []
+    title = author = published = None
+    tainted = _tainted_blocks(lines)
+
+    body_start = next((i for i, ln in enumerate(lines) if _is_body(ln) and ln.block not in tainted), None)
+    keep = [True] * len(lines)
+    if body_start is not None:
+        headline = _pick_headline(lines[:body_start], tainted) if find_title else None
+        for i in range(body_start):
+            ln = lines[i]
+            if ln.kind == BYLINE and author is None:
+                m = _BYLINE.match(ln.text)
+                author = m.group("who").strip() if m else None
+            elif ln.kind == DATELINE and published is None:
+                published = parse_date(ln.text)
+            elif find_title and title is None and i == headline:
+                title = ln.text
+            elif not find_title and ln.kind == TEXT and ln.block not in tainted:
+                continue  # extractor output: a short first paragraph is still article text
+            keep[i] = False
+        cut = _tail_cut(lines, body_start + 1)
+        for i in range(cut, len(lines)):
+            keep[i] = False
+        # trailing boilerplate and orphan short lines after the last prose paragraph
+        last = max((i for i in range(body_start, cut) if _is_body(lines[i])), default=body_start)
+        for i in range(last + 1, cut):
+            if lines[i].kind in _BOILERPLATE or lines[i].kind in (BYLINE, DATELINE):
+                keep[i] = False
+    for i, ln in enumerate(lines):
+        if ln.kind in _BOILERPLATE and ln.kind != APPEAL and ln.kind != OPENER:
+            keep[i] = False
+        elif ln.kind in (APPEAL, OPENER) and (ln.block in tainted or (ln.words <= 30 and not _QUOTES.search(ln.text))):
+            # a short reader-directed appeal line is boilerplate anywhere; a quoted one is someone speaking
+            keep[i] = False
+    if title is not None:
+        removed.append(title)
+    out: list[str] = []
+    prev_block = None
+    for ln, k in zip(lines, keep, strict=True):
+        if not k:
+            if ln.text != title:
+                removed.append(ln.text)
+            continue
+        if prev_block is not None:
+            out.append("\n\n" if ln.block != prev_block else "\n")
+        out.append(ln.text)
+        prev_block = ln.block
+    return Cleaned(text="".join(out), title=title, author=author, published=published, removed=removed)

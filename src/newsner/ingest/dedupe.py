@@ -1,0 +1,105 @@
+"""Near-duplicate detection: MinHash over word shingles (datasketch) with an LSH index.
+
+Exact duplicates share an id (the id is derived from the normalized text) and are handled by the pipeline.
+Near-duplicates — the same wire story under another header or footer, or lightly edited — are kept and point
+with `duplicate_of` at the first-seen article of their cluster, so exports can keep a cluster on one side of a
+split. Clusters are flat: a near-duplicate of a near-duplicate points at the cluster's first article.
+
+Shingles are 5-word windows hashed with CRC-32 (stable across processes and runs, unlike `hash()`), combined
+with numpy and fed to `MinHash.update_batch`. Scripts written without spaces (Chinese, Japanese, Thai) use
+character 5-grams instead, since their "words" are whole clauses.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+#: Estimated Jaccard similarity of shingle sets from which two articles are near-duplicates.
+DEFAULT_THRESHOLD = 0.6
+NUM_PERM = 128
+SHINGLE = 5
+
+_WORD = re.compile(r"\w+")
+_MASK = np.uint64(0xFFFFFFFF)
+_MIX = np.uint64(0x01000193)  # FNV prime: any odd multiplier spreads the window's word hashes
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def _word_hashes(text: str) -> np.ndarray:
+    words = _WORD.findall(text.lower())
+    if words and len(text) > 40 * len(words):  # no spaces between words: use characters
+        chars = "".join(words)
+        words = [chars[i:i + SHINGLE] for i in range(max(1, len(chars) - SHINGLE + 1))]
+        return np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
+    return np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
+
+
+def shingle_hashes(text: str, k: int = SHINGLE) -> np.ndarray:
+    """32-bit hashes of the text's k-word windows (the whole text as one window when it is shorter)."""
+    h = _word_hashes(text)
+    if len(h) == 0:
+        return np.array([zlib.crc32(text.encode("utf-8"))], dtype=np.uint64)
+    if len(h) < k:
+        k = len(h)
+    n = len(h) - k + 1
+    acc = h[:n].copy()
+    for j in range(1, k):
+        acc = (acc * _MIX + h[j:n + j]) & _MASK
+    return np.unique(acc)
+
+
+class NearDuplicateIndex:
+    """First-seen-wins clusters of near-duplicate texts."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = NUM_PERM) -> None:
+        self.threshold = threshold
+        self._template = MinHash(num_perm=num_perm, hashfunc=_identity)
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._sigs: dict[str, MinHash] = {}
+        self._root: dict[str, str] = {}
+        self._order: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._sigs)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._sigs
+
+    def signature(self, text: str) -> MinHash:
+        sig = self._template.copy()
+        sig.update_batch(shingle_hashes(text))
+        return sig
+
+    def signatures(self, texts: Iterable[str]) -> list[MinHash]:
+        return [self.signature(t) for t in texts]
+
+    def match(self, sig: MinHash) -> str | None:
+        """Root id of the earliest indexed article similar enough to `sig`, or None."""
+        best: tuple[int, str] | None = None
+        for key in self._lsh.query(sig):
+            if sig.jaccard(self._sigs[key]) >= self.threshold:
+                root = self._root[key]
+                rank = self._order[root]
+                if best is None or rank < best[0]:
+                    best = (rank, root)
+        return best[1] if best else None
+
+    def add(self, key: str, sig: MinHash, duplicate_of: str | None = None) -> None:
+        """Index an article; `duplicate_of` names its cluster root (None when it starts a cluster)."""
+        if key in self._sigs:
+            return
+        root = self._root.get(duplicate_of, duplicate_of) if duplicate_of else key
+        if root not in self._order:  # a root we have not seen (e.g. a hand-edited corpus): it ranks here
+            self._order[root] = len(self._order)
+        self._order.setdefault(key, len(self._order))
+        self._root[key] = root
+        self._sigs[key] = sig
+        self._lsh.insert(key, sig, check_duplication=False)

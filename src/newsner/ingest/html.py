@@ -1,0 +1,109 @@
+"""HTML → article text and metadata with trafilatura (the kept extractor), then the plain-text cleaner.
+
+trafilatura drops scripts, navigation, cookie banners, related links and comment sections and reads the
+metadata (title, date, author, site name, canonical URL); the page language it does not report, so it is read
+here from <html lang> / <meta> before extraction. The cleaner then removes appeal and widget lines that sit
+inside the article body itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import trafilatura
+
+from newsner.errors import IngestError
+from newsner.ingest.clean import clean_text, normalize
+
+EXTRACTOR = "trafilatura"
+EXTRACTOR_VERSION: str = getattr(trafilatura, "__version__", "unknown")
+
+#: A page whose main text has fewer words than this is an error page, a redirect or an index, not an article.
+MIN_HTML_WORDS = 15
+
+# htmldate's extensive search scans the whole page text for anything date-like; news pages carry the date in
+# their metadata, and the scan costs a fifth of the extraction time. original_date prefers publication over
+# last-modified dates.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.I)
+_META_LANG = re.compile(
+    r"<meta\b[^>]*?(?:http-equiv\s*=\s*[\"']?content-language|property\s*=\s*[\"']?og:locale|"
+    r"name\s*=\s*[\"']?(?:language|dc\.language))[\"']?[^>]*?content\s*=\s*[\"']?\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?",
+    re.I)
+_META_LANG_REVERSED = re.compile(
+    r"<meta\b[^>]*?content\s*=\s*[\"']?\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?[\"']?[^>]*?(?:http-equiv\s*=\s*[\"']?"
+    r"content-language|property\s*=\s*[\"']?og:locale|name\s*=\s*[\"']?(?:language|dc\.language))", re.I)
+_META_REFRESH = re.compile(r"<meta\b[^>]*http-equiv\s*=\s*[\"']?refresh[^>]*content\s*=\s*[\"']?\s*\d*\s*;?\s*"
+                           r"url\s*=\s*[\"']?([^\"'>\s]+)", re.I)
+_JS_REDIRECT = re.compile(r"(?:location\.(?:replace|assign)\(|location\.href\s*=|navigateTo\()", re.I)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class HtmlArticle:
+    text: str
+    title: str | None
+    url: str | None
+    published: str | None
+    language: str | None
+    sitename: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def page_language(html: str) -> str | None:
+    """The ISO 639 language the page declares (lower-case primary subtag), or None."""
+    head = html[:20000]
+    for pattern in (_HTML_LANG, _META_LANG, _META_LANG_REVERSED):
+        m = pattern.search(head)
+        if m:
+            return m.group(1).lower()
+    return None
+
+
+def _no_text_reason(html: str) -> str:
+    refresh = _META_REFRESH.search(html[:20000])
+    if refresh:
+        return (f"no article text: the page is a redirect (meta refresh to {refresh.group(1)}); "
+                "ingest the target page instead")
+    if _JS_REDIRECT.search(html[:20000]) and len(html) < 5000:
+        return "no article text: the page only redirects with JavaScript; ingest the target page instead"
+    return ("no article text found (only navigation, scripts or too little prose); "
+            "if this is an article, save the full page or its text as .txt")
+
+
+def _first_string(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def extract_html(html: str) -> HtmlArticle:
+    """Main text and metadata of one decoded page; IngestError when there is no article in it."""
+    try:
+        doc = trafilatura.bare_extraction(
+            html, with_metadata=True, include_comments=False, include_tables=True,
+            date_extraction_params=_DATE_PARAMS)
+    except Exception as exc:  # trafilatura/lxml raise assorted errors on broken markup; name it, never crash
+        raise IngestError(f"the HTML could not be parsed ({type(exc).__name__}: {exc})") from None
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
+        raise IngestError(_no_text_reason(html))
+    title = _first_string(doc.title)
+    # trafilatura gives one line per block element; each is a paragraph of the article.
+    extracted = normalize(doc.text or "").replace("\n", "\n\n")
+    cleaned = clean_text(extracted, find_title=False)
+    text = cleaned.text
+    if title and text.startswith(title):
+        # many pages repeat the headline as the first block of the article body
+        text = text[len(title):].lstrip()
+    if len(_WORD.findall(text)) < MIN_HTML_WORDS:
+        raise IngestError(_no_text_reason(html))
+    meta: dict[str, Any] = {}
+    for key in ("author", "sitename", "hostname", "description", "categories", "tags", "license", "image",
+                "pagetype"):
+        value = getattr(doc, key, None)
+        if value:
+            meta[key] = value
+    published = _first_string(doc.date)
+    return HtmlArticle(text=text, title=title, url=_first_string(doc.url), published=published,
+                       language=page_language(html), sitename=_first_string(doc.sitename), meta=meta)
