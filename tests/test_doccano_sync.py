@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from newsner.annotations_store import AnnotationStore
 from newsner.corpus import Corpus
+from newsner.doccano import sync
+from newsner.doccano.client import DoccanoClient
 from newsner.doccano.sync import (
     ExampleIndex,
     PushState,
@@ -21,8 +33,9 @@ from newsner.doccano.sync import (
     records_from_export,
     suggestion_fingerprint,
 )
-from newsner.errors import AnnotationError, InputError
+from newsner.errors import AnnotationError, DoccanoAPIError, DoccanoConnectionError, DoccanoError, InputError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Span, load_label_schema
+from newsner.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -112,13 +125,14 @@ def test_import_lines_are_ascii_with_utf16_offsets_and_meta() -> None:
     assert units[2 * start: 2 * end].decode("utf-16-le") == "Wagner"
 
 
-def test_import_file_has_a_label_column_even_without_annotations_and_skips_null_meta() -> None:
+def test_import_lines_all_have_the_same_keys_even_without_annotations_or_a_date() -> None:
     articles = make_articles(SEED_LIKE)
     data = build_import_jsonl(articles, {})
     lines = [json.loads(x) for x in data.decode("ascii").splitlines()]
     assert len(lines) == len(articles)
     assert all(x["label"] == [] for x in lines)
-    assert "published" not in lines[1]
+    # doccano loads a batch into one DataFrame: a key missing from one line would become NaN in its meta.
+    assert len({tuple(x) for x in lines}) == 1 and lines[1]["published"] is None
     assert build_import_jsonl([], {}) == b""
 
 
@@ -294,3 +308,403 @@ def _corpus(root: Path, articles: list[Article]) -> Corpus:
     with corpus.lock():
         corpus.append(articles)
     return corpus
+
+
+# =============================================================================== against a real doccano
+MORE_TEXTS = [f"Report {i}: 🔥 fighting near Kidal, the army said. 👍🏽 Wagner withdrew." for i in range(6)]
+
+
+def setup_workspace(root: Path, texts: list[str]) -> tuple[Workspace, list[Article]]:
+    articles = make_articles(texts)
+    _corpus(root, articles)
+    return Workspace.at(root), articles
+
+
+def external_ids(client: DoccanoClient, project_id: int) -> Counter[str]:
+    return Counter(str((ex.get("meta") or {}).get("external_id")) for ex in
+                   client.iter_examples(project_id, limit=1000))
+
+
+def utf16_slice(text: str, start: int, end: int) -> str:
+    """What JavaScript's text.substring(start, end) shows."""
+    return text.encode("utf-16-le")[2 * start: 2 * end].decode("utf-16-le")
+
+
+def js_offset(text: str, cp_offset: int) -> int:
+    return len(text[:cp_offset].encode("utf-16-le")) // 2
+
+
+@pytest.fixture
+def project_name(doccano_project: dict[str, Any]) -> str:
+    return str(doccano_project["name"])
+
+
+@pytest.fixture
+def pid(doccano_project: dict[str, Any]) -> int:
+    return int(doccano_project["id"])
+
+
+def test_push_sets_up_the_project_and_uploads_each_article_once(workspace: Path, doccano_client: DoccanoClient,
+                                                               project_name: str, pid: int,
+                                                               schema: LabelSchema) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE)
+    dry = sync.push(ws, project=project_name, client=doccano_client, dry_run=True)
+    assert dry.to_upload == len(articles) and dry.span_types_created == schema.names
+    assert doccano_client.count_examples(pid) == 0 and doccano_client.list_span_types(pid) == []
+
+    report = sync.push(ws, project=project_name, client=doccano_client)
+    assert report.uploaded == len(articles) and report.span_types_created == schema.names
+    assert report.project_updated == ["guideline"] and report.problems == []
+    project = doccano_client.get_project(pid)
+    assert "## CASUALTY (key `c`)" in project["guideline"]
+    types = {t["text"]: t for t in doccano_client.list_span_types(pid)}
+    for label in schema.labels:
+        assert (types[label.name]["background_color"], types[label.name]["text_color"],
+                types[label.name]["suffix_key"]) == (label.color, label.text_color, label.shortcut)
+    examples = {ex["meta"]["external_id"]: ex for ex in doccano_client.iter_examples(pid)}
+    assert set(examples) == {a.id for a in articles}
+    for article in articles:
+        ex = examples[article.id]
+        assert ex["text"] == article.text
+        assert ex["meta"]["title"] == article.title and ex["meta"]["url"] == article.url
+        assert ex["meta"]["source"] == "test" and ex["meta"].get("published") == article.published
+
+    again = sync.push(ws, project=project_name, client=doccano_client)
+    assert (again.uploaded, again.present, again.span_types_created, again.span_types_updated,
+            again.project_updated) == (0, len(articles), [], [], [])
+
+    new = make_articles(SEED_LIKE + ["A new article about Gao."])[-1]
+    Corpus(workspace / "corpus").append([new])
+    dry = sync.push(ws, project=project_name, client=doccano_client, dry_run=True)
+    assert dry.to_upload == 1 and doccano_client.count_examples(pid) == len(articles)
+    sync.push(ws, project=project_name, client=doccano_client)
+    assert external_ids(doccano_client, pid) == Counter({a.id: 1 for a in [*articles, new]})
+
+
+def test_push_creates_a_missing_project_per_annotator_by_default(workspace: Path, doccano_client: DoccanoClient,
+                                                                project_name: str) -> None:
+    ws, _ = setup_workspace(workspace, SEED_LIKE[:1])
+    name = project_name + "-new"
+    report = sync.push(ws, project=name, client=doccano_client)
+    try:
+        project = doccano_client.find_project(name)
+        assert project is not None and report.project_created and report.project_id == project["id"]
+        assert project["project_type"] == "SequenceLabeling" and project["collaborative_annotation"] is False
+        switched = sync.push(ws, project=name, client=doccano_client, collaborative=True)
+        assert switched.project_updated == ["collaborative_annotation"]
+        assert doccano_client.get_project(int(project["id"]))["collaborative_annotation"] is True
+    finally:
+        doccano_client.delete_project(int(report.project_id or 0))
+
+
+def test_a_schema_change_updates_span_types_in_place(workspace: Path, doccano_client: DoccanoClient,
+                                                     project_name: str, pid: int) -> None:
+    ws, _ = setup_workspace(workspace, SEED_LIKE[:1])
+    sync.push(ws, project=project_name, client=doccano_client)
+    data = json.loads(ws.labels_path.read_text())
+    # Swap ACTOR's and LOCATION's keys and recolour CASUALTY: doccano must not see a duplicate name or key.
+    data["labels"][0]["shortcut"], data["labels"][1]["shortcut"] = data["labels"][1]["shortcut"], "a"
+    data["labels"][2]["color"] = "#abcdef"
+    ws.labels_path.write_text(json.dumps(data))
+    report = sync.push(ws, project=project_name, client=doccano_client)
+    assert report.span_types_updated == ["ACTOR", "CASUALTY", "LOCATION"] and report.span_types_created == []
+    types = {t["text"]: t for t in doccano_client.list_span_types(pid)}
+    assert len(types) == 4
+    assert (types["ACTOR"]["suffix_key"], types["LOCATION"]["suffix_key"]) == ("l", "a")
+    assert types["CASUALTY"]["background_color"] == "#abcdef"
+
+
+def test_a_project_of_another_type_is_a_clear_error(workspace: Path, doccano_client: DoccanoClient,
+                                                    project_name: str) -> None:
+    ws, _ = setup_workspace(workspace, SEED_LIKE[:1])
+    name = project_name + "-cls"
+    other = doccano_client._request("POST", "/v1/projects", json={
+        "name": name, "description": "classification", "project_type": "DocumentClassification",
+        "resourcetype": "TextClassificationProject"})
+    try:
+        with pytest.raises(DoccanoError, match="is a DocumentClassification project, not sequence labelling"):
+            sync.push(ws, project=name, client=doccano_client)
+        assert doccano_client.count_examples(int(other["id"])) == 0
+    finally:
+        doccano_client.delete_project(int(other["id"]))
+
+
+def test_an_unknown_label_is_refused_before_anything_changes(workspace: Path, doccano_client: DoccanoClient,
+                                                             project_name: str, pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE)
+    bad = AnnotationRecord(articles[0].id, articles[0].text_sha256, "model", [span_of(articles[0], "Wagner", "WEAPON")])
+    path = write_records(workspace / "model.jsonl", [bad])
+    with pytest.raises(AnnotationError, match=f"document {articles[0].id}: label 'WEAPON'"):
+        sync.push(ws, project=project_name, client=doccano_client, annotation_files=[path])
+    assert doccano_client.count_examples(pid) == 0 and doccano_client.list_span_types(pid) == []
+
+
+def test_pre_annotations_travel_in_utf16_units_and_come_back_identical(
+        workspace: Path, doccano_client: DoccanoClient, doccano_server: Any, project_name: str, pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE)
+    me = doccano_server.username
+    first, second, third, _ = articles
+    records = [
+        AnnotationRecord(first.id, first.text_sha256, me, [span_of(first, "Wagner", "ACTOR"),
+                                                           span_of(first, "Tinzaouatene", "LOCATION")]),
+        AnnotationRecord(second.id, second.text_sha256, me, [span_of(second, "At least 17 dead", "CASUALTY"),
+                                                             span_of(second, "Kidal", "LOCATION")],
+                         status="confirmed"),
+    ]
+    # The first record is pushed with the upload; the third article's arrives once it is already in doccano.
+    path = write_records(workspace / "model.jsonl", records)
+    report = sync.push(ws, project=project_name, client=doccano_client, annotation_files=[path])
+    assert (report.suggestions_imported, report.confirmed) == (2, 1)
+    late = AnnotationRecord(third.id, third.text_sha256, me, [span_of(third, "Russian mercenaries", "ACTOR")])
+    path = write_records(workspace / "model.jsonl", [*records, late])
+    report = sync.push(ws, project=project_name, client=doccano_client, annotation_files=[path])
+    assert (report.suggestions_added, report.suggestions_unchanged, report.uploaded) == (1, 2, 0)
+
+    examples = {ex["meta"]["external_id"]: ex for ex in doccano_client.iter_examples(pid)}
+    spans = doccano_client.list_spans(pid, examples[first.id]["id"])
+    assert sorted(utf16_slice(first.text, s["start_offset"], s["end_offset"]) for s in spans) == [
+        "Tinzaouatene", "Wagner"]
+    assert min(s["start_offset"] for s in spans) == first.text.index("Wagner") + 2  # the flag: two astral chars
+
+    again = sync.push(ws, project=project_name, client=doccano_client, annotation_files=[path])
+    assert again.suggestions_unchanged == 3 and again.suggestions_added == 0
+    assert len(doccano_client.list_spans(pid, examples[first.id]["id"])) == 2
+
+    pulled = sync.pull(ws, project=project_name, client=doccano_client)
+    assert pulled.problems == []
+    back = {r.doc_id: r for r in AnnotationStore(ws.annotations_dir).read(me)}
+    for record in [*records, late]:
+        got = back[record.doc_id]
+        assert (got.text_sha256, got.annotator, got.spans, got.status) == (
+            record.text_sha256, record.annotator, sorted(record.spans), record.status)
+        assert got.origin["project"] == project_name and got.origin["example_id"] == examples[record.doc_id]["id"]
+
+
+def test_pull_keeps_every_annotator_layer_and_reports_every_problem(
+        workspace: Path, doccano_client: DoccanoClient, doccano_server: Any, project_name: str, pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE)
+    sync.push(ws, project=project_name, client=doccano_client)
+    name = f"ann{pid}"
+    user = doccano_client.create_user(name, "Annotator-pass-2024!")
+    doccano_client.add_member(pid, int(user["id"]), "annotator")
+    examples = {ex["meta"]["external_id"]: ex for ex in doccano_client.iter_examples(pid)}
+    types = {t["text"]: int(t["id"]) for t in doccano_client.list_span_types(pid)}
+    first, second = articles[0], articles[1]
+    # Things an annotator cannot do in the UI, but a server can hold: an edited text, foreign examples, a label
+    # outside the schema.
+    edited = doccano_client.create_example(pid, first.text + " (edited)", meta={"external_id": first.id})
+    foreign = doccano_client.create_example(pid, "Someone else's document about Gao.")
+    stray = doccano_client.create_example(pid, "An article newsner never had.",
+                                          meta={"external_id": "0123456789abcdef"})
+    other = doccano_client.create_span_type(pid, text="WEAPON", background_color="#000000")
+    with DoccanoClient.login(doccano_server.url, name, "Annotator-pass-2024!") as annotator:
+        def mark(article: Article, phrase: str, label: str) -> None:
+            start = article.text.index(phrase)
+            # What the browser sends: UTF-16 offsets.
+            annotator.create_span(pid, int(examples[article.id]["id"]), start=js_offset(article.text, start),
+                                  end=js_offset(article.text, start + len(phrase)),
+                                  label_id=types.get(label, other["id"]))
+        mark(first, "Wagner", "ACTOR")
+        mark(second, "Kidal", "LOCATION")
+        annotator.confirm_example(pid, int(examples[second.id]["id"]))
+        annotator.confirm_example(pid, int(examples[articles[3].id]["id"]))  # confirmed, nothing to label
+        mark(articles[2], "Abeibara", "WEAPON")
+        annotator.create_span(pid, int(edited["id"]), start=0, end=4, label_id=types["ACTOR"])
+        annotator.create_span(pid, int(foreign["id"]), start=0, end=7, label_id=types["ACTOR"])
+        annotator.create_span(pid, int(stray["id"]), start=0, end=2, label_id=types["ACTOR"])
+    with DoccanoClient.login(doccano_server.url, doccano_server.username, doccano_server.password) as admin:
+        admin.create_span(pid, int(examples[first.id]["id"]), start=js_offset(first.text, first.text.index("Mali")),
+                          end=js_offset(first.text, first.text.index("Mali") + 4), label_id=types["LOCATION"])
+
+    report = sync.pull(ws, project=project_name, client=doccano_client)
+    store = AnnotationStore(ws.annotations_dir)
+    layer = {r.doc_id: r for r in store.read(name)}
+    assert set(layer) == {first.id, second.id, articles[3].id}
+    assert layer[first.id].spans == [span_of(first, "Wagner", "ACTOR")] and layer[first.id].status == "unconfirmed"
+    assert layer[second.id].spans == [span_of(second, "Kidal", "LOCATION")] and layer[second.id].status == "confirmed"
+    assert layer[articles[3].id].spans == [] and layer[articles[3].id].status == "confirmed"
+    admin_layer = {r.doc_id: r for r in store.read(doccano_server.username)}
+    assert list(admin_layer) == [first.id] and admin_layer[first.id].spans == [span_of(first, "Mali", "LOCATION")]
+    problems = {(p.kind, p.doc_id, p.example_id) for p in report.problems if p.annotator == name}
+    assert problems == {("bad-span", articles[2].id, examples[articles[2].id]["id"]),
+                        ("text-changed", first.id, edited["id"]),
+                        ("no-article", None, foreign["id"]),
+                        ("no-article", "0123456789abcdef", stray["id"])}
+    assert "label 'WEAPON' is not in the label schema" in "\n".join(map(str, report.problems))
+
+    before = {p.name: p.read_bytes() for p in ws.annotations_dir.glob("*.jsonl")}
+    sync.pull(ws, project=project_name, client=doccano_client)
+    assert {p.name: p.read_bytes() for p in ws.annotations_dir.glob("*.jsonl")} == before
+
+
+def test_a_push_that_dies_after_a_batch_resumes_without_duplicates(workspace: Path, doccano_client: DoccanoClient,
+                                                                  project_name: str, pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE + MORE_TEXTS)
+
+    def crash(batch: int) -> None:
+        if batch == 2:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        sync.push(ws, project=project_name, client=doccano_client, batch_size=3, after_batch=crash)
+    assert doccano_client.count_examples(pid) == 6
+    report = sync.push(ws, project=project_name, client=doccano_client, batch_size=3)
+    assert report.resumed and report.uploaded == len(articles) - 6 and report.duplicates_removed == 0
+    assert external_ids(doccano_client, pid) == Counter({a.id: 1 for a in articles})
+
+
+def test_a_push_killed_during_an_import_resumes_without_duplicates(workspace: Path, doccano_client: DoccanoClient,
+                                                                   doccano_server: Any, project_name: str,
+                                                                   pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE + MORE_TEXTS)
+    # A separate process pushes and is SIGKILLed right after doccano accepted its second import file, while the
+    # import still runs on the server: no cleanup handler, no finally block runs.
+    script = f"""
+import os, signal
+from newsner.doccano import sync
+from newsner.doccano.client import DoccanoClient
+from newsner.workspace import Workspace
+calls = 0
+original = DoccanoClient.wait_task
+def wait_task(self, task_id, *, timeout):
+    global calls
+    calls += 1
+    if calls == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(self, task_id, timeout=timeout)
+DoccanoClient.wait_task = wait_task
+client = DoccanoClient.login({doccano_server.url!r}, {doccano_server.username!r}, os.environ["PW"])
+sync.push(Workspace.at({str(workspace)!r}), project={project_name!r}, client=client, batch_size=4)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PW": doccano_server.password},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    report = sync.push(ws, project=project_name, client=doccano_client, batch_size=4)
+    assert report.resumed
+    assert external_ids(doccano_client, pid) == Counter({a.id: 1 for a in articles})
+    # Nothing on disk is half-written: the state file parses and records no batch in flight.
+    [state] = (workspace / ".newsner" / "doccano-sync").glob("push-*.json")
+    assert json.loads(state.read_text())["in_flight"] == []
+    assert not list((workspace / ".newsner" / "doccano-sync").glob(".*.tmp"))
+
+
+def test_duplicates_left_by_a_reimport_are_removed_keeping_the_oldest(workspace: Path, doccano_client: DoccanoClient,
+                                                                     project_name: str, pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE)
+    sync.push(ws, project=project_name, client=doccano_client)
+    oldest = {ex["meta"]["external_id"]: ex["id"] for ex in doccano_client.iter_examples(pid)}
+    doccano_client.import_jsonl(pid, build_import_jsonl(articles[:2], {}))  # what a naive re-import does
+    assert doccano_client.count_examples(pid) == len(articles) + 2
+    dry = sync.push(ws, project=project_name, client=doccano_client, dry_run=True)
+    assert dry.duplicates_removed == 2 and doccano_client.count_examples(pid) == len(articles) + 2
+    report = sync.push(ws, project=project_name, client=doccano_client)
+    assert report.duplicates_removed == 2 and report.uploaded == 0
+    assert {ex["meta"]["external_id"]: ex["id"] for ex in doccano_client.iter_examples(pid)} == oldest
+
+
+# ------------------------------------------------------------------------------------------- faults
+class FaultyTransport(httpx.BaseTransport):
+    """Forwards to the real server, except where `fault(request)` returns a response or raises."""
+
+    def __init__(self, fault: Callable[[httpx.Request], httpx.Response | None]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.fault = fault
+        self.calls: Counter[str] = Counter()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls[f"{request.method} {request.url.path}"] += 1
+        injected = self.fault(request)
+        return injected if injected is not None else self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@contextlib.contextmanager
+def faulty_client(server: Any, fault: Callable[[httpx.Request], httpx.Response | None]) -> Iterator[
+        tuple[DoccanoClient, FaultyTransport]]:
+    transport = FaultyTransport(fault)
+    client = DoccanoClient.login(server.url, server.username, server.password, transport=transport, retries=2,
+                                 backoff=0.01)
+    with client:
+        yield client, transport
+
+
+def test_server_errors_are_retried_then_reported_and_a_rerun_finishes(
+        workspace: Path, doccano_client: DoccanoClient, doccano_server: Any, project_name: str, pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE)
+
+    def unavailable(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "GET" and request.url.path.endswith("/span-types"):
+            return httpx.Response(503, text="Service Unavailable")
+        return None
+
+    with faulty_client(doccano_server, unavailable) as (client, transport):
+        with pytest.raises(DoccanoAPIError, match="HTTP 503"):
+            sync.push(ws, project=project_name, client=client)
+    assert transport.calls[f"GET /v1/projects/{pid}/span-types"] == 3  # one try + two retries
+
+    def import_times_out(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "POST" and request.url.path.endswith("/upload"):
+            transport.inner.handle_request(request)  # doccano starts the import...
+            raise httpx.ReadTimeout("timed out", request=request)  # ...but the answer never arrives
+        return None
+
+    with faulty_client(doccano_server, import_times_out) as (client, transport):
+        with pytest.raises(DoccanoConnectionError, match="did not answer"):
+            sync.push(ws, project=project_name, client=client)
+    report = sync.push(ws, project=project_name, client=doccano_client)
+    assert report.resumed
+    assert external_ids(doccano_client, pid) == Counter({a.id: 1 for a in articles})
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+@pytest.fixture
+def doccano_env(monkeypatch: pytest.MonkeyPatch, doccano_server: Any) -> Any:
+    monkeypatch.setenv("NEWSNER_DOCCANO_URL", doccano_server.url)
+    monkeypatch.setenv("NEWSNER_DOCCANO_USERNAME", doccano_server.username)
+    monkeypatch.setenv("NEWSNER_DOCCANO_PASSWORD", doccano_server.password)
+    return doccano_server
+
+
+def test_cli_push_pull_and_users(cli: Any, workspace: Path, doccano_env: Any, doccano_client: DoccanoClient,
+                                 project_name: str, pid: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, articles = setup_workspace(workspace, SEED_LIKE)
+    dry = cli("doccano", "push", "--project", project_name, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "[dry run]" in dry.stdout and f"to upload: {len(articles)}" in dry.stdout
+    pushed = cli("doccano", "push", "--project", project_name)
+    assert pushed.exit_code == 0, pushed.output
+    assert f"uploaded: {len(articles)}" in pushed.stdout and "span types created: ACTOR" in pushed.stdout
+
+    secret = "Very-secret-pass-42"
+    monkeypatch.setenv("NEWSNER_NEW_USER_PASSWORD", secret)
+    added = cli("doccano", "users", "add", f"cli{pid}", "--role", "annotator", "--project", project_name)
+    assert added.exit_code == 0, added.output
+    assert "created" in added.stdout and "as annotator" in added.stdout and secret not in added.output
+    assert any(m["username"] == f"cli{pid}" and m["rolename"] == "annotator"
+               for m in doccano_client.list_members(pid))
+    DoccanoClient.login(doccano_env.url, f"cli{pid}", secret).close()
+    twice = cli("doccano", "users", "add", f"cli{pid}", "--project", project_name)
+    assert twice.exit_code == 0 and "exists (password unchanged)" in twice.stdout and "already a member" in twice.stdout
+    bad_role = cli("doccano", "users", "add", f"cli{pid}", "--role", "boss", "--project", project_name)
+    assert bad_role.exit_code == 1 and "unknown role 'boss'" in bad_role.stderr
+
+    pulled = cli("doccano", "pull", "--project", project_name)
+    assert pulled.exit_code == 0, pulled.output
+    assert f"{len(articles)} example(s)" in pulled.stdout
+
+    missing = cli("doccano", "pull", "--project", project_name + "-nope")
+    assert missing.exit_code == 1 and "no project" in missing.stderr and "newsner doccano push" in missing.stderr
+
+
+def test_cli_wrong_credentials_and_wrong_url_are_one_clear_line(cli: Any, workspace: Path, doccano_env: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    setup_workspace(workspace, SEED_LIKE[:1])
+    monkeypatch.setenv("NEWSNER_DOCCANO_PASSWORD", "wrong-password")
+    wrong = cli("doccano", "push")
+    assert wrong.exit_code == 1 and "wrong username or password" in wrong.stderr and "Traceback" not in wrong.output
+    assert "wrong-password" not in wrong.output
+    monkeypatch.setenv("NEWSNER_DOCCANO_URL", "http://127.0.0.1:9")
+    nobody = cli("doccano", "pull")
+    assert nobody.exit_code == 1 and "no doccano at http://127.0.0.1:9" in nobody.stderr

@@ -7,7 +7,7 @@ Articles go up through doccano's file import in batches. doccano has no upsert, 
 duplicates: push lists the project's examples once, uploads only the missing articles, and checks after every
 batch that the example count grew by exactly the batch (an interrupted or retried import shows up here) and,
 when it did not, lists again and deletes the extra copies (never one that carries work). A small state file
-under `.newsner/doccano/` remembers the batch in flight and which pre-annotations were already pushed, so a
+under `.newsner/doccano-sync/` remembers the batch in flight and which pre-annotations were already pushed, so a
 rerun after a crash at any point waits for a half-finished import, removes its duplicates and uploads only the
 rest.
 
@@ -227,7 +227,9 @@ def import_line(article: Article, spans: Sequence[Span] = ()) -> str:
 
     The line is pure ASCII (non-ASCII escaped): doccano guesses the file's encoding with chardet, and an ASCII
     file cannot be guessed wrong; line separators such as U+2028 inside the text cannot split a line either.
-    `label` is always present, even empty: without that column doccano reports an error for the file.
+    `label` and every meta key are always present (null when unknown): doccano reads a batch of lines into one
+    pandas DataFrame, where a key missing from some lines becomes NaN, which is not JSON, and SQLite then
+    refuses the whole batch (CHECK constraint JSON_VALID(meta)).
     """
     labels: list[list[Any]] = []
     if spans:
@@ -235,9 +237,7 @@ def import_line(article: Article, spans: Sequence[Span] = ()) -> str:
         labels = [[*omap.span_to_utf16(s.start, s.end), s.label] for s in sorted(spans)]
     record: dict[str, Any] = {"text": article.text, "label": labels, "external_id": article.id}
     for key in META_FIELDS:
-        value = getattr(article, key)
-        if value is not None:
-            record[key] = value
+        record[key] = getattr(article, key)
     return json.dumps(record, ensure_ascii=True, separators=(",", ":"))
 
 
@@ -374,7 +374,7 @@ def _drop_examples(index: ExampleIndex, ids: Iterable[int]) -> None:
 # ======================================================================================== push state
 @dataclass
 class PushState:
-    """What a push must remember across crashes, per server and project (.newsner/doccano/push-*.json)."""
+    """What a push must remember across crashes, per server and project (.newsner/doccano-sync/push-*.json)."""
 
     path: Path
     server: str
@@ -385,7 +385,7 @@ class PushState:
     @classmethod
     def location(cls, state_dir: Path, server: str, project_id: int) -> Path:
         key = hashlib.sha256(f"{server.rstrip('/')}|{project_id}".encode()).hexdigest()[:12]
-        return state_dir / "doccano" / f"push-{key}.json"
+        return state_dir / "doccano-sync" / f"push-{key}.json"
 
     @classmethod
     def load(cls, state_dir: Path, server: str, project_id: int) -> PushState:
@@ -757,7 +757,6 @@ def records_from_export(
             problems.append(Problem("no-article", "no article with this id in the corpus; not pulled",
                                     doc_id=ext, annotator=annotator, example_id=example_id))
             continue
-        candidates[ext].append(example_id)
         text = line.get("text")
         if text != article.text:
             problems.append(Problem("text-changed", "the text in doccano differs from the corpus (edited inside "
@@ -797,6 +796,7 @@ def records_from_export(
         if old is not None and _same_record(old, record):
             record = old
         records[ext] = record
+        candidates[ext].append(example_id)
     for doc_id, ids in candidates.items():
         if len(ids) > 1:
             records.pop(doc_id, None)
