@@ -77,6 +77,7 @@ _WIDGET_LINES = re.compile(r"^(?:" + _alternation(r"""
     follow us|follow us on .{1,30}|join us on .{1,30}|get the app|download the app|newsletter
     newsletters|our newsletter|get our newsletter|subscribe to our newsletter|sign up for our newsletter
     enjoying ad-free content|updated|published|breaking|breaking news|live|live updates|opinion|analysis
+    updated on|last updated|aktualisiert|aktualisiert am|mis à jour|mis à jour le|actualizado|zaktualizowano
     """) + r")$")
 
 # Lines that are boilerplate when they *start* with these (and are short): "Read more: <other story>".
@@ -86,7 +87,8 @@ _WIDGET_PREFIX = re.compile(r"^(?:" + _alternation(r"""
     share this|tags|topics|filed under|categories|keywords|all rights reserved|copyright
     lire aussi|à lire aussi|a lire aussi|voir aussi|à lire également|publicité|lesen sie auch|mehr zum thema
     anzeige|werbung|leer más|lea también|lee también|publicidad|leggi anche|pubblicità|leia também|publicidade
-    czytaj też|czytaj także|zobacz też|reklama
+    czytaj też|czytaj także|zobacz też|reklama|dowiedz się więcej|learn more|find out more|en savoir plus
+    mehr erfahren|spendenkonto|bankverbindung|donation account|bank details
     """) + r")\b\s*[:|\-–—>»]", re.I)
 
 # Reader-directed appeal language: one hit makes a line an appeal.
@@ -113,6 +115,8 @@ _APPEAL_STRONG = re.compile(r"\b(?:" + _alternation(r"""
     our journalism is|independent journalism (?:is|needs|depends|relies)
     journalism (?:is|remains) (?:free|open) (?:to|for)
     we accept cookies|uses? cookies|cookie policy|privacy policy|terms of (?:use|service)
+    soutenez (?:le|la|notre|nos|une)|faites un don|abonnez-vous|jetzt spenden|spenden sie|unterstützen sie (?:uns|uns)
+    wesprzyj (?:nas|nasz)|przekaż darowiznę|dona ahora|suscríbete|hazte (?:socio|suscriptor)
     """) + r")", re.I)
 
 # Lines that open an appeal block at the end of an article.
@@ -130,6 +134,7 @@ _CREDIT = re.compile("(?:" + _alternation(r"""
     ^(?:photo|image|picture|illustration|video|graphic|caption|file photo|cover photo|main photo|top photo
         |header image)s?\s*(?::|by\b|credit\b|/|©|\|)
     \b(?:photo|image|picture) (?:credit|courtesy|by|via)\b|\bcourtesy (?:photo|image|of)\b
+    \b(?:photo|photos|foto|fotos|bild|image|zdjęcie|fot\.|credit|crédit|source)\s?:\s?[^.!?:]{1,60}$
     ©|\(c\) ?\d{4}|\ball rights reserved\b|^copyright\b
     [/|] ?(?:AFP|Reuters|AP|EPA|Getty Images|Getty|Anadolu|Xinhua|TASS|Sputnik|Shutterstock|Alamy|dpa|ANSA|IMAGO
         |UPI|SIPA)\b[^.!?]{0,40}$
@@ -160,6 +165,10 @@ _WORD = re.compile(r"\w+")
 _ALNUM = re.compile(r"[^\W_]")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$|[\"'”’»]$")
 _HEADLINE_END_BAD = re.compile(r"[.,;:]$")
+# "[read more]" / "[więcej]" / "Read more »" left at the end of a teaser paragraph by a link.
+_MORE_LINK = re.compile(r"\s*(?:\[(?:…|\.\.\.)?\s*(?:read more|more|continue reading|czytaj więcej|więcej|"
+                        r"lire la suite|suite|weiterlesen|mehr|leer más|leggi tutto|ler mais)\s*(?:…|\.\.\.)?\]"
+                        r"|(?:read more|more) ?[»›→])$", re.I)
 _SECTION_PATH = re.compile(r" [|›»>/] ")
 _QUOTES = re.compile("[\"“”«»„]")
 _TRIM = " \t.,:;!?|•·*-–—>»«\"'“”‘’()[]"
@@ -264,6 +273,7 @@ def _lines(text: str) -> list[Line]:
     out: list[Line] = []
     block = 0
     for raw in text.split("\n"):
+        raw = _MORE_LINK.sub("", raw.strip("| ")) if raw else raw
         if not raw:
             block += 1
             continue
@@ -335,7 +345,8 @@ def clean_text(text: str, *, find_title: bool = True) -> Cleaned:
         # trailing boilerplate and orphan short lines after the last prose paragraph
         last = max((i for i in range(body_start, cut) if _is_body(lines[i])), default=body_start)
         for i in range(last + 1, cut):
-            if lines[i].kind in _BOILERPLATE or lines[i].kind in (BYLINE, DATELINE):
+            # after the last prose line: boilerplate, and short sign-offs ("RIRM", an author's initials)
+            if lines[i].kind in _BOILERPLATE or lines[i].kind in (BYLINE, DATELINE) or lines[i].words <= 3:
                 keep[i] = False
     for i, ln in enumerate(lines):
         if ln.kind in _BOILERPLATE and ln.kind != APPEAL and ln.kind != OPENER:

@@ -96,10 +96,13 @@ def _python_codec(label: str) -> str | None:
         return None
 
 
-def _sniff_binary(data: bytes) -> None:
+def _sniff_magic(data: bytes) -> None:
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise IngestError(f"binary file: {what}")
+
+
+def _sniff_nul(data: bytes) -> None:
     head = data[:8192]
     if b"\x00" in head:
         # UTF-16 text without a BOM has a NUL in every other byte; anything else with NULs is binary.
@@ -154,10 +157,11 @@ def decode_bytes(data: bytes, *, html: bool = False) -> Decoded:
             except UnicodeDecodeError as exc:
                 raise IngestError(f"undecodable bytes: the file starts with a {codec.upper()} byte-order mark "
                                   f"but byte {exc.start} is not valid {codec.upper()}; re-save it as UTF-8") from None
+    _sniff_magic(data)
     utf16 = _utf16_without_bom(data) if b"\x00" in data[:8192] else None
     if utf16 is not None:
         return _check_text(utf16)
-    _sniff_binary(data)
+    _sniff_nul(data)
     try:
         return _check_text(Decoded(data.decode("utf-8"), "utf-8"))
     except UnicodeDecodeError:

@@ -8,6 +8,10 @@ split. Clusters are flat: a near-duplicate of a near-duplicate points at the clu
 Shingles are 5-word windows hashed with CRC-32 (stable across processes and runs, unlike `hash()`), combined
 with numpy and fed to `MinHash.update_batch`. Scripts written without spaces (Chinese, Japanese, Thai) use
 character 5-grams instead, since their "words" are whole clauses.
+
+The threshold (estimated Jaccard >= 0.5 on 5-word shingles) was set on a republished wire story (header and
+footer changed, two phrases edited, last paragraph cut: 0.59) against every pair of distinct sample stories on
+the same conflict (at most 0.02): unrelated articles are far below it, edited copies well above.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 #: Estimated Jaccard similarity of shingle sets from which two articles are near-duplicates.
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.5
 NUM_PERM = 128
 SHINGLE = 5
 
 _WORD = re.compile(r"\w+")
+# Han, kana, Hangul, Thai, Lao, Khmer, Myanmar: scripts whose words are not separated by spaces
+_NO_SPACE_SCRIPT = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+                              "\uac00-\ud7af\uf900-\ufaff]")
 _MASK = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x01000193)  # FNV prime: any odd multiplier spreads the window's word hashes
 
@@ -34,11 +41,13 @@ def _identity(value: int) -> int:
 
 
 def _word_hashes(text: str) -> np.ndarray:
-    words = _WORD.findall(text.lower())
-    if words and len(text) > 40 * len(words):  # no spaces between words: use characters
-        chars = "".join(words)
-        words = [chars[i:i + SHINGLE] for i in range(max(1, len(chars) - SHINGLE + 1))]
-        return np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
+    """CRC-32 of each word, or of each character for scripts written without spaces."""
+    sample = text[:2000]
+    if len(_NO_SPACE_SCRIPT.findall(sample)) * 3 > len(sample):
+        # one character per token; the k-token windows below are then character k-grams
+        words = [ch for ch in text.lower() if ch.isalnum()]
+    else:
+        words = _WORD.findall(text.lower())
     return np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
 
 

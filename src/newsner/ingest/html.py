@@ -40,6 +40,7 @@ _META_REFRESH = re.compile(r"<meta\b[^>]*http-equiv\s*=\s*[\"']?refresh[^>]*cont
                            r"url\s*=\s*[\"']?([^\"'>\s]+)", re.I)
 _JS_REDIRECT = re.compile(r"(?:location\.(?:replace|assign)\(|location\.href\s*=|navigateTo\()", re.I)
 _WORD = re.compile(r"\w+")
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " · ", " :: ", " : ", " / ", " » ")
 
 
 @dataclass
@@ -74,6 +75,22 @@ def _no_text_reason(html: str) -> str:
             "if this is an article, save the full page or its text as .txt")
 
 
+def _letters(s: str) -> str:
+    return "".join(ch for ch in s.casefold() if ch.isalnum())
+
+
+def strip_site_name(title: str, sitename: str) -> str:
+    """"Headline – Site" / "Site | Headline" → "Headline" (the outlet is kept in `source`)."""
+    for sep in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head.strip() and _letters(tail) == _letters(sitename):
+            return head.strip()
+        head, found, tail = title.partition(sep)
+        if found and tail.strip() and _letters(head) == _letters(sitename):
+            return tail.strip()
+    return title
+
+
 def _first_string(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -93,9 +110,14 @@ def extract_html(html: str) -> HtmlArticle:
     extracted = normalize(doc.text or "").replace("\n", "\n\n")
     cleaned = clean_text(extracted, find_title=False)
     text = cleaned.text
-    if title and text.startswith(title):
+    sitename = _first_string(doc.sitename)
+    if title and sitename:
+        title = strip_site_name(title, sitename)
+    if title:
         # many pages repeat the headline as the first block of the article body
-        text = text[len(title):].lstrip()
+        first, _, rest = text.partition("\n\n")
+        if _letters(first) == _letters(title) and rest:
+            text = rest
     if len(_WORD.findall(text)) < MIN_HTML_WORDS:
         raise IngestError(_no_text_reason(html))
     meta: dict[str, Any] = {}
@@ -106,4 +128,4 @@ def extract_html(html: str) -> HtmlArticle:
             meta[key] = value
     published = _first_string(doc.date)
     return HtmlArticle(text=text, title=title, url=_first_string(doc.url), published=published,
-                       language=page_language(html), sitename=_first_string(doc.sitename), meta=meta)
+                       language=page_language(html), sitename=sitename, meta=meta)

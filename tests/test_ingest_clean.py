@@ -1,0 +1,123 @@
+"""Plain-text cleaning: the seed article, our own samples, and the rules that must not eat article text."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsner.ingest.clean import clean_text, normalize
+from newsner.ingest.decode import decode_bytes
+
+RAW = Path(__file__).resolve().parents[1] / "corpus" / "raw"
+
+APPEAL_FRAGMENTS = (
+    "Support us", "Once", "Monthly", "Annual", "Continue", "Remind me later", "Read more",
+    "A Message from The Moscow Times", "Dear readers", "Wagner mercenaries in Africa, July 2024. t.me/grey_zone",
+    "Enjoying ad-free content", "Your support", "paiment methods", "Not ready to support today",
+    "undesirable", "We, the journalists",
+)
+
+
+@pytest.fixture(scope="module")
+def seed(shared_data: Path) -> str:
+    (path,) = sorted((shared_data / "seed").glob("*.txt"))
+    return decode_bytes(path.read_bytes()).text
+
+
+def test_seed_keeps_exactly_the_article(seed: str) -> None:
+    cleaned = clean_text(seed)
+    assert cleaned.title == "Mali Army, Russian Allies Suffer Heavy Losses in North – Local Sources"
+    assert cleaned.text.startswith("Mali's army and its Russian allies suffered a major setback")
+    assert cleaned.text.endswith("broke the country's traditional alliance with France, in favor of Russia.")
+    for fragment in APPEAL_FRAGMENTS:
+        assert fragment not in cleaned.text, fragment
+    # article content in the middle survives, subheading and quotes included
+    assert "\n\nYears of unrest\n\n" in cleaned.text
+    assert '"Violent fighting continues against the coalition of terrorists," it said in a statement.' in cleaned.text
+    assert "\n\n\n" not in cleaned.text and cleaned.text == cleaned.text.strip()
+
+
+def test_seed_title_is_not_repeated_in_text(seed: str) -> None:
+    cleaned = clean_text(seed)
+    assert cleaned.title is not None and cleaned.title not in cleaned.text
+
+
+@pytest.mark.parametrize("name, title, first, last, gone", [
+    ("sahel-observer-tinfadar-drone-strike.txt",
+     "Drone Strike on Tinfadar Market Kills Civilians, Local Officials Say",
+     "A drone strike on a crowded weekly market", "suspended two foreign broadcasters for reporting them.",
+     ["Support us", "Reading without ads", "Photo: Sahel Observer", "Read more", "A Note from the Sahel Observer",
+      "Dear readers", "Remind me later", "Share this article", "Once\nMonthly", "starting from just $3"]),
+    ("waw-ber-ouzal-convoy.txt",
+     "Rebels Say Dozens of Soldiers Killed in Ambush on Army Convoy Near Ber-Ouzal",
+     "SORBAYA, March 14 (WAW) - Separatist rebels", "Islamic State also operate in the region.",
+     ["WEST AFRICA WIRE", "Sahel | Security", "By Fatou Diarra", "Published:", "(Reporting by",
+      "Sign up for the WAW", "All rights reserved"]),
+    ("sahel-observer-displaced-families.txt",
+     "Fighting Around Gourmi Forces 40,000 From Their Homes, UN Says",
+     "Fighting between the army and jihadist groups", "restore security in the centre and north of the country.",
+     ["Humanitarian\n", "Photo: Sahel Observer / WAW", "Advertisement", "Share on WhatsApp",
+      "Sign up for our newsletter", "in your inbox every morning", "Share this article"]),
+])
+def test_own_samples_lose_their_boilerplate(name: str, title: str, first: str, last: str, gone: list[str]) -> None:
+    cleaned = clean_text((RAW / name).read_text(encoding="utf-8"))
+    assert cleaned.title == title
+    assert cleaned.text.startswith(first)
+    assert cleaned.text.endswith(last)
+    for fragment in gone:
+        assert fragment not in cleaned.text, fragment
+
+
+def test_head_metadata_becomes_fields() -> None:
+    cleaned = clean_text((RAW / "waw-ber-ouzal-convoy.txt").read_text(encoding="utf-8"))
+    assert cleaned.author == "Fatou Diarra"
+    assert cleaned.published == "2025-03-14"
+
+
+def test_reporting_about_donations_and_quoted_appeals_is_kept() -> None:
+    """Conflict reporting talks about aid appeals and donations; only reader-directed boilerplate goes."""
+    text = (RAW / "sahel-observer-displaced-families.txt").read_text(encoding="utf-8")
+    cleaned = clean_text(text)
+    assert "The UN office appealed for donations of $12 million" in cleaned.text
+    quoted = ('Kidal Mayor Says Town Cut Off\n\nThe mayor of Kidal said the town had been cut off for weeks by the '
+              'fighting and that food was running out.\n\n"We need your help," he told residents at a meeting.\n\n'
+              'Aid agencies said convoys had not reached the town since June.')
+    assert '"We need your help," he told residents at a meeting.' in clean_text(quoted).text
+
+
+def test_a_story_without_boilerplate_is_left_alone() -> None:
+    text = ("The army said on Monday it had retaken the town of Ber-Ouzal after two days of fighting with rebels.\n\n"
+            "A rebel spokesman denied the claim and said its fighters still held the airport.")
+    cleaned = clean_text(text)
+    assert cleaned.text == text
+    assert cleaned.title is None
+
+
+def test_text_without_a_headline_block_keeps_its_first_paragraph_when_asked() -> None:
+    text = "Short lead.\n\nThe army said on Monday it had retaken the town after two days of heavy fighting."
+    assert clean_text(text, find_title=False).text.startswith("Short lead.")
+
+
+def test_cleaning_is_idempotent_on_every_sample() -> None:
+    for path in sorted(RAW.glob("*.txt")):
+        once = clean_text(path.read_text(encoding="utf-8")).text
+        assert clean_text(once, find_title=False).text == once, path.name
+
+
+def test_normalize_nfc_whitespace_and_paragraphs() -> None:
+    decomposed = "Se\u0301gou\u00a0and\tKidal  \r\n\r\n\r\n\r\nsecond\u200b paragraph\u00ad\rthird line  \n"
+    out = normalize(decomposed)
+    assert out == "Ségou and Kidal\n\nsecond paragraph\nthird line"
+    assert unicodedata.is_normalized("NFC", out)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
+def test_normalize_is_idempotent_and_nfc(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+    assert unicodedata.is_normalized("NFC", once)
+    assert "\n\n\n" not in once and "\r" not in once
