@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newsner.annotations_store import AnnotationStore
 from newsner.corpus import Corpus
@@ -602,6 +604,46 @@ def test_duplicates_left_by_a_reimport_are_removed_keeping_the_oldest(workspace:
     assert {ex["meta"]["external_id"]: ex["id"] for ex in doccano_client.iter_examples(pid)} == oldest
 
 
+def test_copies_that_appear_during_a_push_are_removed_at_once(workspace: Path, doccano_client: DoccanoClient,
+                                                                project_name: str, pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE + MORE_TEXTS)
+
+    def doccano_retries_the_import(batch: int) -> None:
+        # What celery's autoretry does after a failure half-way: the same lines imported a second time.
+        if batch == 1:
+            doccano_client.import_jsonl(pid, build_import_jsonl(articles[:2], {}))
+
+    report = sync.push(ws, project=project_name, client=doccano_client, batch_size=4,
+                       after_batch=doccano_retries_the_import)
+    assert report.duplicates_removed == 2 and report.uploaded == len(articles)
+    assert external_ids(doccano_client, pid) == Counter({a.id: 1 for a in articles})
+
+
+def test_a_collaborative_project_is_pulled_as_one_shared_layer(workspace: Path, doccano_client: DoccanoClient,
+                                                               doccano_server: Any, project_name: str,
+                                                               pid: int) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE[:2])
+    first = articles[0]
+    records = [AnnotationRecord(first.id, first.text_sha256, "model", [span_of(first, "Wagner", "ACTOR")])]
+    path = write_records(workspace / "model.jsonl", records)
+    sync.push(ws, project=project_name, client=doccano_client, collaborative=True, annotation_files=[path])
+    name = f"collab{pid}"
+    user = doccano_client.create_user(name, "Annotator-pass-2024!")
+    doccano_client.add_member(pid, int(user["id"]), "annotator")
+    example = next(ex for ex in doccano_client.iter_examples(pid) if ex["meta"]["external_id"] == first.id)
+    with DoccanoClient.login(doccano_server.url, name, "Annotator-pass-2024!") as annotator:
+        # The annotator sees the pushed suggestion (shared layer) and adds a span next to it.
+        assert len(annotator.list_spans(pid, int(example["id"]))) == 1
+        start = first.text.index("Tinzaouatene")
+        annotator.create_span(pid, int(example["id"]), start=js_offset(first.text, start),
+                              end=js_offset(first.text, start + 12), label_id=next(
+                                  t["id"] for t in doccano_client.list_span_types(pid) if t["text"] == "LOCATION"))
+    report = sync.pull(ws, project=project_name, client=doccano_client)
+    assert [layer.annotator for layer in report.layers] == [sync.SHARED_LAYER]
+    [record] = AnnotationStore(ws.annotations_dir).read(sync.SHARED_LAYER)
+    assert record.spans == sorted([span_of(first, "Wagner", "ACTOR"), span_of(first, "Tinzaouatene", "LOCATION")])
+
+
 # ------------------------------------------------------------------------------------------- faults
 class FaultyTransport(httpx.BaseTransport):
     """Forwards to the real server, except where `fault(request)` returns a response or raises."""
@@ -708,3 +750,57 @@ def test_cli_wrong_credentials_and_wrong_url_are_one_clear_line(cli: Any, worksp
     monkeypatch.setenv("NEWSNER_DOCCANO_URL", "http://127.0.0.1:9")
     nobody = cli("doccano", "pull")
     assert nobody.exit_code == 1 and "no doccano at http://127.0.0.1:9" in nobody.stderr
+
+
+# ------------------------------------------------------------------------------- round trip (property)
+
+WORDS = st.sampled_from(["Mali", "Wagner", "army", " ", " ", "\r\n", "\n", "e\u0301", "ñ", "Тинзауатен", "تينزاواتن",
+                         "廷扎瓦滕", "😀", "🇲🇱", "👩‍👩‍👧", "👍🏽", "𠜎", "𝔘", "\t", ",", "क्षि"])
+TEXT = st.lists(st.one_of(WORDS, st.text(min_size=1, max_size=3)), min_size=1, max_size=25).map("".join).filter(
+    lambda t: bool(t.strip()))
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> list[tuple[str, list[tuple[int, int, str]], str]]:
+    texts = draw(st.lists(TEXT, min_size=1, max_size=3, unique=True))
+    docs = []
+    for text in texts:
+        cuts = sorted(draw(st.sets(st.integers(0, len(text)), max_size=8)))
+        pairs = [(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=False) if a < b]
+        labels = draw(st.lists(st.sampled_from(["ACTOR", "LOCATION", "CASUALTY", "CLAIM_SOURCE"]),
+                               min_size=len(pairs), max_size=len(pairs)))
+        docs.append((text, [(a, b, lb) for (a, b), lb in zip(pairs, labels, strict=True)],
+                     draw(st.sampled_from(["confirmed", "unconfirmed"]))))
+    return docs
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(docs=documents())
+def test_round_trip_push_then_pull_gives_the_same_records(doccano_server: Any, tmp_path_factory: pytest.TempPathFactory,
+                                                          docs: list[tuple[str, list[tuple[int, int, str]], str]]
+                                                          ) -> None:
+    root = tmp_path_factory.mktemp("roundtrip")
+    (root / "annotations").mkdir()
+    (root / "annotations" / "labels.json").write_bytes((REPO / "annotations" / "labels.json").read_bytes())
+    articles = [Article.from_text(text, title="t") for text, _, _ in docs]
+    _corpus(root, articles)
+    me = doccano_server.username
+    records = [AnnotationRecord(a.id, a.text_sha256, me, [Span(s, e, lb, a.text[s:e]) for s, e, lb in spans],
+                                status=status) for a, (_, spans, status) in zip(articles, docs, strict=True)]
+    path = write_records(root / "records.jsonl", records)
+    ws = Workspace.at(root)
+    with doccano_server.login() as client:
+        name = f"roundtrip-{root.name}"
+        report = sync.push(ws, project=name, client=client, annotation_files=[path])
+        try:
+            assert report.problems == []
+            pulled = sync.pull(ws, project=name, client=client)
+            assert pulled.problems == []
+            expected = {r.doc_id: r for r in records if r.spans or r.status == "confirmed"}
+            store = AnnotationStore(ws.annotations_dir)
+            back = {r.doc_id: r for r in store.read(me)} if expected else {}
+            assert {d: (r.text_sha256, r.annotator, sorted(r.spans), r.status) for d, r in back.items()} == {
+                d: (r.text_sha256, r.annotator, sorted(r.spans), r.status) for d, r in expected.items()}
+        finally:
+            client.delete_project(int(report.project_id or 0))
