@@ -1,1 +1,209 @@
-"""`newsner annotations` commands (being built)."""
+"""`newsner annotations import|validate|agreement|adjudicate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from newsner.annotations import (
+    ImportReport,
+    adjudicate,
+    agreement,
+    import_annotations,
+    parse_label_map,
+    validate_annotations,
+)
+from newsner.annotations_store import GOLD
+from newsner.cli._app import annotations_app, console, workspace_of
+from newsner.cli.export import LazyProgress
+
+
+def _layers(value: str | None) -> list[str] | None:
+    return [x.strip() for x in value.split(",") if x.strip()] if value else None
+
+
+@annotations_app.command("import")
+def import_cli(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", show_default=False,
+                                                help="Annotation files or folders (re3d: the folder).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="doccano, conll or re3d.")] = "doccano",
+    label_map: Annotated[list[str] | None, typer.Option(
+        "--map", "-m", help="Map foreign labels onto the schema: Organisation=ACTOR,Location=LOCATION (FOO= drops "
+        "FOO). Labels neither mapped nor in the schema are skipped and reported.")] = None,
+    annotator: Annotated[str, typer.Option(
+        "--annotator", "-a", help="Layer for documents whose file names no annotator (doccano files with users "
+        "go to user<N>).")] = "imported",
+    unconfirmed: Annotated[bool, typer.Option(
+        "--unconfirmed", help="Import as unconfirmed (suggestions) instead of finished, confirmed work.")] = False,
+    scheme: Annotated[str, typer.Option("--scheme", help="CoNLL dialect: auto, iob2, iob1, io, bioes.")] = "auto",
+    documents: Annotated[str, typer.Option(
+        "--documents", help="CoNLL documents: auto (-DOCSTART- if any, else the file), docstart, sentence, file."
+    )] = "auto",
+    offsets: Annotated[str, typer.Option(
+        "--offsets", help="doccano offsets: utf16 (what doccano's web UI stores) or codepoints.")] = "utf16",
+    min_confidence: Annotated[float, typer.Option(
+        "--min-confidence", min=0.0, max=1.0, help="re3d: skip entities below this confidence.")] = 0.5,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every skipped span.")] = False,
+) -> None:
+    """Import annotations made elsewhere into annotation records (and their articles into the corpus).
+
+    Each bad line is reported as FILE:LINE: problem on stderr while the rest imports; exit code 1 then.
+
+    Example: newsner annotations import ../shared/data/re3d --format re3d --map Organisation=ACTOR,Location=LOCATION
+    """
+    ws = workspace_of(ctx)
+    mapping = parse_label_map(label_map or [], ws.label_schema())
+    progress = LazyProgress("importing")
+    try:
+        report = import_annotations(ws, files, fmt=fmt, label_map=mapping, annotator=annotator,
+                                    status="unconfirmed" if unconfirmed else "confirmed", scheme=scheme,
+                                    documents=documents, offsets=offsets, min_confidence=min_confidence,
+                                    progress=progress)
+    finally:
+        progress.stop()
+    _render_import(report, verbose)
+    for rejected in report.rejected:
+        typer.echo(str(rejected), err=True)
+    if report.rejected:
+        typer.echo(f"{len(report.rejected)} line(s)/document(s) rejected (listed above); everything else was "
+                   "imported", err=True)
+        raise typer.Exit(1)
+
+
+def _render_import(report: ImportReport, verbose: bool) -> None:
+    table = Table(title=f"import of {len(report.files)} file(s)", title_justify="left")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("documents read", str(report.documents))
+    table.add_row("articles added to the corpus", str(report.articles_added))
+    table.add_row("articles already in the corpus", str(report.articles_present))
+    for layer, res in report.layers.items():
+        table.add_row(f"layer {layer}: records added / updated / unchanged",
+                      f"{res.added} / {res.updated} / {res.unchanged}")
+    for label, n in report.spans_imported.most_common():
+        table.add_row(f"spans imported: {label}", str(n))
+    for reason, n in sorted(report.skipped_by_reason.items()):
+        table.add_row(f"spans skipped: {reason}", str(n))
+    for label, n in sorted(report.dropped_by_map.items()):
+        table.add_row(f"spans dropped by --map {label}=", str(n))
+    for note, n in sorted(report.notes.items()):
+        table.add_row(note, str(n))
+    table.add_row("lines/documents rejected", str(len(report.rejected)))
+    console.print(table)
+    for path, scheme in report.schemes.items():
+        console.print(f"{path}: read as {scheme.upper()}", markup=False)
+    if report.unmapped:
+        listing = ", ".join(f"{label} ({n})" for label, n in report.unmapped.most_common())
+        console.print(f"labels not in the schema, not imported: {listing}; map them with --map LABEL=SCHEMA_LABEL "
+                      "(or LABEL= to drop them without this notice)", markup=False)
+    # Mismatches and out-of-range offsets are rare and each is a data problem worth seeing; low-confidence and
+    # unmapped spans are many and already counted by label, so they are listed only with --verbose.
+    for skipped in report.skipped:
+        if verbose or "does not match" in skipped.reason or "outside" in skipped.reason:
+            console.print(f"skipped {skipped}", markup=False)
+
+
+@annotations_app.command("validate")
+def validate_cli(
+    ctx: typer.Context,
+    layer: Annotated[list[str] | None, typer.Option(
+        "--layer", "-l", help="Layer(s) to check (default: every layer in annotations/).")] = None,
+) -> None:
+    """Check every record against the corpus (article present, same text, spans fit) and the label schema.
+
+    Problems are listed as FILE:LINE: problem on stderr (exit code 1); overlapping spans are warnings.
+
+    Example: newsner annotations validate --layer gold
+    """
+    checks = validate_annotations(workspace_of(ctx), layer)
+    table = Table(title="annotation layers", title_justify="left")
+    for col in ("layer", "records", "confirmed", "spans", "problems", "warnings"):
+        table.add_column(col, justify="left" if col == "layer" else "right")
+    for c in checks:
+        table.add_row(c.layer, str(c.records), str(c.confirmed), str(c.spans), str(len(c.problems)),
+                      str(len(c.warnings)))
+    console.print(table)
+    for c in checks:
+        for w in c.warnings:
+            console.print(f"warning: {w}", markup=False)
+    problems = [p for c in checks for p in c.problems]
+    for p in problems:
+        typer.echo(p, err=True)
+    if problems:
+        typer.echo(f"{len(problems)} problem(s); fix the records (or re-pull/re-import) and validate again", err=True)
+        raise typer.Exit(1)
+    if not checks:
+        console.print("no annotation layers yet (pull from doccano or `newsner annotations import`)")
+
+
+@annotations_app.command("agreement")
+def agreement_cli(
+    ctx: typer.Context,
+    layers: Annotated[str | None, typer.Option(
+        "--layers", help="Comma-separated layers to compare (default: every annotator layer).")] = None,
+    include_unconfirmed: Annotated[bool, typer.Option("--include-unconfirmed",
+                                                      help="Also compare unconfirmed records.")] = False,
+) -> None:
+    """Inter-annotator agreement: entity-level F1 (exact span and label) for every pair, overall and per label.
+
+    Example: newsner annotations agreement --layers alice,bob
+    """
+    pairs = agreement(workspace_of(ctx), _layers(layers), include_unconfirmed=include_unconfirmed)
+    labels = list(dict.fromkeys(la.label for p in pairs for la in p.per_label))
+    table = Table(title="entity-level F1 (exact match)", title_justify="left")
+    for col in ("pair", "documents", "spans A / B", "F1", *labels):
+        table.add_column(col, justify="left" if col == "pair" else "right")
+    for p in pairs:
+        per = {la.label: la for la in p.per_label}
+        table.add_row(f"{p.a} × {p.b}", str(p.documents), f"{p.overall.a} / {p.overall.b}", f"{p.overall.f1:.3f}",
+                      *(f"{per[lb].f1:.3f}" if lb in per else "–" for lb in labels))
+    console.print(table)
+    if all(p.documents == 0 for p in pairs):
+        console.print("no document was annotated by two of these layers on the same text", markup=False)
+
+
+@annotations_app.command("adjudicate")
+def adjudicate_cli(
+    ctx: typer.Context,
+    layers: Annotated[str | None, typer.Option(
+        "--layers", help="Comma-separated annotator layers to vote over (default: all but gold/majority).")] = None,
+    out: Annotated[str, typer.Option("--out", help="Layer to write.")] = GOLD,
+    min_votes: Annotated[int | None, typer.Option(
+        "--min-votes", min=1, help="Votes a span needs (default: a strict majority of the document's annotators).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace records already in the output layer (default: keep them).")] = False,
+    include_unconfirmed: Annotated[bool, typer.Option("--include-unconfirmed",
+                                                      help="Let unconfirmed records vote too.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every span that lost the vote.")] = False,
+) -> None:
+    """Build the gold layer by span-level majority vote over the annotator layers.
+
+    Example: newsner annotations adjudicate --layers alice,bob,carol --out gold
+    """
+    report = adjudicate(workspace_of(ctx), _layers(layers), out_layer=out, min_votes=min_votes,
+                        overwrite=overwrite, include_unconfirmed=include_unconfirmed)
+    table = Table(title=f"adjudication → {report.out_layer} (from {', '.join(report.layers)})", title_justify="left")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("documents voted", str(report.documents))
+    table.add_row("  with a single annotator (spans taken as they are)", str(report.single_annotator))
+    table.add_row("documents already in the output layer (kept)", str(report.kept_existing))
+    table.add_row("spans kept", str(report.spans))
+    table.add_row("spans below the vote threshold", str(report.below_threshold))
+    table.add_row("winning spans dropped for overlapping a stronger one", str(report.overlap_dropped))
+    table.add_row("records on another text version / missing article", str(len(report.stale)))
+    if report.written:
+        table.add_row("records added / updated / unchanged",
+                      f"{report.written.added} / {report.written.updated} / {report.written.unchanged}")
+    console.print(table)
+    for line in report.stale:
+        typer.echo(f"left out: {line}", err=True)
+    for line in report.disagreements[: None if verbose else 10]:
+        console.print(f"  {line}", markup=False)
+    if not verbose and len(report.disagreements) > 10:
+        console.print(f"  ... {len(report.disagreements) - 10} more (--verbose lists them)", markup=False)

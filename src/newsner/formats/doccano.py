@@ -1,0 +1,183 @@
+"""doccano JSONL, every generation, and doccano-transformer's inputs.
+
+One JSON object a line. Recognised shapes (the text is under `text`, or `data` / `column_data` for files made
+with doccano's column options):
+
+- ``"label": [[start, end, "LABEL"], ...]`` (doccano ≥ 1.x export, import format)
+- ``"labels": [[start, end, "LABEL"], ...]`` (2019-2022 exports, doccano-transformer ``labeling_text_label``)
+- ``"entities": [[start, end, "LABEL"], ...]`` (2019) or ``"entities": [{"start_offset", "end_offset",
+  "label"}, ...]`` (relation-extraction exports; relations are reported and not imported)
+- ``"annotations": [{"label": 12, "start_offset", "end_offset", "user": 1}, ...]`` (1.x per-user exports,
+  doccano-transformer ``labeling``): integer label ids become the labels ``"12"`` (map them with
+  ``--map 12=LOCATION``) and each user becomes its own layer ``user1``, ``user2``.
+- ``"column_label"`` next to ``"column_data"``.
+
+Offsets: doccano stores what the web UI measured, UTF-16 code units (see `newsner.doccano.offsets`); they are
+converted to Python code points (``offsets="utf16"``, the default). They differ only for characters outside the
+BMP (emoji). Use ``offsets="codepoints"`` for files a Python tool wrote.
+
+Policy for bad lines: a line that is not JSON, has no text, has a span outside the text or with a bad shape is
+rejected as a whole (one `Rejected` naming ``file:line`` and the problem) — importing the other spans of that
+document would silently turn the missing ones into "no entity". The rest of the file still imports. Exact
+duplicate spans (same offsets and label, e.g. doccano's overlapping-spans fixture) are merged and noted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from newsner.doccano.offsets import OffsetMap
+from newsner.errors import AnnotationError, FormatError
+from newsner.formats import ParsedDoc, Rejected, SourceSpan
+
+TEXT_KEYS = ("text", "data", "column_data")
+SPAN_KEYS = ("label", "labels", "entities", "annotations", "column_label")
+OFFSET_UNITS = ("utf16", "codepoints")
+
+
+class _LineError(Exception):
+    """One problem with one line; becomes a Rejected."""
+
+
+def read_doccano(path: Path, *, offsets: str = "utf16") -> Iterator[ParsedDoc | Rejected]:
+    """Yield one ParsedDoc per (line, annotator) and one Rejected per line that cannot be read.
+
+    Args:
+        path: a doccano JSONL file.
+        offsets: ``utf16`` (doccano's unit, default) or ``codepoints``.
+
+    Raises:
+        FormatError: the file cannot be opened, or `offsets` is unknown.
+    """
+    if offsets not in OFFSET_UNITS:
+        raise FormatError(f"--offsets must be one of {', '.join(OFFSET_UNITS)}, got {offsets!r}")
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        if path.suffix == ".json":
+            # A .json file is one object or a list of objects (doccano's relation-extraction export).
+            yield from _read_json_file(path, fh.read(), offsets)
+            return
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                yield Rejected(where, f"not valid JSON ({exc}); fix or remove the line")
+                continue
+            yield from _parse_object(obj, where, path=path, line=lineno, offsets=offsets)
+
+
+def _read_json_file(path: Path, data: bytes, offsets: str) -> Iterator[ParsedDoc | Rejected]:
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        yield Rejected(str(path), f"not valid JSON ({exc})")
+        return
+    items = obj if isinstance(obj, list) else [obj]
+    for i, item in enumerate(items, start=1):
+        where = f"{path}[{i}]" if isinstance(obj, list) else str(path)
+        yield from _parse_object(item, where, path=path, line=i, offsets=offsets)
+
+
+def _parse_object(obj: Any, where: str, *, path: Path, line: int, offsets: str) -> Iterator[ParsedDoc | Rejected]:
+    try:
+        yield from _parse(obj, where, path=path, line=line, offsets=offsets)
+    except _LineError as exc:
+        yield Rejected(where, str(exc))
+
+
+def _parse(obj: Any, where: str, *, path: Path, line: int, offsets: str) -> Iterator[ParsedDoc]:
+    if not isinstance(obj, dict):
+        raise _LineError(f"expected a JSON object, got {type(obj).__name__}")
+    text_key = next((k for k in TEXT_KEYS if k in obj), None)
+    if text_key is None:
+        raise _LineError("no 'text' field: a document needs its text (was the line cut off?)")
+    text = obj[text_key]
+    if not isinstance(text, str) or not text.strip():
+        raise _LineError(f"field '{text_key}' must be non-empty text")
+    span_keys = [k for k in SPAN_KEYS if k in obj]
+    if len(span_keys) > 1:
+        raise _LineError(f"fields {', '.join(span_keys)} both hold spans; keep one")
+    raw_spans = obj[span_keys[0]] if span_keys else []
+    if not isinstance(raw_spans, list):
+        raise _LineError(f"field '{span_keys[0]}' must be a list of spans")
+
+    offset_map = OffsetMap(text) if offsets == "utf16" else None
+    by_user: dict[str | None, list[SourceSpan]] = {}
+    for i, raw in enumerate(raw_spans):
+        user, span = _span(raw, i, text, offset_map)
+        by_user.setdefault(user, []).append(span)
+
+    notes: list[str] = []
+    if obj.get("relations"):
+        notes.append(f"{len(obj['relations'])} relation(s) not imported (newsner imports entity spans only)")
+    raw_meta = obj.get("meta")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    example_id = obj.get("id")
+    fields: dict[str, Any] = {"meta": {"doccano": {"meta": meta, **({"id": example_id} if example_id else {})}}}
+    for key in ("title", "url", "source", "published", "language"):
+        if isinstance(meta.get(key), str) and meta[key]:
+            fields[key] = meta[key]
+    # doccano 1.x sets `annotation_approver` when a reviewer approved the example; keep it as provenance.
+    origin: dict[str, Any] = {"format": "doccano", "file": str(path), "line": line}
+    if example_id is not None:
+        origin["example_id"] = example_id
+    if obj.get("annotation_approver"):
+        origin["approved_by"] = obj["annotation_approver"]
+    if not by_user:
+        by_user[None] = []
+    for user, spans in by_user.items():
+        unique = sorted(set((s.start, s.end, s.label) for s in spans))
+        doc_notes = list(notes)
+        if len(unique) < len(spans):
+            doc_notes.append(f"{len(spans) - len(unique)} exact duplicate span(s) merged")
+        yield ParsedDoc(where=where, text=text, spans=[SourceSpan(s, e, lb) for s, e, lb in unique],
+                        annotator=user, fields=fields, origin=dict(origin), notes=doc_notes)
+
+
+def _span(raw: Any, i: int, text: str, offset_map: OffsetMap | None) -> tuple[str | None, SourceSpan]:
+    user: str | None = None
+    if isinstance(raw, list | tuple):
+        if len(raw) != 3:
+            raise _LineError(f"span {i}: expected [start, end, label], got {_short(raw)}")
+        start, end, label = raw
+    elif isinstance(raw, dict):
+        start = raw.get("start_offset", raw.get("start"))
+        end = raw.get("end_offset", raw.get("end"))
+        label = raw.get("label")
+        if raw.get("user") is not None:
+            user = f"user{raw['user']}"
+    elif isinstance(raw, str):
+        raise _LineError("the labels are category names, not spans (text classification, not sequence labeling)")
+    else:
+        raise _LineError(f"span {i}: expected [start, end, label] or an object, got {_short(raw)}")
+    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+        raise _LineError(f"span {i}: offsets must be integers, got {_short(start)}, {_short(end)}")
+    if isinstance(label, bool) or not isinstance(label, str | int) or label == "":
+        raise _LineError(f"span {i}: label must be a name or a label id, got {_short(label)}")
+    label = str(label)
+    if offset_map is not None and not offset_map.identity:
+        try:
+            start, end = offset_map.span_from_utf16(start, end)
+        except AnnotationError as exc:
+            raise _LineError(f"span {i} [{raw!r}]: {exc}") from None
+    if not 0 <= start < end <= len(text):
+        raise _LineError(f"span {i} [{start}, {end}) {label} is outside the text (length {len(text)}); the text "
+                         "was probably shortened after annotation")
+    return user, SourceSpan(start, end, label)
+
+
+def _short(value: Any) -> str:
+    s = repr(value)
+    return s if len(s) <= 60 else s[:57] + "..."
