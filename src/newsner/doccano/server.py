@@ -11,7 +11,9 @@ Everything a server needs lives in WORKSPACE/.newsner/doccano/:
     credentials.json        the admin username and a random password (mode 0600)
     secret_key              Django's SECRET_KEY (mode 0600)
 
-The venv is WORKSPACE/.newsner/venv-doccano unless NEWSNER_DOCCANO_VENV names another (tests and CI share one).
+The venv is WORKSPACE/.newsner/venv-doccano unless NEWSNER_DOCCANO_VENV names another (tests and CI share one);
+NEWSNER_DOCCANO_PYTHON picks the interpreter `install` builds it with, NEWSNER_DOCCANO_TEMPLATE_DIR where the
+migrated template database is cached (default: inside the venv).
 It must stay writable: doccano stores uploads inside its own package before importing them.
 The server is gunicorn bound to 127.0.0.1 (not `doccano webserver`, which binds 0.0.0.0) plus one solo celery
 worker for imports and exports.
@@ -47,6 +49,7 @@ __all__ = ["InstallInfo", "LocalServer", "ServerInfo", "ServerStatus", "default_
 
 ENV_VENV = "NEWSNER_DOCCANO_VENV"
 ENV_PYTHON = "NEWSNER_DOCCANO_PYTHON"
+ENV_TEMPLATES = "NEWSNER_DOCCANO_TEMPLATE_DIR"
 #: numpy<2: doccano pins pandas 1.5, which crashes on numpy 2. marshmallow<4: doccano's environs 9.5 breaks on 4.
 REQUIREMENTS = (f"doccano=={DOCCANO_VERSION}", "numpy<2", "marshmallow<4")
 ADMIN_USERNAME = "admin"
@@ -257,8 +260,9 @@ class LocalServer:
     Args:
         workspace: state goes under WORKSPACE/.newsner/doccano.
         venv: doccano's virtual environment (default: `default_venv(workspace)`).
-        template_dir: where a freshly migrated database is kept for reuse, keyed on the doccano version
-            (default: inside the venv), so a new workspace skips the ~8 s of migrations.
+        template_dir: where a freshly migrated database is kept for reuse, keyed on the doccano version, so a
+            new workspace skips the ~8 s of migrations (default: NEWSNER_DOCCANO_TEMPLATE_DIR, else inside the
+            venv).
         workers: gunicorn worker processes (~100 MB each).
         die_with_parent: ask the kernel to stop the server when the process that started it dies (test
             sessions use this so a killed pytest leaves nothing behind); the CLI leaves it running.
@@ -268,7 +272,10 @@ class LocalServer:
                  workers: int = 2, die_with_parent: bool = False) -> None:
         self.workspace = workspace
         self.venv = Path(venv).resolve() if venv is not None else default_venv(workspace)
-        self.template_dir = Path(template_dir) if template_dir is not None else self.venv / "newsner-templates"
+        if template_dir is None:
+            env = os.environ.get(ENV_TEMPLATES, "").strip()
+            template_dir = Path(env) if env else self.venv / "newsner-templates"
+        self.template_dir = Path(template_dir)
         self.workers = max(1, workers)
         self.die_with_parent = die_with_parent
         self.state_dir = workspace.state_dir / "doccano"
