@@ -13,6 +13,11 @@ from newsner.doccano.config import ENV_URL
 from newsner.doccano.server import LocalServer
 
 
+def _say(message: str) -> None:
+    """Progress lines on stderr (also when it is not a terminal, e.g. in CI logs)."""
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 def _server(ctx: typer.Context, workers: int = 2) -> LocalServer:
     return LocalServer(workspace_of(ctx), workers=workers)
 
@@ -30,8 +35,8 @@ def install_cli(
     Example: newsner doccano install
     """
     server = _server(ctx)
-    with err_console.status("checking doccano's environment…") as spinner:
-        info = server.install(progress=lambda msg: spinner.update(msg), force=force)
+    with err_console.status("checking doccano's environment…"):
+        info = server.install(progress=_say, force=force)
     if info.reused:
         typer.echo(f"doccano is installed in {info.venv}")
     else:
@@ -53,15 +58,16 @@ def up_cli(
     Example: newsner doccano up --port 8000
     """
     server = _server(ctx, workers)
-    with err_console.status("starting doccano…") as spinner:
-        info = server.up(port, timeout=timeout, progress=lambda msg: spinner.update(msg))
+    with err_console.status("starting doccano…"):
+        info = server.up(port, timeout=timeout, progress=_say)
     for note in info.notes:
         typer.echo(f"note: {note}", err=True)
     if info.already_running:
         typer.echo(f"doccano is already running at {info.url}")
     else:
         typer.echo(f"doccano is running at {info.url} (ready in {info.seconds:.1f} s)")
-    typer.echo(f"admin login: {info.credentials_path} (mode 0600); logs: {info.log_dir}")
+    typer.echo(f"log in as {info.username!r}; the password is in {info.credentials_path} (mode 0600)")
+    typer.echo(f"logs: {info.log_dir}")
     typer.echo("stop it with: newsner doccano down")
 
 

@@ -140,6 +140,7 @@ class ServerInfo:
     seconds: float = 0.0
     log_dir: Path | None = None
     notes: tuple[str, ...] = ()
+    username: str = ADMIN_USERNAME
 
 
 @dataclass(frozen=True)
@@ -427,6 +428,11 @@ class LocalServer:
         self._write_credentials(username, password)
         return username, password
 
+    def _username(self) -> str:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            return str(json.loads(self.credentials_path.read_text())["username"])
+        return ADMIN_USERNAME
+
     def use_credentials(self, username: str, password: str) -> None:
         """Choose the admin's name and password before the database exists (test sessions use a fixed pair so a
         saved database can be reused); otherwise a random password is made on first `up`."""
@@ -579,7 +585,8 @@ class LocalServer:
                     self._wait_ready(url, {n: None for n in data["processes"]}, data, started + timeout)
                     self._write_pids({**data, "ready": True})
                 return ServerInfo(url, self.credentials_path, alive, already_running=True,
-                                  seconds=time.monotonic() - started, log_dir=self.log_dir, notes=tuple(notes))
+                                  seconds=time.monotonic() - started, log_dir=self.log_dir, notes=tuple(notes),
+                                  username=self._username())
             if state == "degraded" and data is not None:
                 dead = sorted(set(data["processes"]) - set(alive))
                 notes.append(f"stopped what was left of the previous server ({', '.join(dead)} had died)")
@@ -604,7 +611,7 @@ class LocalServer:
             data = self._read_pids() or {}
             pids = {name: int(rec["pid"]) for name, rec in data.get("processes", {}).items()}
         return ServerInfo(url, self.credentials_path, pids, seconds=time.monotonic() - started,
-                          log_dir=self.log_dir, notes=tuple(notes))
+                          log_dir=self.log_dir, notes=tuple(notes), username=self._username())
 
     def _start(self, backend: Path, port: int, url: str, deadline: float) -> None:
         env = self._env(backend)
