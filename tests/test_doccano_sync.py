@@ -729,6 +729,12 @@ def test_cli_push_pull_and_users(cli: Any, workspace: Path, doccano_env: Any, do
     DoccanoClient.login(doccano_env.url, f"cli{pid}", secret).close()
     twice = cli("doccano", "users", "add", f"cli{pid}", "--project", project_name)
     assert twice.exit_code == 0 and "exists (password unchanged)" in twice.stdout and "already a member" in twice.stdout
+    monkeypatch.delenv("NEWSNER_NEW_USER_PASSWORD")
+    prompted = cli("doccano", "users", "add", f"cli2{pid}", "--project", project_name,
+                   input="Typed-secret-pass-7\nTyped-secret-pass-7\n")
+    assert prompted.exit_code == 0, prompted.output
+    assert "Typed-secret-pass-7" not in prompted.output and "created" in prompted.stdout
+    DoccanoClient.login(doccano_env.url, f"cli2{pid}", "Typed-secret-pass-7").close()
     bad_role = cli("doccano", "users", "add", f"cli{pid}", "--role", "boss", "--project", project_name)
     assert bad_role.exit_code == 1 and "unknown role 'boss'" in bad_role.stderr
 

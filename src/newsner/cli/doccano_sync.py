@@ -118,6 +118,9 @@ def push_cli(
                    f"{did('added', 'to add')} to existing: {report.suggestions_added}, "
                    f"already pushed: {report.suggestions_unchanged}"
                    + (f", confirmed: {report.confirmed}" if report.confirmed else ""))
+        if report.pushed_as and not report.collaborative:
+            typer.echo(f"  note: pre-annotations are in {report.pushed_as}'s layer; in a per-annotator project only "
+                       f"{report.pushed_as} sees them (push with --collaborative to show them to every annotator)")
     _show_problems(report.problems)
 
 

@@ -12,11 +12,13 @@ Combining marks, CRLF and every other BMP character are one unit in both systems
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 
 from newsner.errors import AnnotationError
 
 _BMP_MAX = 0xFFFF
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 class OffsetMap:
@@ -30,10 +32,10 @@ class OffsetMap:
 
     def __init__(self, text: str) -> None:
         # Fast path: ASCII text, or text whose UTF-16 encoding has one unit per code point.
-        if text.isascii() or max(text, default="\0") <= "\uffff":
+        if text.isascii():
             self._astral_cp: list[int] = []
         else:
-            self._astral_cp = [i for i, ch in enumerate(text) if ord(ch) > _BMP_MAX]
+            self._astral_cp = [m.start() for m in _ASTRAL.finditer(text)]
         # Where each astral character starts in UTF-16 units: k astral characters before it add k units.
         self._astral_u16 = [cp + k for k, cp in enumerate(self._astral_cp)]
         self.cp_length = len(text)
@@ -74,7 +76,7 @@ class OffsetMap:
 
 def utf16_length(text: str) -> int:
     """Length of `text` in UTF-16 code units (what JavaScript's `text.length` says)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > _BMP_MAX)
+    return len(text) + sum(1 for _ in _ASTRAL.finditer(text))
 
 
 def to_utf16(text: str, offset: int) -> int:

@@ -25,19 +25,21 @@ Records equal to the ones on disk are kept as they are, so pulling twice writes 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsner._io import atomic_write_text, dumps, loads, read_jsonl
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations_store import GOLD, AnnotationStore
 from newsner.corpus import Corpus
 from newsner.doccano.offsets import OffsetMap
 from newsner.errors import AnnotationError, DoccanoAPIError, DoccanoError, InputError, SchemaError
@@ -92,6 +94,8 @@ class PushReport:
     project: str
     dry_run: bool
     project_id: int | None = None
+    collaborative: bool = False
+    pushed_as: str | None = None  # the account whose layer holds the pre-annotations
     project_created: bool = False
     project_updated: list[str] = field(default_factory=list)
     span_types_created: list[str] = field(default_factory=list)
@@ -505,7 +509,10 @@ class _Push:
         # Every local check happens before the first change on the server.
         suggestions = load_suggestions(self.annotation_files, self.by_id, self.schema, allow_overlapping=allow_overlap)
         report.suggestion_records = len(suggestions)
+        if suggestions:
+            report.pushed_as = str(client.me().get("username") or "") or None
         if found is None:
+            report.collaborative = bool(self.collaborative)
             report.project_created = True
             if self.dry_run:
                 report.span_types_created = list(self.schema.names)
@@ -518,6 +525,7 @@ class _Push:
         project_id = int(found["id"])
         report.project_id = project_id
         if not report.project_created:
+            report.collaborative = bool(found.get("collaborative_annotation"))
             self._update_project(found)
         label_ids = self._span_types(project_id)
         state = PushState.load(self.workspace.state_dir, report.server, project_id)
@@ -549,6 +557,7 @@ class _Push:
             changes["guideline"] = guideline
         if self.collaborative is not None and bool(found.get("collaborative_annotation")) != self.collaborative:
             changes["collaborative_annotation"] = self.collaborative
+            self.report.collaborative = self.collaborative
         self.report.project_updated = sorted(changes)
         if changes and not self.dry_run:
             self.client.update_project(int(found["id"]), **changes)
@@ -790,7 +799,8 @@ def records_from_export(
                                         doc_id=ext, annotator=annotator, example_id=example_id))
             continue
         record = AnnotationRecord(doc_id=ext, text_sha256=article.text_sha256, annotator=annotator,
-                                  spans=sorted(spans), status="confirmed" if confirmed else "unconfirmed",
+                                  spans=sorted(spans, key=_span_key),
+                                  status="confirmed" if confirmed else "unconfirmed",
                                   origin={**origin, "example_id": example_id})
         old = previous.get(ext)
         if old is not None and _same_record(old, record):
@@ -806,11 +816,39 @@ def records_from_export(
     return list(records.values()), problems, untouched
 
 
+def _span_key(span: Span) -> tuple[int, int, str, str]:
+    return span.start, span.end, span.label, span.text
+
+
 def _same_record(a: AnnotationRecord, b: AnnotationRecord) -> bool:
-    da, db = a.to_dict(), b.to_dict()
-    da["origin"] = {k: v for k, v in da["origin"].items() if k != "pulled_at"}
-    db["origin"] = {k: v for k, v in db["origin"].items() if k != "pulled_at"}
-    return bool(da == db)
+    """Equal in everything that is written, except when it was pulled."""
+    if (a.doc_id, a.text_sha256, a.annotator, a.status) != (b.doc_id, b.text_sha256, b.annotator, b.status):
+        return False
+    if sorted(a.spans, key=_span_key) != sorted(b.spans, key=_span_key):
+        return False
+    return {k: v for k, v in a.origin.items() if k != "pulled_at"} == {
+        k: v for k, v in b.origin.items() if k != "pulled_at"}
+
+
+def _write_layer(store: AnnotationStore, annotator: str, path: Path, previous: Mapping[str, AnnotationRecord],
+                 records: list[AnnotationRecord]) -> LayerSummary:
+    """Merge the pulled records into the layer; the file is rewritten only when a record changed."""
+    summary = LayerSummary(annotator=annotator, path=path, records=len(records),
+                           confirmed=sum(1 for r in records if r.status == "confirmed"),
+                           spans=sum(len(r.spans) for r in records))
+    merged = dict(previous)
+    for record in records:
+        old = previous.get(record.doc_id)
+        if old is None:
+            summary.added += 1
+        elif old is record:  # records_from_export hands back the record on disk when nothing changed
+            summary.unchanged += 1
+        else:
+            summary.updated += 1
+        merged[record.doc_id] = record
+    if summary.added or summary.updated:
+        store.write_layer(annotator, merged.values())
+    return summary
 
 
 def pull(
@@ -850,22 +888,35 @@ def pull(
         report = PullReport(server=server, project=project, project_id=project_id)
         tick = progress or (lambda *_: None)
         tick("exporting from doccano", 0, None)
-        layers = client.export_jsonl(project_id)
-        tick("exporting confirmed examples", 0, None)
-        approved = client.export_jsonl(project_id, only_approved=True)
-        articles = {a.id: a for a in corpus}
         store = AnnotationStore(out_dir or workspace.annotations_dir)
+        # Most of a pull is spent waiting for doccano's export tasks: run both in threads (httpx clients are
+        # thread-safe) and read the corpus and the layers already on disk meanwhile.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            approved_future = pool.submit(client.export_jsonl, project_id, only_approved=True)
+            layers_future = pool.submit(client.export_jsonl, project_id)
+            articles = {a.id: a for a in corpus}
+            on_disk: dict[str, dict[str, AnnotationRecord]] = {}
+            for member in [*(str(m.get("username")) for m in client.list_members(project_id)), SHARED_LAYER]:
+                with contextlib.suppress(InputError):  # a name unusable as a layer is reported below
+                    if store.path(member).exists():
+                        on_disk[member] = store.load(member)
+            approved = approved_future.result()
+            layers = layers_future.result()
         pulled_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         origin = {"server": server, "project": project, "pulled_at": pulled_at}
         in_project = {str(line.get("external_id")) for lines in layers.values() for line in lines
                       if line.get("external_id")}
         report.examples = max((len(lines) for lines in layers.values()), default=0)
         for stem in sorted(layers):
-            lines = layers[stem]
             annotator = stem
+            if annotator == GOLD:
+                report.problems.append(Problem("bad-layer", f"a doccano member is called {GOLD!r}, the name of the "
+                                               "adjudicated layer; rename the user in doccano; layer not pulled",
+                                               annotator=annotator))
+                continue
             try:
                 path = store.path(annotator)
-                previous = store.load(annotator)
+                previous = on_disk[annotator] if annotator in on_disk else store.load(annotator)
             except InputError as exc:
                 report.problems.append(Problem("bad-layer", f"{exc}; layer not pulled", annotator=annotator))
                 continue
@@ -873,22 +924,15 @@ def pull(
                     if r.origin.get("server") == server and r.origin.get("project") == project}
             confirmed_ids = {int(line["id"]) for line in approved.get(stem, [])}
             records, problems, untouched = records_from_export(
-                lines, annotator=annotator, confirmed_ids=confirmed_ids, articles=articles, schema=schema,
+                layers[stem], annotator=annotator, confirmed_ids=confirmed_ids, articles=articles, schema=schema,
                 origin=origin, previous=previous, keep_empty=mine)
             report.problems += problems
             report.untouched += untouched
-            gone = sorted(d for d in mine if d not in in_project)
-            for doc_id in gone:
+            for doc_id in sorted(d for d in mine if d not in in_project):
                 report.problems.append(Problem("example-gone", "the example is no longer in the doccano project; "
                                                "the record pulled earlier is kept", doc_id=doc_id,
                                                annotator=annotator))
-            summary = LayerSummary(annotator=annotator, path=path, records=len(records),
-                                   confirmed=sum(1 for r in records if r.status == "confirmed"),
-                                   spans=sum(len(r.spans) for r in records))
-            if records:
-                result = store.upsert(annotator, records)
-                summary.added, summary.updated, summary.unchanged = result.added, result.updated, result.unchanged
-            report.layers.append(summary)
+            report.layers.append(_write_layer(store, annotator, path, previous, records))
             tick("writing layers", len(report.layers), len(layers))
         return report
     finally:
