@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsner.ingest import clean
 from newsner.ingest.clean import clean_text, normalize
 from newsner.ingest.decode import decode_bytes
 
@@ -121,3 +122,115 @@ def test_normalize_is_idempotent_and_nfc(text: str) -> None:
     assert normalize(once) == once
     assert unicodedata.is_normalized("NFC", once)
     assert "\n\n\n" not in once and "\r" not in once
+
+
+def _split_top(pattern: str) -> list[str]:
+    """Top-level alternatives of a regex (no parentheses or character classes crossed)."""
+    out, current, i = [], "", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            current += pattern[i:i + 2]
+            i += 2
+            continue
+        if ch == "[":
+            end = pattern.index("]", i + 2)
+            current += pattern[i:end + 1]
+            i = end + 1
+            continue
+        if ch == "(":
+            end = _group_end(pattern, i)
+            current += pattern[i:end]
+            i = end
+            continue
+        if ch == "|":
+            out.append(current)
+            current = ""
+        else:
+            current += ch
+        i += 1
+    return [*out, current]
+
+
+def _group_end(pattern: str, i: int) -> int:
+    """Index just after the group opening at pattern[i] (escapes and character classes skipped)."""
+    depth, j = 0, i
+    while True:
+        ch = pattern[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            j = pattern.index("]", j + 2) + 1
+            continue
+        depth += (ch == "(") - (ch == ")")
+        j += 1
+        if depth == 0:
+            return j
+
+
+def _guaranteed(alternative: str, stems: tuple[str, ...]) -> bool:
+    """True when any text matching `alternative` must contain one of `stems` (a conservative check)."""
+    runs, run, i = [], "", 0
+    escapes = {"$": "$", "(": "(", ")": ")", ".": ".", "|": "|", "-": "-"}
+    while i < len(alternative):
+        ch = alternative[i]
+        nxt = alternative[i + 1] if i + 1 < len(alternative) else ""
+        if ch == "\\":
+            lit = escapes.get(alternative[i + 1])
+            run = run + lit if lit else (runs.append(run) or "")
+            i += 2
+            continue
+        if ch == "[":
+            runs.append(run)
+            run = ""
+            i = alternative.index("]", i + 2) + 1
+            continue
+        if ch == "(":
+            j = _group_end(alternative, i)
+            body = alternative[i + 1:j - 1].removeprefix("?:")
+            optional = j < len(alternative) and alternative[j] in "?*"
+            if not optional and all(_guaranteed(b, stems) for b in _split_top(body)):
+                return True
+            runs.append(run)
+            run = ""
+            i = j
+            continue
+        if nxt in "?*" and nxt:
+            runs.append(run)
+            run = ""
+            i += 2
+            continue
+        if ch in "^$+{}":
+            runs.append(run)
+            run = ""
+            i = alternative.index("}", i) + 1 if ch == "{" else i + 1
+            continue
+        run += ch
+        i += 1
+    runs.append(run)
+    return any(stem in r.lower() for r in runs for stem in stems)
+
+
+def test_the_stem_check_itself_can_fail() -> None:
+    assert _guaranteed("(?:monthly|annual) donation", ("donat",))
+    assert not _guaranteed("become a (?:member|subscriber)", ("member",))
+    assert not _guaranteed("ads? free", ("ads free",))
+    assert _guaranteed("(?:/|\\|) ?afp", ("/", "|"))
+
+
+@pytest.mark.parametrize("rule", clean._APPEAL + clean._CREDIT, ids=lambda r: r.stems[0])
+def test_every_rule_alternative_contains_one_of_its_stems(rule: clean.Rule) -> None:
+    """Rules are skipped for documents without their stems: that may only skip text they cannot match."""
+    for alternative in _split_top(rule.source):
+        assert _guaranteed(alternative, rule.stems), (rule.stems, alternative)
+
+
+@pytest.mark.parametrize("line", [
+    "Your support, no matter how small, makes a world of difference.", "Login to read the full story",
+    "Sign up for our newsletter and never miss a story.", "(c) 2024 Sahel Monitor", "© 2025 West Africa Wire",
+    "Soldiers on patrol in Gao. Photo: Jane Doe / AFP", "(Reporting by Fatou Diarra; Editing by Mark Ellison)",
+    "Thank you for standing with us.", "Soutenez une presse libre : abonnez-vous à partir de 2 € par mois.",
+])
+def test_boilerplate_lines_pass_the_stem_check(line: str) -> None:
+    assert clean.classify(line)[0] in (clean.APPEAL, clean.CREDIT, clean.OPENER, clean.WIDGET)

@@ -144,7 +144,7 @@ class Corpus:
 
         Fills the last shard up to `shard_size`, then starts new ones; each shard is replaced atomically.
         """
-        pending = [dumps(a.to_dict()) for a in articles]
+        pending = [dumps(a) for a in articles]  # orjson writes dataclasses in field order, = to_dict()
         total = len(pending)
         if not pending:
             return 0

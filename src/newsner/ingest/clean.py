@@ -27,21 +27,25 @@ from dataclasses import dataclass, field
 # ------------------------------------------------------------------------------------------ normalize
 # C0/C1 controls except \t and \n; zero-width characters, soft hyphen and BOMs that survive decoding.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\u2060\ufeff]")
-# Every horizontal space (NBSP, thin space, ideographic space, tab ...) becomes one ASCII space.
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def normalize(text: str) -> str:
     """NFC, newlines unified, invisible characters dropped, spaces collapsed, one blank line between paragraphs."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").replace("\v", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _INVISIBLE.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    text = _SPACES.sub(" ", text)
-    text = "\n".join(line.strip() for line in text.split("\n"))
-    return _BLANK_RUNS.sub("\n\n", text).strip()
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        # fast path: printable means no tab, NBSP, control or zero-width character (all "non-printable")
+        if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+            continue
+        line = line.replace("\f", "\n\n").replace("\v", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+        line = _INVISIBLE.sub("", line)
+        # str.split() splits on every Unicode space (NBSP, thin, ideographic ...): collapse and strip in one go
+        lines[i] = "\n".join(" ".join(part.split()) for part in line.split("\n"))
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
 # ----------------------------------------------------------------------------------------- patterns
@@ -91,33 +95,106 @@ _WIDGET_PREFIX = re.compile(r"^(?:" + _alternation(r"""
     mehr erfahren|spendenkonto|bankverbindung|donation account|bank details
     """) + r")\b\s*[:|\-–—>»]", re.I)
 
+# Pattern rules are "stems :: regex" lines (a deeper-indented line continues the regex). A rule's regex can only
+# match where one of its stems occurs in the lower-cased line, so a line is first checked for the stems (plain
+# substring tests, fast) and runs a rule's regex only when a stem is there: prose without boilerplate costs no
+# regex search at all. tests/test_ingest_clean.py checks that every alternative of every rule contains one of
+# its stems.
+@dataclass(frozen=True, eq=False)
+class Rule:
+    stems: tuple[str, ...]
+    regex: re.Pattern[str]
+    source: str
+
+
+#: Word tokens as every ingest step counts them (on lower-cased text).
+WORD = re.compile(r"\w+")
+
+
+def _rules(block: str, *, prefix: str = "", flags: int = re.I) -> tuple[Rule, ...]:
+    lines: list[str] = []
+    for raw in block.strip("\n").splitlines():
+        if raw.startswith("        ") and lines:
+            lines[-1] += raw.strip()
+        elif raw.strip():
+            lines.append(raw.strip())
+    rules = []
+    for line in lines:
+        stems, _, pattern = line.partition("::")
+        rules.append(Rule(tuple(s.strip() for s in stems.split(",")),
+                          re.compile(prefix + "(?:" + pattern.strip() + ")", flags), pattern.strip()))
+    return tuple(rules)
+
+
+def _stem_index(*rule_sets: tuple[Rule, ...]) -> tuple[tuple[str, ...], dict[str, tuple[Rule, ...]]]:
+    by_stem: dict[str, list[Rule]] = {}
+    for rules in rule_sets:
+        for rule in rules:
+            for stem in rule.stems:
+                by_stem.setdefault(stem, []).append(rule)
+    return tuple(by_stem), {stem: tuple(rules) for stem, rules in by_stem.items()}
+
+
+def _matching_rules(low: str, line: str) -> set[Rule]:
+    """Rules whose regex matches the line, trying only those with a stem in it."""
+    present = [stem for stem in _STEMS if stem in low]
+    if not present:
+        return set()
+    candidates = {rule for stem in present for rule in _RULES_BY_STEM[stem]}
+    return {rule for rule in candidates if rule.regex.search(line)}
+
+
 # Reader-directed appeal language: one hit makes a line an appeal.
-_APPEAL_STRONG = re.compile(r"\b(?:" + _alternation(r"""
-    support us|support our (?:work|journalism|reporting|newsroom|mission)|please support|by supporting
-    support (?:independent|quality|free|honest) (?:journalism|media|press|reporting)
-    your (?:support|donation|contribution|generosity|gift|subscription)
-        (?:can|will|helps?|makes?|means|matters|keeps?|allows?|is|,|no matter)
-    (?:we|i) need your (?:help|support)|help us (?:keep|continue|fill|stay|remain|fund|do|grow|reach|report)
-    donate (?:now|today|here|to us|to the|monthly)|make a (?:donation|contribution)|one-time (?:donation|gift|payment)
-    (?:monthly|annual|recurring|regular) (?:donation|gift|contribution|support|payment)
-    become a (?:member|supporter|patron|subscriber|friend)|join (?:our|the) (?:community|members|supporters)
-    subscribe (?:now|today|to (?:our|the|get|read|continue)|for (?:just|only|\$|€|£))
-    sign up (?:for|to) (?:our|the|get|receive)
-    (?:our|the|daily|weekly|free) newsletter|newsletter (?:sign ?up|subscription)|inbox every
-    ad-free|ads? (?:free|blocker)|disabled (?:all )?(?:ads|advertising)|no (?:ads|advertising|paywall)
-    paywall|reader[- ]funded|reader[- ]supported|funded by (?:our )?readers
-    thank you for (?:reading|your support|standing with us|supporting|being a)|remind me later
-    dear (?:readers?|friends|subscribers)|a message from (?:the )?(?:editor|team|newsroom|our|[A-Z])
-    not ready to (?:support|donate|subscribe)|already (?:a subscriber|subscribed|a member)
-    log ?in to (?:read|continue)
-    keep (?:providing|bringing) you|starting (?:from|at) (?:just )?(?:\$|€|£)|costs us (?:\$|€|£)
-    for (?:just|only) (?:\$|€|£)
-    our journalism is|independent journalism (?:is|needs|depends|relies)
-    journalism (?:is|remains) (?:free|open) (?:to|for)
-    we accept cookies|uses? cookies|cookie policy|privacy policy|terms of (?:use|service)
-    soutenez (?:le|la|notre|nos|une)|faites un don|abonnez-vous|jetzt spenden|spenden sie|unterstützen sie (?:uns|uns)
-    wesprzyj (?:nas|nasz)|przekaż darowiznę|dona ahora|suscríbete|hazte (?:socio|suscriptor)
-    """) + r")", re.I)
+_APPEAL = _rules(r"""
+    support :: support us|support our (?:work|journalism|reporting|newsroom|mission)|please support|by supporting
+    support :: support (?:independent|quality|free|honest) (?:journalism|media|press|reporting)
+    support :: (?:your|monthly|annual|recurring|regular) support(?:,| (?:can|will|helps?|makes?|means|matters
+        |keeps?|allows?|is|no matter))|not ready to support|reader[- ]supported
+    donat :: your donation|donate (?:now|today|here|to us|to the|monthly)|make a donation|one-time donation
+        |(?:monthly|annual|recurring|regular) donation|not ready to donate
+    contribut :: your contribution|make a contribution|(?:monthly|annual|recurring|regular) contribution
+    generosity :: your generosity
+    gift :: your gift (?:can|will|helps?|makes?|means|matters)|(?:one-time|monthly|annual|recurring|regular) gift
+    payment :: (?:one-time|monthly|annual|recurring|regular) payment
+    need your :: (?:we|i) need your (?:help|support)
+    help us :: help us (?:keep|continue|fill|stay|remain|fund|do|grow|reach|report)
+    member, patron, supporter, friend, subscri :: become a (?:member|supporter|patron|subscriber|friend)
+        |already a member
+    join :: join (?:our|the) (?:community|members|supporters)
+    subscri :: subscribe (?:now|today|to (?:our|the|get|read|continue)|for (?:just|only|\$|€|£))
+        |your subscription|not ready to subscribe|already (?:a subscriber|subscribed)|become a subscriber
+    sign up :: sign up (?:for|to) (?:our|the|get|receive)
+    newsletter :: (?:our|the|daily|weekly|free) newsletter|newsletter (?:sign ?up|subscription)
+    inbox :: inbox every
+    ad-free, ad free, ads free :: ad-free|ad free|ads free
+    blocker :: ads? blocker
+    disabled :: disabled (?:all )?(?:ads|advertising)
+    no ads, no advertising :: no ads|no advertising
+    paywall :: paywall
+    funded :: reader[- ]funded|funded by (?:our )?readers
+    thank you for :: thank you for (?:reading|your support|standing with us|supporting|being a)
+    remind me later :: remind me later
+    dear :: dear (?:readers?|friends|subscribers)
+    a message from :: a message from (?:the )?(?:editor|team|newsroom|our|[A-Z])
+    log :: log ?in to (?:read|continue)
+    providing, bringing :: keep (?:providing|bringing) you
+    $, €, £ :: starting (?:from|at) (?:just )?(?:\$|€|£)|costs us (?:\$|€|£)|for (?:just|only) (?:\$|€|£)
+    journalism :: our journalism is|independent journalism (?:is|needs|depends|relies)
+        |journalism (?:is|remains) (?:free|open) (?:to|for)
+    cookie :: we accept cookies|uses? cookies|cookie policy
+    privacy policy :: privacy policy
+    terms of :: terms of (?:use|service)
+    soutenez :: soutenez (?:le|la|notre|nos|une)
+    faites un don :: faites un don
+    abonnez :: abonnez-vous
+    spenden :: jetzt spenden|spenden sie
+    unterstützen sie :: unterstützen sie uns
+    wesprzyj :: wesprzyj (?:nas|nasz)
+    darowizn :: przekaż darowiznę
+    dona ahora :: dona ahora
+    suscríb :: suscríbete
+    hazte :: hazte (?:socio|suscriptor)
+    """, prefix=r"\b")
 
 # Lines that open an appeal block at the end of an article.
 _APPEAL_OPENER = re.compile(r"^(?:" + _alternation(r"""
@@ -130,18 +207,24 @@ _APPEAL_OPENER = re.compile(r"^(?:" + _alternation(r"""
     """) + r")", re.I)
 
 # Photo/video credits, captions with a credit, legal lines and wire sign-offs.
-_CREDIT = re.compile("(?:" + _alternation(r"""
-    ^(?:photo|image|picture|illustration|video|graphic|caption|file photo|cover photo|main photo|top photo
-        |header image)s?\s*(?::|by\b|credit\b|/|©|\|)
-    \b(?:photo|image|picture) (?:credit|courtesy|by|via)\b|\bcourtesy (?:photo|image|of)\b
-    \b(?:photo|photos|foto|fotos|bild|image|zdjęcie|fot\.|credit|crédit|source)\s?:\s?[^.!?:]{1,60}$
-    ©|\(c\) ?\d{4}|\ball rights reserved\b|^copyright\b
-    [/|] ?(?:AFP|Reuters|AP|EPA|Getty Images|Getty|Anadolu|Xinhua|TASS|Sputnik|Shutterstock|Alamy|dpa|ANSA|IMAGO
-        |UPI|SIPA)\b[^.!?]{0,40}$
-    \((?:AFP|Reuters|AP|EPA|Getty Images|Xinhua|TASS|dpa)(?: ?/ ?[^)]{1,40})?\)$
-    ^\((?:reporting|writing|editing|additional reporting|compiled|translated|edited) by\b.*\)$
-    ^(?:reporting|writing|editing|additional reporting) by\b[^.]{0,120}(?:;|$)
-    """) + ")", re.I)
+_CREDIT = _rules(r"""
+    photo, image, picture, illustration, video, graphic, caption :: ^(?:photo|image|picture|illustration|video
+        |graphic|caption|file photo|cover photo|main photo|top photo|header image)s?\s*(?::|by\b|credit\b|/|©|\|)
+    photo, image, picture :: \b(?:photo|image|picture) (?:credit|courtesy|by|via)\b
+    courtesy :: \bcourtesy (?:photo|image|of)\b
+    : :: \b(?:photo|photos|foto|fotos|bild|image|zdjęcie|fot\.|credit|crédit|source)\s?:\s?[^.!?:]{1,60}$
+    ©, (c) :: ©|\(c\) ?\d{4}
+    all rights reserved :: \ball rights reserved\b
+    copyright :: ^copyright\b
+    /, | :: (?:/|\|) ?(?:AFP|Reuters|AP|EPA|Getty Images|Getty|Anadolu|Xinhua|TASS|Sputnik|Shutterstock|Alamy|dpa
+        |ANSA|IMAGO|UPI|SIPA)\b[^.!?]{0,40}$
+    ) :: \((?:AFP|Reuters|AP|EPA|Getty Images|Xinhua|TASS|dpa)(?: ?/ ?[^)]{1,40})?\)$
+    reporting, writing, editing, compiled, translated, edited :: ^\((?:reporting|writing|editing
+        |additional reporting|compiled|translated|edited) by\b.*\)$
+    reporting, writing, editing :: ^(?:reporting|writing|editing|additional reporting) by\b[^.]{0,120}(?:;|$)
+    """)
+_APPEAL_SET, _CREDIT_SET = frozenset(_APPEAL), frozenset(_CREDIT)
+_STEMS, _RULES_BY_STEM = _stem_index(_APPEAL, _CREDIT)
 
 # A caption usually ends with the photographer's channel or site rather than a full stop.
 _ENDS_WITH_HANDLE = re.compile(
@@ -161,7 +244,6 @@ _DATE_PREFIX = re.compile(r"^(?:published|posted|updated|last updated|first publ
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DATE_DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.? ([^\W\d_]{3,9})\.?,? (\d{4})\b")
 _DATE_MDY = re.compile(r"\b([^\W\d_]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})\b")
-_WORD = re.compile(r"\w+")
 _ALNUM = re.compile(r"[^\W_]")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$|[\"'”’»]$")
 _HEADLINE_END_BAD = re.compile(r"[.,;:]$")
@@ -195,6 +277,7 @@ class Cleaned:
     author: str | None = None
     published: str | None = None
     removed: list[str] = field(default_factory=list)
+    words: list[str] | None = None  # WORD tokens of the lower-cased text, when already computed
 
 
 def parse_date(line: str) -> str | None:
@@ -219,21 +302,22 @@ def _looks_like_dateline(line: str, words: int) -> bool:
 
 def classify(line: str) -> tuple[str, int]:
     """The kind of one normalized line, and its word count."""
-    words = len(_WORD.findall(line))
+    words = line.count(" ") + 1
     if not _ALNUM.search(line):
         return JUNK, words
-    bare = line.lower().strip(_TRIM)
-    if words <= 8 and _WIDGET_LINES.match(bare):
+    low = line.lower()
+    if words <= 8 and _WIDGET_LINES.match(low.strip(_TRIM)):
         return WIDGET, words
     if words <= 25 and _WIDGET_PREFIX.match(line):
         return WIDGET, words
-    if words <= 40 and _CREDIT.search(line):
+    matched = _matching_rules(low, line) if words <= 60 else set()
+    if words <= 40 and not matched.isdisjoint(_CREDIT_SET):
         return CREDIT, words
     if words <= 30 and _APPEAL_OPENER.match(line):
         return OPENER, words
-    if words <= 80 and _APPEAL_STRONG.search(line):
+    if not matched.isdisjoint(_APPEAL_SET):
         return APPEAL, words
-    if words <= 25 and _ENDS_WITH_HANDLE.search(line) and not _SENTENCE_END.search(line):
+    if words <= 25 and not _SENTENCE_END.search(line) and _ENDS_WITH_HANDLE.search(line[-100:]):
         return CREDIT, words
     if words <= 12 and _BYLINE.match(line):
         return BYLINE, words
@@ -273,7 +357,8 @@ def _lines(text: str) -> list[Line]:
     out: list[Line] = []
     block = 0
     for raw in text.split("\n"):
-        raw = _MORE_LINK.sub("", raw.strip("| ")) if raw else raw
+        if raw and (raw[0] == "|" or raw[-1] in "|]»›→"):
+            raw = _MORE_LINK.sub("", raw.strip("| "))
         if not raw:
             block += 1
             continue
@@ -316,7 +401,8 @@ def clean_text(text: str, *, find_title: bool = True) -> Cleaned:
     Without `find_title` (text that came from an extractor or a JSONL field) the head keeps every line that
     is not boilerplate, since there is no headline block to skip.
     """
-    lines = _lines(normalize(text))
+    text = normalize(text)
+    lines = _lines(text)
     if not lines:
         return Cleaned(text="")
     removed: list[str] = []
@@ -367,4 +453,7 @@ def clean_text(text: str, *, find_title: bool = True) -> Cleaned:
             out.append("\n\n" if ln.block != prev_block else "\n")
         out.append(ln.text)
         prev_block = ln.block
-    return Cleaned(text="".join(out), title=title, author=author, published=published, removed=removed)
+    cleaned = "".join(out)
+    # the word list serves language guessing and shingling
+    return Cleaned(text=cleaned, title=title, author=author, published=published, removed=removed,
+                   words=WORD.findall(cleaned.lower()))

@@ -62,6 +62,7 @@ _SUPERSETS = {
 }
 
 _STRAY_HANDLER = "newsner-stray-cp1252"
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
 _STRAY = re.compile("[\udc80-\udcff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
@@ -139,7 +140,7 @@ def _check_text(decoded: Decoded) -> Decoded:
     sample = text[:20000]
     if not sample.strip():
         raise IngestError("empty file (only whitespace)")
-    controls = sum(1 for ch in sample if (ch < " " and ch not in "\t\n\r\f\v") or ch == "\ufffd")
+    controls = len(_CONTROL.findall(sample))
     if controls > max(8, len(sample) // 50):
         raise IngestError(f"binary or corrupted file ({controls} control or replacement characters in the "
                           f"first {len(sample)} read as {decoded.encoding}), not text or HTML")

@@ -3,9 +3,10 @@
 1. expand the PATH arguments (files, folders, globs, '-');
 2. read every input into drafts (HTML in a process pool with jobs > 1); bad inputs become rejections;
 3. with `strict`, stop here if anything was rejected: the corpus is not touched;
-4. outside the lock: drop exact repeats within the batch, compute MinHash signatures;
-5. under the corpus lock: skip articles already in the corpus (same id), mark near-duplicates against the
-   corpus and the batch (first seen wins), append the new ones (shards replaced atomically).
+4. drop exact repeats within the batch;
+5. under the corpus lock: skip articles already in the corpus (same id), compute MinHash signatures of the
+   corpus and of the new articles, mark near-duplicates against the corpus and the batch (first seen wins),
+   append the new ones (shards replaced atomically).
 
 Nothing is written before step 5, and nothing at all when no article is new, so re-ingesting the same inputs
 changes no byte of the corpus (`ingested_at` is only set on articles actually written).
@@ -177,17 +178,18 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
 
     ingested_at = _now()
     batch: dict[str, Article] = {}
+    words: dict[str, list[str] | None] = {}
     for draft in drafts:
         article = to_article(draft, source=source, ingested_at=ingested_at)
         if article.id in batch:
             report.duplicates += 1
         else:
             batch[article.id] = article
+            words[article.id] = draft.words
     if not batch:
         return report
 
     index = NearDuplicateIndex(threshold=threshold)
-    signatures = {key: index.signature(a.text) for key, a in batch.items()}
     with corpus.lock(timeout=lock_timeout):
         ids, texts, dups = _existing(corpus)
         known = set(ids)
@@ -197,8 +199,8 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
             return report
         for key, text, dup in zip(ids, texts, dups, strict=True):
             index.add(key, index.signature(text), duplicate_of=dup)
-        for article in new:
-            sig = signatures[article.id]
+        for article in new:  # signatures only for what is new: a re-ingest computes none
+            sig = index.signature(article.text, words[article.id])
             article.duplicate_of = index.match(sig)
             index.add(article.id, sig, duplicate_of=article.duplicate_of)
             if article.duplicate_of:

@@ -75,6 +75,7 @@ class Draft:
     line: int | None = None
     extractor: str = "newsner.text"
     extractor_version: str = __version__
+    words: list[str] | None = field(default=None, repr=False)  # clean.WORD tokens of `text`, if known
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,8 @@ def read_document(display: str, data: bytes, kind: str) -> Draft:
     if cleaned.author:
         meta["author"] = cleaned.author
     return Draft(text=cleaned.text, title=cleaned.title, published=cleaned.published,
-                 language=guess_language(cleaned.text), meta=meta, path=display)
+                 language=guess_language(cleaned.text, words=cleaned.words), meta=meta, path=display,
+                 words=cleaned.words)
 
 
 # ------------------------------------------------------------------------------------- JSONL / CSV
@@ -449,9 +451,9 @@ def _record(display: str, lineno: int, obj: Mapping[str, Any], options: ReadOpti
         meta["published_raw"] = published  # the input's own spelling, kept beside the ISO form (or its absence)
     fields["published"] = iso
     if "language" not in fields:
-        fields["language"] = guess_language(cleaned.text)
+        fields["language"] = guess_language(cleaned.text, words=cleaned.words)
     result.drafts.append(Draft(text=cleaned.text, meta=meta, path=display, line=lineno,
-                               extractor=extractor, **fields))
+                               extractor=extractor, words=cleaned.words, **fields))
 
 
 def _iso_date(value: str) -> str | None:
