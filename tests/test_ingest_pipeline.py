@@ -119,7 +119,8 @@ def test_provenance_and_meta_keep_everything(tmp_path: Path) -> None:
     assert third.published == "2025-04-15" and third.meta["published_raw"] == "April 15, 2025"
     brief = by_line[("briefs.csv", 2)]
     assert brief.title == "Gunmen kill five at gold mining site near Tinfadar"
-    assert brief.meta == {"byline": "Sahel Observer staff", "region": "North"}
+    assert brief.meta == {"byline": "Sahel Observer staff", "region": "North"}  # every other column is kept
+    assert (brief.source, brief.published) == ("Sahel Observer", "2025-04-14")  # 'outlet' and 'date' are mapped
     page = by_line[("sahel-monitor-inessane-base-attack.html", None)]
     assert set(page.provenance) == {"path", "extractor", "extractor_version", "ingested_at"}
     assert page.provenance["extractor"] == "trafilatura" and page.meta["author"] == "Aminata Keïta"
@@ -234,6 +235,7 @@ def test_folders_globs_and_skips(tmp_path: Path) -> None:
     (root / "2025" / "two.TXT").write_text(story(10))
     (root / ".hidden" / "three.txt").write_text(story(11))
     (root / "2025" / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (root / "2025" / "03" / "again").symlink_to(root)  # a symlink loop is walked once
     corpus = Corpus(tmp_path / "corpus")
     report = ingest([str(root)], corpus)
     assert report.ingested == 2 and report.skipped == [str(root / "2025" / "photo.jpg")]

@@ -105,8 +105,13 @@ def _has_glob(s: str) -> bool:
     return any(c in s for c in "*?[")
 
 
-def _walk(folder: Path, skipped: list[str], rejections: list[Rejection], exclude: set[Path]) -> Iterator[Path]:
-    """Files under `folder`, sorted, recursively; hidden entries are not entered."""
+def _walk(folder: Path, skipped: list[str], rejections: list[Rejection], exclude: set[Path],
+          visited: set[Path]) -> Iterator[Path]:
+    """Files under `folder`, sorted, recursively; hidden entries are not entered, no folder twice (symlink loops)."""
+    real = _resolved(folder)
+    if real in visited:
+        return
+    visited.add(real)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
@@ -122,7 +127,7 @@ def _walk(folder: Path, skipped: list[str], rejections: list[Rejection], exclude
         except OSError:
             is_dir = False
         if is_dir:
-            yield from _walk(path, skipped, rejections, exclude)
+            yield from _walk(path, skipped, rejections, exclude, visited)
         elif path.suffix.lower() in KINDS:
             if _resolved(path) not in exclude:
                 yield path
@@ -150,6 +155,7 @@ def expand_paths(paths: list[str], *, exclude: set[Path] | None = None) -> tuple
     rejections: list[Rejection] = []
     skipped: list[str] = []
     seen: set[Path] = set()
+    visited_dirs: set[Path] = set()
     stdin_used = False
 
     def add(path: Path, explicit: bool) -> None:
@@ -186,10 +192,13 @@ def expand_paths(paths: list[str], *, exclude: set[Path] | None = None) -> tuple
             candidates = [Path(os.path.expanduser(arg))]
         for path in candidates:
             if path.is_dir():
-                before = len(inputs)
-                for found in _walk(path, skipped, rejections, exclude):
+                if _resolved(path) in visited_dirs:
+                    continue  # already read through another argument
+                found_any = False
+                for found in _walk(path, skipped, rejections, exclude, visited_dirs):
+                    found_any = True
                     add(found, explicit=False)
-                if len(inputs) == before and not _has_glob(arg):
+                if not found_any and not _has_glob(arg):
                     rejections.append(Rejection(str(path), None, f"no input files in this folder (newsner reads "
                                                 f"{SUPPORTED})", "missing"))
             elif path.exists() or path.is_symlink():
