@@ -127,11 +127,19 @@ def _rules(block: str, *, prefix: str = "", flags: int = re.I) -> tuple[Rule, ..
 
 
 def _stem_index(*rule_sets: tuple[Rule, ...]) -> tuple[tuple[str, ...], dict[str, tuple[Rule, ...]]]:
+    stems = {stem for rules in rule_sets for rule in rules for stem in rule.stems}
+    # a stem that contains a shorter stem ("supporter" ⊃ "support") is found whenever the shorter one is:
+    # checking the shorter one alone is enough to know which rules to try
+    def base(stem: str) -> str:
+        return min((s for s in stems if s in stem), key=len)
+
     by_stem: dict[str, list[Rule]] = {}
     for rules in rule_sets:
         for rule in rules:
             for stem in rule.stems:
-                by_stem.setdefault(stem, []).append(rule)
+                group = by_stem.setdefault(base(stem), [])
+                if rule not in group:
+                    group.append(rule)
     return tuple(by_stem), {stem: tuple(rules) for stem, rules in by_stem.items()}
 
 
