@@ -1,0 +1,231 @@
+"""Benchmark `newsner doccano push` / `pull` against doccano's own bulk paths, on a real server, in one run.
+
+    .venv/bin/python bench/bench_sync.py [--articles 10000] [--sample 300] [--confirmed 0.05]
+
+Starts a throwaway local doccano (LocalServer in a temporary workspace; NEWSNER_DOCCANO_VENV or
+.newsner/venv-doccano) unless NEWSNER_DOCCANO_URL/USERNAME/PASSWORD name a server, then measures, each in a
+fresh project:
+
+Twice, for the articles alone and for the articles with pre-annotations (16 spans each):
+1. raw import: doccano's file import of the exact JSONL push builds, as one file;
+2. one request at a time: POST /examples (plus POST /spans for each pre-annotation) for a sample of articles,
+   extrapolated to a rate;
+3. push: `sync.push` of the same articles (target: >= 0.8x the raw import rate, >= 5x the one-at-a-time rate).
+Then:
+4. re-push of the unchanged corpus with its pre-annotations (target: 0 uploads, seconds);
+5. pull of the annotated project (a share of the examples confirmed, so both exports carry data) against the raw
+   export endpoint (POST /download, wait, GET the zip) of the same project, alternated, best of --repeat each
+   (other processes share the machine) (target: <= 1.3x).
+
+Prints the figures and the ratios; nothing is asserted (performance is not a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from newsner.corpus import Corpus
+from newsner.doccano import sync
+from newsner.doccano.client import DoccanoClient
+from newsner.doccano.offsets import OffsetMap
+from newsner.doccano.server import ENV_VENV, LocalServer
+from newsner.schema import AnnotationRecord, Article, Span
+from newsner.workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+ACTORS = ["Mali's army", "Wagner", "Russian mercenaries", "the junta", "CSP-DPA", "Colonel Assimi Goita"]
+PLACES = ["Kidal", "Tinzaouatene", "Abeibara", "Gao", "Timbuktu", "Ménaka", "Algeria"]
+SOURCES = ["a spokesman for the rebels", "a local politician", "AFP", "the army"]
+FILLER = ["Fighting resumed on Monday", "Residents fled towards the border", "Convoys were seen on the road",
+          "The situation remains tense 😟", "Reinforcements arrived by helicopter 🚁", "Markets stayed closed",
+          "Тревога в регионе", "الوضع متوتر", "Communications were cut"]
+
+
+def make_corpus(n: int, seed: int = 7) -> tuple[list[Article], list[AnnotationRecord]]:
+    """n unique news-like articles (~500 characters, some emoji and non-Latin text) with entity spans."""
+    rng = random.Random(seed)
+    articles: list[Article] = []
+    records: list[AnnotationRecord] = []
+    for i in range(n):
+        parts: list[tuple[str, str | None]] = [(f"Report {i} 🇲🇱: ", None)]
+        for _ in range(4):
+            dead = f"at least {rng.randint(2, 90)} dead"
+            parts += [(rng.choice(ACTORS), "ACTOR"), (" attacked positions near ", None),
+                      (rng.choice(PLACES), "LOCATION"), (", ", None), (dead, "CASUALTY"), (", ", None),
+                      (rng.choice(SOURCES), "CLAIM_SOURCE"), (" said. ", None),
+                      (rng.choice(FILLER), None), (". ", None)]
+        text, spans, pos = "", [], 0
+        for piece, label in parts:
+            if label:
+                spans.append(Span(pos, pos + len(piece), label, piece))
+            text += piece
+            pos += len(piece)
+        article = Article.from_text(text, title=f"Bench article {i}", source="bench", url=f"https://bench.test/{i}",
+                                    published="2024-07-29")
+        articles.append(article)
+        records.append(AnnotationRecord(article.id, article.text_sha256, "bench-model", spans))
+    return articles, records
+
+
+@contextmanager
+def server() -> Iterator[tuple[str, str, str]]:
+    if os.environ.get("NEWSNER_DOCCANO_URL"):
+        yield (os.environ["NEWSNER_DOCCANO_URL"], os.environ["NEWSNER_DOCCANO_USERNAME"],
+               os.environ["NEWSNER_DOCCANO_PASSWORD"])
+        return
+    venv = Path(os.environ.get(ENV_VENV) or REPO / ".newsner" / "venv-doccano")
+    with tempfile.TemporaryDirectory(prefix="newsner-bench-server-") as root:
+        local = LocalServer(Workspace.at(root), venv=venv, workers=2, die_with_parent=True)
+        info = local.up(timeout=240)
+        try:
+            username, password = local.credentials()
+            yield info.url, username, password
+        finally:
+            local.down()
+
+
+def timed(what: str, fn: Callable[[], T]) -> tuple[T, float]:
+    print(f"... {what}", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - start
+    print(f"    {seconds:.2f} s", file=sys.stderr, flush=True)
+    return result, seconds
+
+
+def raw_export(client: DoccanoClient, project_id: int) -> int:
+    """doccano's export endpoint alone: start the task, wait, download the zip. Returns its size."""
+    started = client._request("POST", f"/v1/projects/{project_id}/download",
+                              json={"format": "JSONL", "exportApproved": False})
+    client.wait_task(str(started["task_id"]), timeout=1200)
+    blob = client._request("GET", f"/v1/projects/{project_id}/download", params={"taskId": started["task_id"]},
+                           timeout=600, expect="bytes")
+    return len(blob)
+
+
+def one_by_one(client: DoccanoClient, project_id: int, sample: list[Article],
+               records: dict[str, AnnotationRecord] | None, label_ids: dict[str, int]) -> None:
+    """The naive path: one POST per example (and one per span when there are pre-annotations)."""
+    for article in sample:
+        ex = client.create_example(project_id, article.text, meta={"external_id": article.id, "title": article.title})
+        record = records.get(article.id) if records else None
+        if record is None:
+            continue
+        omap = OffsetMap(article.text)
+        for span in record.spans:
+            start, end = omap.span_to_utf16(span.start, span.end)
+            client.create_span(project_id, int(ex["id"]), start=start, end=end, label_id=label_ids[span.label])
+
+
+def new_project(client: DoccanoClient, ws: Workspace, name: str, projects: list[int]) -> tuple[int, dict[str, int]]:
+    project = client.create_project(name, description="bench")
+    projects.append(int(project["id"]))
+    label_ids = sync.apply_span_types(client, int(project["id"]), sync.plan_span_types(ws.label_schema(), []))
+    return int(project["id"]), label_ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=300, help="articles created one by one (extrapolated)")
+    parser.add_argument("--confirmed", type=float, default=0.05, help="share of examples confirmed before pull")
+    parser.add_argument("--repeat", type=int, default=2, help="export/pull timings: best of this many")
+    args = parser.parse_args()
+    n = args.articles
+    articles, records = make_corpus(n)
+    by_doc = {r.doc_id: r for r in records}
+    spans = sum(len(r.spans) for r in records)
+    print(f"corpus: {n} articles, {sum(len(a.text) for a in articles):,} characters, {spans:,} spans",
+          file=sys.stderr)
+    tag = time.strftime("%H%M%S")
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="newsner-bench-ws-") as root, server() as (url, user, password):
+        ws = Workspace.at(root)
+        corpus = Corpus(ws.corpus_dir)
+        with corpus.lock():
+            corpus.append(articles)
+        suggestions = ws.root / "suggestions.jsonl"
+        suggestions.write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
+        with DoccanoClient.login(url, user, password, timeout=120) as client:
+            projects: list[int] = []
+            try:
+                for label, pre in (("articles only", None), ("with pre-annotations", by_doc)):
+                    suffix = "pre" if pre else "plain"
+                    raw_id, _ = new_project(client, ws, f"bench-raw-{suffix}-{tag}", projects)
+                    data = sync.build_import_jsonl(articles, pre or {})
+                    _, t_raw = timed(f"[{label}] raw import of {n} articles ({len(data) / 1e6:.1f} MB)",
+                                     partial(client.import_jsonl, raw_id, data, timeout=1800))
+                    one_id, label_ids = new_project(client, ws, f"bench-one-{suffix}-{tag}", projects)
+                    sample = articles[: args.sample]
+                    _, t_one = timed(f"[{label}] {len(sample)} articles one request at a time",
+                                     partial(one_by_one, client, one_id, sample, pre, label_ids))
+                    name = f"bench-push-{suffix}-{tag}"
+                    files = [suggestions] if pre else []
+                    report, t_push = timed(f"[{label}] push of {n} articles", partial(
+                        sync.push, ws, project=name, client=client, annotation_files=files))
+                    projects.append(int(report.project_id or 0))
+                    assert report.uploaded == n and not report.problems, report
+                    rate_raw, rate_one, rate_push = n / t_raw, len(sample) / t_one, n / t_push
+                    rows += [
+                        f"{label}:",
+                        f"  raw file import:            {t_raw:8.2f} s  {rate_raw:7.0f} articles/s",
+                        f"  one request at a time:      {t_one:8.2f} s  {rate_one:7.1f} articles/s (sample of "
+                        f"{len(sample)}; {n} would take {n / rate_one:.0f} s)",
+                        f"  push:                       {t_push:8.2f} s  {rate_push:7.0f} articles/s "
+                        f"({report.batches} batches)",
+                        f"  push / raw import rate:     {rate_push / rate_raw:8.2f}x   (target >= 0.8x)",
+                        f"  push / one-at-a-time rate:  {rate_push / rate_one:8.1f}x   (target >= 5x)",
+                    ]
+                again, t_repush = timed("re-push of the unchanged corpus with its pre-annotations", lambda: sync.push(
+                    ws, project=name, client=client, annotation_files=[suggestions]))
+                rows.append(f"re-push (unchanged):          {t_repush:8.2f} s  uploads: {again.uploaded}, "
+                            f"pre-annotations added: {again.suggestions_added}   (target: 0 uploads, seconds)")
+                # pull vs the raw export endpoint, on the annotated project (a share confirmed first, not timed)
+                pid = int(report.project_id or 0)
+                share = int(n * args.confirmed)
+                if share:
+                    print(f"... confirming {share} examples (setup, not timed)", file=sys.stderr)
+                    for i, ex in enumerate(client.iter_examples(pid, limit=share)):
+                        if i >= share:
+                            break
+                        client._request("POST", f"/v1/projects/{pid}/examples/{ex['id']}/states", json={})
+                t_export, t_pull, size = float("inf"), float("inf"), 0
+                for rep in range(args.repeat):
+                    # alternate, so that load from other processes hits both alike; keep the best of each
+                    size, t = timed(f"raw export endpoint ({rep + 1})", lambda: raw_export(client, pid))
+                    t_export = min(t_export, t)
+                    for layer in ws.annotations_dir.glob("*.jsonl"):
+                        layer.unlink()  # every pull is a first pull: it writes every record
+                    pulled, t = timed(f"pull ({rep + 1})", lambda: sync.pull(ws, project=name, client=client))
+                    t_pull = min(t_pull, t)
+                _, t_pull2 = timed("pull again (nothing changed)", lambda: sync.pull(ws, project=name, client=client))
+            finally:
+                for project_id in projects:
+                    client.delete_project(project_id)
+    layer = pulled.layers[0] if pulled.layers else None
+    print()
+    print(f"articles: {n}  spans: {spans:,}  server: {url}")
+    print("\n".join(rows))
+    print(f"raw export endpoint:          {t_export:8.2f} s  ({size / 1e6:.1f} MB zip; best of {args.repeat})")
+    print(f"pull:                         {t_pull:8.2f} s  ({layer.records if layer else 0} records, "
+          f"{layer.confirmed if layer else 0} confirmed, {layer.spans if layer else 0:,} spans; best of "
+          f"{args.repeat})")
+    print(f"pull again (no change):       {t_pull2:8.2f} s")
+    print(f"  pull / raw export time:     {t_pull / t_export:8.2f}x   (target <= 1.3x)")
+
+
+if __name__ == "__main__":
+    main()
