@@ -28,7 +28,16 @@ from newsner.corpus import Corpus
 from newsner.errors import CorpusError, InputError
 from newsner.ingest.decode import DEFAULT_MAX_BYTES
 from newsner.ingest.dedupe import DEFAULT_THRESHOLD, NearDuplicateIndex
-from newsner.ingest.readers import Draft, FileResult, InputFile, ReadOptions, Rejection, expand_paths, read_file
+from newsner.ingest.readers import (
+    Draft,
+    FileResult,
+    InputFile,
+    ReadOptions,
+    Rejection,
+    expand_paths,
+    file_key,
+    read_file,
+)
 from newsner.schema import Article
 
 #: progress(done, total) in bytes of input read so far; total is 0 when unknown (stdin only).
@@ -163,7 +172,7 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
         raise InputError("no PATH given: name files, folders, globs or '-' for stdin")
     report = IngestReport(corpus=corpus.root, strict=strict)
 
-    own_shards = {p.resolve() for p in corpus.shard_paths()}
+    own_shards = {k for p in corpus.shard_paths() if (k := file_key(p)) is not None}
     items, report.rejected, report.skipped = expand_paths(args, exclude=own_shards)
     options = ReadOptions(max_bytes=max_bytes, text_column=text_column)
     results = read_inputs(items, options, jobs=jobs, progress=progress, stdin=stdin)

@@ -105,13 +105,23 @@ def _has_glob(s: str) -> bool:
     return any(c in s for c in "*?[")
 
 
-def _walk(folder: Path, skipped: list[str], rejections: list[Rejection], exclude: set[Path],
-          visited: set[Path]) -> Iterator[Path]:
-    """Files under `folder`, sorted, recursively; hidden entries are not entered, no folder twice (symlink loops)."""
-    real = _resolved(folder)
-    if real in visited:
-        return
-    visited.add(real)
+#: A file's identity on disk: (device, inode). Two paths to the same file (a folder and a file in it,
+#: symlinks, hard links) are read once; cheaper than resolving every path.
+FileKey = tuple[int, int]
+
+
+def file_key(path: Path) -> FileKey | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _walk(folder: Path, skipped: list[str], rejections: list[Rejection],
+          visited: set[FileKey]) -> Iterator[tuple[Path, os.stat_result]]:
+    """(path, stat) of files under `folder`, sorted, recursively; hidden entries are not entered, and no folder
+    is entered twice (symlink loops)."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
@@ -123,56 +133,51 @@ def _walk(folder: Path, skipped: list[str], rejections: list[Rejection], exclude
             continue
         path = Path(entry.path)
         try:
-            is_dir = entry.is_dir()
+            st = entry.stat()  # follows symlinks, like the shell would
         except OSError:
-            is_dir = False
-        if is_dir:
-            yield from _walk(path, skipped, rejections, exclude, visited)
+            skipped.append(str(path))  # a dangling symlink
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            if (st.st_dev, st.st_ino) not in visited:
+                visited.add((st.st_dev, st.st_ino))
+                yield from _walk(path, skipped, rejections, visited)
         elif path.suffix.lower() in KINDS:
-            if _resolved(path) not in exclude:
-                yield path
+            yield path, st
         else:
             skipped.append(str(path))
 
 
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
-
-
-def expand_paths(paths: list[str], *, exclude: set[Path] | None = None) -> tuple[
+def expand_paths(paths: list[str], *, exclude: set[FileKey] | None = None) -> tuple[
         list[InputFile], list[Rejection], list[str]]:
     """Files to read from PATH arguments (files, folders, globs, '-'), in a stable order.
 
     Returns (inputs, rejections for paths that do not exist or cannot be listed, files skipped in folders
-    because their type is not supported). `exclude` holds resolved paths never to read (the corpus' own
+    because their type is not supported). `exclude` holds the file keys never to read (the corpus' own
     shards). A file named twice is read once.
     """
     exclude = exclude or set()
     inputs: list[InputFile] = []
     rejections: list[Rejection] = []
     skipped: list[str] = []
-    seen: set[Path] = set()
-    visited_dirs: set[Path] = set()
+    seen: set[FileKey] = set()
+    visited_dirs: set[FileKey] = set()
     stdin_used = False
 
-    def add(path: Path, explicit: bool) -> None:
-        key = _resolved(path)
-        if key in seen or key in exclude:
-            return
-        seen.add(key)
-        kind = KINDS.get(path.suffix.lower(), "auto" if explicit else "")
+    def add(path: Path, explicit: bool, st: os.stat_result | None = None) -> None:
         try:
-            st = path.stat()
+            st = st or path.stat()
         except OSError as exc:
             rejections.append(Rejection(str(path), None, f"cannot read ({exc.strerror})", "unreadable"))
             return
+        key = (st.st_dev, st.st_ino)
+        if key in seen or key in exclude:
+            return
+        seen.add(key)
         if not stat.S_ISREG(st.st_mode):
             rejections.append(Rejection(str(path), None, "not a regular file (a device, FIFO or socket)",
                                         "unreadable"))
             return
+        kind = KINDS.get(path.suffix.lower(), "auto" if explicit else "")
         inputs.append(InputFile(str(path), path, kind, st.st_size))
 
     for arg in paths:
@@ -192,12 +197,14 @@ def expand_paths(paths: list[str], *, exclude: set[Path] | None = None) -> tuple
             candidates = [Path(os.path.expanduser(arg))]
         for path in candidates:
             if path.is_dir():
-                if _resolved(path) in visited_dirs:
+                key = file_key(path)
+                if key is None or key in visited_dirs:
                     continue  # already read through another argument
+                visited_dirs.add(key)
                 found_any = False
-                for found in _walk(path, skipped, rejections, exclude, visited_dirs):
+                for found, st in _walk(path, skipped, rejections, visited_dirs):
                     found_any = True
-                    add(found, explicit=False)
+                    add(found, False, st)
                 if not found_any and not _has_glob(arg):
                     rejections.append(Rejection(str(path), None, f"no input files in this folder (newsner reads "
                                                 f"{SUPPORTED})", "missing"))
