@@ -700,6 +700,28 @@ def test_server_errors_are_retried_then_reported_and_a_rerun_finishes(
     assert external_ids(doccano_client, pid) == Counter({a.id: 1 for a in articles})
 
 
+def test_a_failed_export_writes_nothing(workspace: Path, doccano_client: DoccanoClient, doccano_server: Any,
+                                        project_name: str) -> None:
+    ws, articles = setup_workspace(workspace, SEED_LIKE)
+    first = articles[0]
+    path = write_records(workspace / "model.jsonl", [
+        AnnotationRecord(first.id, first.text_sha256, doccano_server.username, [span_of(first, "Wagner", "ACTOR")])])
+    sync.push(ws, project=project_name, client=doccano_client, annotation_files=[path])
+    sync.pull(ws, project=project_name, client=doccano_client)
+    before = {p.name: p.read_bytes() for p in ws.annotations_dir.iterdir() if p.is_file()}
+
+    def export_breaks(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "GET" and request.url.path.endswith("/download"):
+            return httpx.Response(502, text="Bad Gateway")
+        return None
+
+    with faulty_client(doccano_server, export_breaks) as (client, transport):
+        with pytest.raises(DoccanoAPIError, match="HTTP 502"):
+            sync.pull(ws, project=project_name, client=client)
+    assert {p.name: p.read_bytes() for p in ws.annotations_dir.iterdir() if p.is_file()} == before
+    assert not list(ws.annotations_dir.glob(".*.tmp"))
+
+
 # ---------------------------------------------------------------------------------------------- CLI
 @pytest.fixture
 def doccano_env(monkeypatch: pytest.MonkeyPatch, doccano_server: Any) -> Any:
@@ -740,7 +762,17 @@ def test_cli_push_pull_and_users(cli: Any, workspace: Path, doccano_env: Any, do
 
     pulled = cli("doccano", "pull", "--project", project_name)
     assert pulled.exit_code == 0, pulled.output
-    assert f"{len(articles)} example(s)" in pulled.stdout
+    assert f"{len(articles)} example(s)" in pulled.stdout and "problem" not in pulled.output
+
+    foreign = doccano_client.create_example(pid, "Typed straight into doccano.")
+    actor = next(t["id"] for t in doccano_client.list_span_types(pid) if t["text"] == "ACTOR")
+    doccano_client.create_span(pid, int(foreign["id"]), start=0, end=5, label_id=actor)
+    reported = cli("doccano", "pull", "--project", project_name)
+    assert reported.exit_code == 0
+    assert (f"problem: annotator {doccano_env.username}, example {foreign['id']}: example has 1 span(s) but no "
+            "external_id") in reported.stderr
+    strict = cli("doccano", "pull", "--project", project_name, "--strict")
+    assert strict.exit_code == 1 and "1 problem(s)" in strict.stderr
 
     missing = cli("doccano", "pull", "--project", project_name + "-nope")
     assert missing.exit_code == 1 and "no project" in missing.stderr and "newsner doccano push" in missing.stderr
