@@ -25,16 +25,20 @@ def test_ingest_sample_then_again(cli, workspace: Path) -> None:  # type: ignore
 
 
 def test_rejected_inputs_exit_1_with_one_line_each(cli, workspace: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "good.txt").write_text(STORY)
-    (tmp_path / "empty.txt").write_text("")
-    (tmp_path / "feed.jsonl").write_text(json.dumps({"text": STORY + " Later."}) + "\n{broken\n")
-    result = cli("ingest", str(tmp_path), str(tmp_path / "missing.html"))
+    inbox = tmp_path / "inbox"  # not tmp_path itself: that is the workspace, with annotations/labels.json
+    inbox.mkdir()
+    (inbox / "good.txt").write_text(STORY)
+    (inbox / "empty.txt").write_text("")
+    (inbox / "feed.jsonl").write_text(json.dumps({"text": STORY + " Later."}) + "\n{broken\n")
+    (inbox / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    result = cli("ingest", str(inbox), str(inbox / "missing.html"))
     assert result.exit_code == 1
-    lines = result.stderr.strip().splitlines()
+    note, *lines = result.stderr.strip().splitlines()
+    assert note == f"note: skipped 1 file(s) of other types in the folders: {inbox / 'photo.jpg'}"
     assert sorted(lines) == sorted([
-        f"{tmp_path / 'empty.txt'}: empty file",
-        f"{tmp_path / 'missing.html'}: no such file or folder",
-        next(line for line in lines if line.startswith(f"{tmp_path / 'feed.jsonl'}:2: invalid JSON")),
+        f"{inbox / 'empty.txt'}: empty file",
+        f"{inbox / 'missing.html'}: no such file or folder",
+        next(line for line in lines if line.startswith(f"{inbox / 'feed.jsonl'}:2: invalid JSON")),
     ])
     assert "Traceback" not in result.output
     assert "rejected" in result.stdout and len(Corpus(workspace / "corpus")) == 2

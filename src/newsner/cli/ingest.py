@@ -95,6 +95,10 @@ def ingest_cli(
     finally:
         progress.stop()
     console.print(_summary(report))
+    if report.skipped:
+        more = len(report.skipped) - 5
+        shown = ", ".join(report.skipped[:5]) + (f" and {more} more" if more > 0 else "")
+        typer.echo(f"note: skipped {len(report.skipped)} file(s) of other types in the folders: {shown}", err=True)
     for rejection in report.rejected:
         typer.echo(str(rejection), err=True)
     if report.rejected:
