@@ -184,9 +184,10 @@ _APPEAL = _rules(r"""
     remind me later :: remind me later
     dear :: dear (?:readers?|friends|subscribers)
     a message from :: a message from (?:the )?(?:editor|team|newsroom|our|[A-Z])
-    log :: log ?in to (?:read|continue)
+    log in, login :: (?:log in|login) to (?:read|continue)
     providing, bringing :: keep (?:providing|bringing) you
-    $, €, £ :: starting (?:from|at) (?:just )?(?:\$|€|£)|costs us (?:\$|€|£)|for (?:just|only) (?:\$|€|£)
+    starting, costs us, for just, for only :: starting (?:from|at) (?:just )?(?:\$|€|£)|costs us (?:\$|€|£)
+        |(?:for just|for only) (?:\$|€|£)
     journalism :: our journalism is|independent journalism (?:is|needs|depends|relies)
         |journalism (?:is|remains) (?:free|open) (?:to|for)
     cookie :: we accept cookies|uses? cookies|cookie policy
@@ -220,13 +221,15 @@ _CREDIT = _rules(r"""
         |graphic|caption|file photo|cover photo|main photo|top photo|header image)s?\s*(?::|by\b|credit\b|/|©|\|)
     photo, image, picture :: \b(?:photo|image|picture) (?:credit|courtesy|by|via)\b
     courtesy :: \bcourtesy (?:photo|image|of)\b
-    : :: \b(?:photo|photos|foto|fotos|bild|image|zdjęcie|fot\.|credit|crédit|source)\s?:\s?[^.!?:]{1,60}$
+    photo, foto, bild, image, zdjęcie, fot., credit, crédit, source
+        :: \b(?:photo|photos|foto|fotos|bild|image|zdjęcie|fot\.|credit|crédit|source)\s?:\s?[^.!?:]{1,60}$
     ©, (c) :: ©|\(c\) ?\d{4}
     all rights reserved :: \ball rights reserved\b
     copyright :: ^copyright\b
     /, | :: (?:/|\|) ?(?:AFP|Reuters|AP|EPA|Getty Images|Getty|Anadolu|Xinhua|TASS|Sputnik|Shutterstock|Alamy|dpa
         |ANSA|IMAGO|UPI|SIPA)\b[^.!?]{0,40}$
-    ) :: \((?:AFP|Reuters|AP|EPA|Getty Images|Xinhua|TASS|dpa)(?: ?/ ?[^)]{1,40})?\)$
+    (afp, (reuters, (ap, (epa, (getty, (xinhua, (tass, (dpa
+        :: (?:\(AFP|\(Reuters|\(AP|\(EPA|\(Getty Images|\(Xinhua|\(TASS|\(dpa)(?: ?/ ?[^)]{1,40})?\)$
     reporting, writing, editing, compiled, translated, edited :: ^\((?:reporting|writing|editing
         |additional reporting|compiled|translated|edited) by\b.*\)$
     reporting, writing, editing :: ^(?:reporting|writing|editing|additional reporting) by\b[^.]{0,120}(?:;|$)

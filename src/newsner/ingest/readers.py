@@ -436,9 +436,10 @@ def _record(display: str, lineno: int, obj: Mapping[str, Any], options: ReadOpti
     fields: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     used = {key}
+    by_lower = {k.lower(): k for k in obj}
     for name, aliases in FIELD_ALIASES.items():
         for alias in aliases:
-            real = next((k for k in obj if k.lower() == alias), None)
+            real = by_lower.get(alias)
             if real is not None and isinstance(obj[real], str) and obj[real].strip():
                 fields[name] = normalize(obj[real])
                 used.add(real)
