@@ -88,6 +88,14 @@ def test_reporting_about_donations_and_quoted_appeals_is_kept() -> None:
               'fighting and that food was running out.\n\n"We need your help," he told residents at a meeting.\n\n'
               'Aid agencies said convoys had not reached the town since June.')
     assert '"We need your help," he told residents at a meeting.' in clean_text(quoted).text
+    story = ("Platform Changes Rules\n\nThe messaging platform said on Tuesday it would share more user data with "
+             "the government under a new security law passed in Sorbaya last month.\n\n"
+             "The company updated its privacy policy and terms of service on Monday.\n\n"
+             "By continuing to browse you agree to our privacy policy.\n\n"
+             "Rights groups said the change would expose activists and journalists in the north to arrest.")
+    cleaned = clean_text(story).text
+    assert "The company updated its privacy policy and terms of service on Monday." in cleaned  # news
+    assert "By continuing to browse" not in cleaned  # addressed to the reader: boilerplate
 
 
 def test_a_story_without_boilerplate_is_left_alone() -> None:

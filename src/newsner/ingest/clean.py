@@ -263,6 +263,10 @@ _MORE_LINK = re.compile(r"\s*(?:\[(?:…|\.\.\.)?\s*(?:read more|more|continue r
                         r"lire la suite|suite|weiterlesen|mehr|leer más|leggi tutto|ler mais)\s*(?:…|\.\.\.)?\]"
                         r"|(?:read more|more) ?[»›→])$", re.I)
 _SECTION_PATH = re.compile(r" [|›»>/] ")
+# second person and first person plural; "us" only in lower case ("US" is the country), "Sie" only capitalised
+_READER = re.compile(r"\b(?:[Yy]ou|[Yy]our|[Yy]ours|[Ww]e|[Oo]ur|us|[Vv]ous|[Vv]otre|[Vv]os|[Nn]ous|[Nn]otre|[Nn]os"
+                     r"|Sie|Ihr|Ihre|[Ww]ir|[Uu]nser|[Uu]nsere|uns|[Uu]sted|[Nn]osotros|[Nn]uestr[oa]|[Tt]wój"
+                     r"|[Nn]asz|[Nn]asza|nas)\b")
 _QUOTES = re.compile("[\"“”«»„]")
 _TRIM = " \t.,:;!?|•·*-–—>»«\"'“”‘’()[]"
 
@@ -364,6 +368,15 @@ def _pick_headline(head: list[Line], tainted: set[int]) -> int | None:
     return candidates[0] if candidates else None
 
 
+def _stray_appeal(line: Line) -> bool:
+    """An appeal line inside the article that is boilerplate on its own: short, not a quotation, and either a
+    bare button-like phrase or addressed to the reader ("you", "our") — "The company changed its privacy
+    policy" is news, "By using this site you accept our privacy policy" is not."""
+    if line.words > 30 or _QUOTES.search(line.text):
+        return False
+    return line.words <= 6 or _READER.search(line.text) is not None
+
+
 def _lines(text: str) -> list[Line]:
     out: list[Line] = []
     block = 0
@@ -448,8 +461,7 @@ def clean_text(text: str, *, find_title: bool = True) -> Cleaned:
     for i, ln in enumerate(lines):
         if ln.kind in _BOILERPLATE and ln.kind != APPEAL and ln.kind != OPENER:
             keep[i] = False
-        elif ln.kind in (APPEAL, OPENER) and (ln.block in tainted or (ln.words <= 30 and not _QUOTES.search(ln.text))):
-            # a short reader-directed appeal line is boilerplate anywhere; a quoted one is someone speaking
+        elif ln.kind in (APPEAL, OPENER) and (ln.block in tainted or _stray_appeal(ln)):
             keep[i] = False
     if title is not None:
         removed.append(title)
