@@ -106,6 +106,24 @@ def test_a_story_without_boilerplate_is_left_alone() -> None:
     assert cleaned.title is None
 
 
+def test_hard_wrapped_text_is_unwrapped_not_dropped() -> None:
+    text = ("Rebels Claim Gains Near Kidal\n\nBy Jane Doe\nJune 3, 2024\n\n"
+            "Separatist rebels in northern Mali said on Saturday they had taken\n"
+            "control of two army positions near the town of Kidal after heavy\n"
+            "fighting that lasted most of the day, a claim the army denied in a\n"
+            "statement read on state television.\n\n"
+            "The army said its units had repelled the attack and killed about\n"
+            "fifteen assailants near the river, including a well-\nknown commander.")
+    cleaned = clean_text(text)
+    assert (cleaned.title, cleaned.author, cleaned.published) == ("Rebels Claim Gains Near Kidal", "Jane Doe",
+                                                                  "2024-06-03")
+    assert cleaned.text == (
+        "Separatist rebels in northern Mali said on Saturday they had taken control of two army positions near "
+        "the town of Kidal after heavy fighting that lasted most of the day, a claim the army denied in a "
+        "statement read on state television.\n\nThe army said its units had repelled the attack and killed "
+        "about fifteen assailants near the river, including a well-known commander.")
+
+
 def test_text_without_a_headline_block_keeps_its_first_paragraph_when_asked() -> None:
     text = "Short lead.\n\nThe army said on Monday it had retaken the town after two days of heavy fighting."
     assert clean_text(text, find_title=False).text.startswith("Short lead.")

@@ -368,6 +368,32 @@ def _pick_headline(head: list[Line], tainted: set[int]) -> int | None:
     return candidates[0] if candidates else None
 
 
+def unwrap(text: str) -> str:
+    """Join hard-wrapped paragraphs (e-mail or terminal text wrapped at a fixed column) into one line each.
+
+    A block is hard-wrapped when it has several lines, the longest 50-100 characters, all but the last at
+    least 40 characters and close to the longest, and most of them ending mid-sentence. Lists of short
+    lines (a payment widget, a byline and date) and one-line-per-paragraph text are left alone.
+    """
+    blocks = text.split("\n\n")
+    for n, block in enumerate(blocks):
+        lines = block.split("\n")
+        if len(lines) < 2:
+            continue
+        longest = max(len(ln) for ln in lines)
+        body = lines[:-1]
+        if not 50 <= longest <= 100 or any(len(ln) < max(40, 0.55 * longest) for ln in body):
+            continue
+        if sum(1 for ln in body if _SENTENCE_END.search(ln)) * 2 > len(body):
+            continue
+        joined = lines[0]
+        for ln in lines[1:]:
+            # "well-\nknown" → "well-known": keep the hyphen, it may be a real one
+            joined += ln if joined.endswith("-") and ln[:1].islower() else " " + ln
+        blocks[n] = joined
+    return "\n\n".join(blocks)
+
+
 def _stray_appeal(line: Line) -> bool:
     """An appeal line inside the article that is boilerplate on its own: short, not a quotation, and either a
     bare button-like phrase or addressed to the reader ("you", "our") — "The company changed its privacy
@@ -425,7 +451,7 @@ def clean_text(text: str, *, find_title: bool = True) -> Cleaned:
     Without `find_title` (text that came from an extractor or a JSONL field) the head keeps every line that
     is not boilerplate, since there is no headline block to skip.
     """
-    text = normalize(text)
+    text = unwrap(normalize(text))
     lines = _lines(text)
     if not lines:
         return Cleaned(text="")
