@@ -8,14 +8,15 @@ subscription appeals, payment widgets ("Once / Monthly / Annual / Continue"), "R
 photo credits, newsletter prompts, share buttons. It works line by line with pattern lists plus a few
 positional heuristics, none of them tied to one site:
 
+- hard-wrapped paragraphs are first joined into one line each (`unwrap`);
 - every line is classified (widget, appeal, appeal opener, credit, byline, dateline, text);
 - widget and symbol-only lines go wherever they are;
 - the *head* (everything before the first real body paragraph) keeps only the headline, which becomes the
   title; bylines and datelines there become metadata;
 - the *tail* is cut at an appeal opener ("A message from ...", "Dear readers,") when what follows it is mostly
   appeal, then trailing boilerplate lines are dropped;
-- in the middle, only lines that are boilerplate by themselves go (a paragraph that merely mentions donations
-  or subscriptions, as conflict reporting often does, stays).
+- in the middle, only lines that are boilerplate by themselves go: credits, widgets, and short appeal lines
+  addressed to the reader (a paragraph that reports on donations or privacy policies, as news does, stays).
 """
 
 from __future__ import annotations
