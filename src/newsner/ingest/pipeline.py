@@ -138,17 +138,12 @@ def to_article(draft: Draft, *, source: str | None, ingested_at: str) -> Article
                              meta=meta)
 
 
-def _existing(corpus: Corpus) -> tuple[list[str], list[str], list[str | None]]:
-    ids: list[str] = []
-    texts: list[str] = []
-    dups: list[str | None] = []
+def _index_corpus(corpus: Corpus, index: NearDuplicateIndex) -> None:
+    """Signatures of every article already in the corpus, streamed (texts are not kept in memory)."""
     for _, _, obj in corpus.iter_raw():
         if isinstance(obj, dict) and isinstance(obj.get("id"), str) and isinstance(obj.get("text"), str):
-            ids.append(obj["id"])
-            texts.append(obj["text"])
             dup = obj.get("duplicate_of")
-            dups.append(dup if isinstance(dup, str) else None)
-    return ids, texts, dups
+            index.add(obj["id"], index.signature(obj["text"]), duplicate_of=dup if isinstance(dup, str) else None)
 
 
 def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | None = None, jobs: int = 1,
@@ -200,14 +195,12 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
 
     index = NearDuplicateIndex(threshold=threshold)
     with corpus.lock(timeout=lock_timeout):
-        ids, texts, dups = _existing(corpus)
-        known = set(ids)
+        known = corpus.ids()
         new = [a for key, a in batch.items() if key not in known]
         report.duplicates += len(batch) - len(new)
         if not new:
-            return report
-        for key, text, dup in zip(ids, texts, dups, strict=True):
-            index.add(key, index.signature(text), duplicate_of=dup)
+            return report  # a re-ingest stops here: nothing is written, no signature computed
+        _index_corpus(corpus, index)
         for article in new:  # signatures only for what is new: a re-ingest computes none
             sig = index.signature(article.text, words[article.id])
             article.duplicate_of = index.match(sig)
