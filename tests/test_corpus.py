@@ -63,3 +63,12 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert len(corpus) == 60
     assert len(corpus.ids()) == 60
     assert corpus.validate() == []
+
+
+def test_atomic_writes_keep_normal_file_modes(tmp_path: Path) -> None:
+    from newsner._io import atomic_write_text
+
+    atomic_write_text(tmp_path / "public.txt", "x")
+    atomic_write_text(tmp_path / "secret.txt", "x", perm=0o600)
+    assert (tmp_path / "public.txt").stat().st_mode & 0o077 != 0  # readable by the group/others per umask
+    assert (tmp_path / "secret.txt").stat().st_mode & 0o777 == 0o600

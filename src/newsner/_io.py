@@ -28,6 +28,16 @@ def loads(line: str | bytes) -> Any:
     return orjson.loads(line)
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: os.umask can only be read by setting it, which would race with other threads.
+_UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "w", *, encoding: str | None = "utf-8",
                 perm: int | None = None) -> Iterator[IO[Any]]:
@@ -36,8 +46,8 @@ def atomic_open(path: Path, mode: str = "w", *, encoding: str | None = "utf-8",
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        if perm is not None:
-            os.fchmod(fd, perm)
+        # mkstemp creates 0600; a normal file keeps the usual 0666 & ~umask unless a mode is asked for.
+        os.fchmod(fd, perm if perm is not None else 0o666 & ~_UMASK)
         with open(fd, mode, encoding=None if "b" in mode else encoding,
                   newline=None if "b" in mode else "\n") as fh:
             yield fh
