@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from newsner.cli._app import app, console, err_console, workspace_of
+from newsner.errors import InputError
 
 if TYPE_CHECKING:
     from newsner.model import Scores
@@ -74,8 +75,12 @@ def train_cli(
         best = train(data, out, schema, max_steps=max_steps, seed=seed)
     console.print(f"model written to {best}", markup=False)
     test = data / "test.spacy"
-    if test.exists():
-        _print_scores(evaluate(best, test, schema), title=f"scores on {test}")
+    try:
+        scores = evaluate(best, test, schema)
+    except InputError as exc:  # no (or an empty) test split: the model is still fine, say why there are no scores
+        err_console.print(f"no test scores: {exc}", markup=False)
+    else:
+        _print_scores(scores, title=f"scores on {test}")
 
 
 @app.command("evaluate")
