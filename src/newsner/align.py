@@ -29,8 +29,8 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -49,34 +49,47 @@ DEFAULT_WINDOW = 128
 #: Report counters, in the order the card and the CLI show them.
 COUNTERS = (
     "spans", "exact", "contracted", "expanded", "dropped_misaligned", "dropped_overlap", "duplicates",
-    "unknown_label", "entities_split", "sentence_boundaries_suppressed",
+    "unknown_label", "text_mismatch", "entities_split", "sentence_boundaries_suppressed",
 )
 
 
 @functools.lru_cache(maxsize=32)
 def blank_nlp(language: str | None) -> tuple[Language, str]:
-    """A blank spaCy pipeline for `language` and the code actually used (``en`` for None, ``xx`` if unknown)."""
+    """A blank spaCy pipeline for `language` and the code actually used (``en`` for None, ``xx`` if unknown).
+
+    The vocabulary gets one extra lexeme flag, "is one of the Sentencizer's sentence-final characters", so
+    sentence starts come out of `Doc.to_array` with the other attributes instead of a per-token Python loop.
+    """
     import spacy
 
     code = (language or DEFAULT_LANGUAGE).lower().split("-")[0].split("_")[0]
     try:
-        return spacy.blank(code), code
+        nlp = spacy.blank(code)
     except Exception:  # spaCy raises ImportError/ValueError/KeyError variants for unknown codes
-        return spacy.blank("xx"), "xx"
+        nlp, code = spacy.blank("xx"), "xx"
+    sent_flag(nlp)
+    return nlp, code
 
 
-@functools.lru_cache(maxsize=32)
-def _punct_orths(nlp: Language) -> np.ndarray:
+_SENT_FLAG: dict[int, int] = {}
+
+
+def sent_flag(nlp: Language) -> int:
+    """The vocabulary's sentence-final-character flag (added on first use for pipelines not from blank_nlp)."""
     from spacy.pipeline import Sentencizer
 
-    return np.array(sorted(nlp.vocab.strings.add(c) for c in Sentencizer.default_punct_chars), dtype=np.uint64)
+    flag = _SENT_FLAG.get(id(nlp.vocab))
+    if flag is None:
+        punct = frozenset(Sentencizer.default_punct_chars)
+        flag = _SENT_FLAG[id(nlp.vocab)] = nlp.vocab.add_flag(lambda text: text in punct)
+    return flag
 
 
 @dataclass
 class Tokens:
     """The non-whitespace tokens of one text, with character offsets and sentence starts."""
 
-    texts: list[str]
+    text: str
     starts: np.ndarray
     ends: np.ndarray
     #: Index of each token in the spaCy Doc (which also holds whitespace tokens).
@@ -84,24 +97,33 @@ class Tokens:
     sent_start: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.starts)
+
+    @functools.cached_property
+    def texts(self) -> list[str]:
+        """The token strings (made on first use: the HF writer builds its Arrow column without them)."""
+        text = self.text
+        return [text[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
 
 
 def tokenize(nlp: Language, text: str, doc: Doc | None = None) -> tuple[Doc, Tokens]:
-    """Tokenize `text` (or use the given Doc of it) and compute sentence starts (see module docstring)."""
-    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH
+    """Tokenize `text` (or use the given Doc of it) and compute sentence starts (see module docstring).
+
+    `nlp` must come from `blank_nlp` (it adds the sentence-final flag to the vocabulary).
+    """
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
 
     if doc is None:
         doc = nlp.make_doc(text)
     n = len(doc)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return doc, Tokens([], empty, empty, empty, np.zeros(0, dtype=bool))
-    arr = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, ORTH]).astype(np.uint64)
-    idx = arr[:, 0].astype(np.int64)
-    length = arr[:, 1].astype(np.int64)
+        return doc, Tokens(text, empty, empty, empty, np.zeros(0, dtype=bool))
+    arr = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, sent_flag(nlp)]).astype(np.int64)
+    idx = arr[:, 0]
+    length = arr[:, 1]
     is_space = arr[:, 2].astype(bool)
-    in_punct = np.isin(arr[:, 4], _punct_orths(nlp))
+    in_punct = arr[:, 4].astype(bool)
     punct_like = arr[:, 3].astype(bool) | in_punct
 
     # spaCy's Sentencizer: a token that is not punctuation starts a sentence when a sentence-final character
@@ -129,18 +151,101 @@ def tokenize(nlp: Language, text: str, doc: Doc | None = None) -> tuple[Doc, Tok
     sent_start = (cs[keep] - np.where(prev_keep >= 0, cs[np.maximum(prev_keep, 0)], 0)) > 0
     if len(keep):
         sent_start[0] = True
-    texts = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-    return doc, Tokens(texts, starts, ends, keep, sent_start)
+    return doc, Tokens(text, starts, ends, keep, sent_start)
+
+
+def tokenize_batch(docs: Sequence[Doc], texts: Sequence[str], flags: Sequence[int]) -> list[Tokens]:
+    """`tokenize` for many Docs at once: the same result, with the array work done once for the whole batch.
+
+    A batch of articles costs a few dozen NumPy calls instead of a few dozen per article (export's hot path).
+    `flags[i]` is the sentence-final flag of `docs[i]`'s vocabulary (`_sent_flag`).
+    """
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
+
+    if not docs:
+        return []
+    arrays = [doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, flag]) for doc, flag in zip(docs, flags, strict=True)]
+    counts = np.array([len(doc) for doc in docs], dtype=np.int64)
+    base = np.concatenate(([0], np.cumsum(counts)))
+    total = int(base[-1])
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return [Tokens(text, empty, empty, empty, np.zeros(0, dtype=bool)) for text in texts]
+    arr = np.concatenate([a.reshape(-1, 5) for a in arrays]).astype(np.int64)
+    idx, length = arr[:, 0], arr[:, 1]
+    is_space = arr[:, 2].astype(bool)
+    in_punct = arr[:, 4].astype(bool)
+    punct_like = arr[:, 3].astype(bool) | in_punct
+    doc_of = np.repeat(np.arange(len(docs)), counts)
+    first_of = base[doc_of]  # each token's document's first token
+
+    marks = np.zeros(total, dtype=np.int64)
+    non_p = np.flatnonzero(~punct_like)
+    if len(non_p):
+        ip_cs = np.concatenate(([0], np.cumsum(in_punct)))
+        # the previous non-punctuation token, but never one of an earlier document (spaCy starts each Doc fresh)
+        prev = np.maximum(np.concatenate(([-1], non_p[:-1])), first_of[non_p] - 1)
+        seen = ip_cs[non_p] - ip_cs[prev + 1]
+        marks[non_p[(seen > 0) & (non_p > first_of[non_p])]] = 1
+    space_idx = np.flatnonzero(is_space)
+    if len(space_idx):
+        newline = [i for i, d, a, n in zip(space_idx.tolist(), doc_of[space_idx].tolist(), idx[space_idx].tolist(),
+                                           length[space_idx].tolist(), strict=True) if "\n" in texts[d][a:a + n]]
+        after = np.array(newline, dtype=np.int64) + 1
+        after = after[(after < total)]
+        after = after[doc_of[after] == doc_of[after - 1]]
+        marks[after] = 1
+
+    keep = np.flatnonzero(~is_space)
+    starts = idx[keep]
+    ends = starts + length[keep]
+    cs = np.cumsum(marks)
+    prev_keep = np.concatenate(([-1], keep[:-1]))
+    sent_start = (cs[keep] - np.where(prev_keep >= 0, cs[np.maximum(prev_keep, 0)], 0)) > 0
+    kept_base = np.searchsorted(keep, base)  # first kept token of each document, and the end
+    sent_start[kept_base[:-1][kept_base[:-1] < len(keep)]] = True
+    local = keep - first_of[keep]
+    out = []
+    for d, text in enumerate(texts):
+        a, b = int(kept_base[d]), int(kept_base[d + 1])
+        out.append(Tokens(text, starts[a:b], ends[a:b], local[a:b], sent_start[a:b]))
+    return out
+
+
+def utf8_token_array(tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets int32 [n+1], UTF-8 bytes) of the token strings, for an Arrow string array without Python strings.
+
+    Token character offsets become byte offsets through the UTF-8 length of each code point; the tokens'
+    bytes are gathered from the encoded text in one vectorized step.
+    """
+    text = tokens.text
+    if text.isascii():
+        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+        bs, be = tokens.starts, tokens.ends
+    else:
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        width = 1 + (cps >= 0x80).astype(np.int64) + (cps >= 0x800) + (cps >= 0x10000)
+        cum = np.concatenate(([0], np.cumsum(width)))
+        raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        bs, be = cum[tokens.starts], cum[tokens.ends]
+    lengths = be - bs
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    gather = np.repeat(bs - offsets[:-1], lengths) + np.arange(offsets[-1])
+    return offsets.astype(np.int32), raw[gather]
 
 
 # ---------------------------------------------------------------------------------------------- spans
-@dataclass(frozen=True)
-class TokenSpan:
+class TokenSpan(NamedTuple):
     """An entity over tokens [start, end) of `Tokens` (non-whitespace token indices)."""
 
     start: int
     end: int
     label: str
+
+
+#: TokenSpan from a (start, end, label) tuple without the generated __new__ (thousands per second).
+_token_span = functools.partial(tuple.__new__, TokenSpan)
 
 
 @dataclass
@@ -169,98 +274,183 @@ class AlignmentIssue:
                 f"{self.resolution}{result}{detail}")
 
 
-@dataclass
 class Aligned:
-    spans: list[TokenSpan]
-    issues: list[AlignmentIssue] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
+    """The kept entities of one document (non-overlapping, by start), and the report of the others.
+
+    The common case (every span exact) keeps the entities as arrays (token start, token end, label index) and
+    builds `spans` only when asked, which saves per-span Python work on the export hot path.
+    """
+
+    def __init__(self, spans: list[TokenSpan] | None = None, *, labels: Sequence[str] = (),
+                 arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        self._spans = spans
+        self._labels = list(labels)
+        self.arrays = arrays
+        self.issues: list[AlignmentIssue] = []
+        self.counts: Counter[str] = Counter()
+
+    @property
+    def spans(self) -> list[TokenSpan]:
+        if self._spans is None:
+            if self.arrays is None:
+                self._spans = []
+            else:
+                s, e, k = (a.tolist() for a in self.arrays)
+                self._spans = [_token_span((a, b, self._labels[c])) for a, b, c in zip(s, e, k, strict=True)]
+        return self._spans
+
+    @spans.setter
+    def spans(self, value: list[TokenSpan]) -> None:
+        self._spans = value
+        self.arrays = None
+
+    def tags(self, n: int, labels: Sequence[str]) -> np.ndarray:
+        """`tag_ids` of the kept entities."""
+        if self.arrays is not None and self._spans is None:
+            return _tags_from_arrays(n, *self.arrays)
+        return tag_ids(n, self.spans, labels)
 
 
-def align_spans(tokens: Tokens, text: str, spans: Sequence[Span], *, doc_id: str, labels: Sequence[str],
+SpanLike = Span | tuple[int, int, str, str]
+
+
+def align_spans(tokens: Tokens, text: str, spans: Sequence[SpanLike], *, doc_id: str, labels: Sequence[str],
                 resolution: str = "contract") -> Aligned:
     """Map character spans onto tokens, resolve misaligned and overlapping ones, report everything.
+
+    `spans` are Spans or (start, end, label, text) tuples. A span whose text is not the text at its offsets
+    (a corrupt record) is dropped and named too.
 
     Raises:
         InputError: unknown `resolution`.
     """
     if resolution not in RESOLUTIONS:
         raise InputError(f"--resolution must be one of {', '.join(RESOLUTIONS)}, got {resolution!r}")
-    out = Aligned([])
+    out = Aligned(labels=labels)
     counts = out.counts
+    issues = out.issues
     rank = {label: i for i, label in enumerate(labels)}
-    candidates: list[tuple[TokenSpan, Span]] = []
+    items = [s if isinstance(s, tuple) else (s.start, s.end, s.label, s.text) for s in spans]
+    counts["spans"] += len(items)
+    if not items:
+        return out
+    n = len(tokens)
     starts, ends = tokens.starts, tokens.ends
-    for span in spans:
-        counts["spans"] += 1
-        if span.label not in rank:
+    # One vectorized lookup for all spans; the loop below only reads plain ints.
+    se = np.array([(it[0], it[1]) for it in items], dtype=np.int64)
+    s_arr, e_arr = se[:, 0], se[:, 1]
+    i_left = np.searchsorted(starts, s_arr, "left")
+    j_left = np.searchsorted(ends, e_arr, "left")
+    exact = ((i_left < n) & (j_left < n) & (starts[np.minimum(i_left, n - 1)] == s_arr)
+             & (ends[np.minimum(j_left, n - 1)] == e_arr)) if n else np.zeros(len(items), dtype=bool)
+    if resolution == "contract":
+        first_arr, last_arr = i_left, np.searchsorted(ends, e_arr, "right") - 1
+    else:
+        first_arr, last_arr = np.searchsorted(ends, s_arr, "right"), np.searchsorted(starts, e_arr, "left") - 1
+    kind = "contracted" if resolution == "contract" else "expanded"
+    candidates: list[tuple[int, int, str, tuple[int, int, str, str]]] = []
+    if exact.all() and (s_arr < e_arr).all():
+        # The usual document: every span sits on token boundaries. With known labels, the recorded texts
+        # matching, and no overlap, it is done in a few array operations.
+        kinds_arr = np.array([rank.get(it[2], -1) for it in items], dtype=np.int64)
+        if (kinds_arr >= 0).all() and all(text[s:e] == t for s, e, _, t in items):
+            order = np.lexsort((j_left, i_left))
+            tok_s, tok_e, kinds_arr = i_left[order], j_left[order] + 1, kinds_arr[order]
+            if (tok_e[:-1] <= tok_s[1:]).all():
+                counts["exact"] += len(items)
+                out.arrays = (tok_s, tok_e, kinds_arr)
+                return out
+            counts["exact"] += len(items)
+            candidates = [(i, j + 1, it[2], it) for i, j, it in zip(i_left.tolist(), j_left.tolist(), items,
+                                                                     strict=True)]
+            items = []
+    for item, is_exact, i, j, first, last in zip(items, exact.tolist(), i_left.tolist(), j_left.tolist(),
+                                                 first_arr.tolist(), last_arr.tolist(), strict=False):
+        start, end, label, span_text = item
+        if label not in rank:
             counts["unknown_label"] += 1
-            out.issues.append(AlignmentIssue(doc_id, span.label, span.start, span.end, span.text, "unknown_label",
-                                             "dropped", detail="label not in the schema; map or fix the layer"))
+            issues.append(AlignmentIssue(doc_id, label, start, end, span_text, "unknown_label", "dropped",
+                                         detail="label not in the schema; map or fix the layer"))
             continue
-        i = int(np.searchsorted(starts, span.start, "left"))
-        j = int(np.searchsorted(ends, span.end, "left"))
-        if i < len(starts) and j < len(ends) and starts[i] == span.start and ends[j] == span.end and i <= j:
+        if not (0 <= start < end <= len(text)) or text[start:end] != span_text:
+            counts["text_mismatch"] += 1
+            issues.append(AlignmentIssue(doc_id, label, start, end, span_text, "text_mismatch", "dropped",
+                                         detail=f"the article reads {text[start:end]!r} there; run "
+                                                "`newsner annotations validate`"))
+            continue
+        if is_exact:
             counts["exact"] += 1
-            candidates.append((TokenSpan(i, j + 1, span.label), span))
+            candidates.append((i, j + 1, label, item))
             continue
-        if resolution == "contract":
-            first = int(np.searchsorted(starts, span.start, "left"))
-            last = int(np.searchsorted(ends, span.end, "right")) - 1
-        else:
-            first = int(np.searchsorted(ends, span.start, "right"))
-            last = int(np.searchsorted(starts, span.end, "left")) - 1
         if first > last:
             counts["dropped_misaligned"] += 1
             why = ("no whole token inside the span" if resolution == "contract"
                    else "the span covers no token (whitespace only)")
-            out.issues.append(AlignmentIssue(doc_id, span.label, span.start, span.end, span.text, "misaligned",
-                                             "dropped", detail=why))
+            issues.append(AlignmentIssue(doc_id, label, start, end, span_text, "misaligned", "dropped", detail=why))
             continue
-        new_text = text[int(starts[first]):int(ends[last])]
-        kind = "contracted" if resolution == "contract" else "expanded"
         counts[kind] += 1
-        out.issues.append(AlignmentIssue(doc_id, span.label, span.start, span.end, span.text, "misaligned", kind,
-                                         result=new_text))
-        candidates.append((TokenSpan(first, last + 1, span.label), span))
+        issues.append(AlignmentIssue(doc_id, label, start, end, span_text, "misaligned", kind,
+                                     result=text[int(starts[first]):int(ends[last])]))
+        candidates.append((first, last + 1, label, item))
 
-    # Overlap policy: longer wins, then earlier, then schema order.
-    candidates.sort(key=lambda c: (-(c[0].end - c[0].start), c[0].start, rank[c[0].label]))
-    taken = np.full(len(tokens), -1, dtype=np.int64)
-    kept: list[tuple[TokenSpan, Span]] = []
-    for ts, span in candidates:
-        owners = taken[ts.start:ts.end]
-        if (owners < 0).all():
-            taken[ts.start:ts.end] = len(kept)
-            kept.append((ts, span))
+    # Overlap policy: longer wins, then earlier, then schema order. Most documents have no overlap at all:
+    # one sweep over the spans by start proves it and skips the greedy pass.
+    by_start = sorted(candidates)
+    if all(a[1] <= b[0] for a, b in zip(by_start, by_start[1:], strict=False)):
+        out.spans = [_token_span((a, b, label)) for a, b, label, _ in by_start]
+        return out
+    candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0], rank[c[2]]))
+    owner = [-1] * n
+    kept: list[tuple[int, int, str, tuple[int, int, str, str]]] = []
+    for cand in candidates:
+        a, b, label, item = cand
+        clash = next((o for o in owner[a:b] if o >= 0), -1)
+        if clash < 0:
+            owner[a:b] = [len(kept)] * (b - a)
+            kept.append(cand)
             continue
-        winner_ts, winner = kept[int(owners[owners >= 0][0])]
-        if winner_ts == ts:
+        wa, wb, wlabel, witem = kept[clash]
+        if (wa, wb, wlabel) == (a, b, label):
             counts["duplicates"] += 1
-            out.issues.append(AlignmentIssue(doc_id, span.label, span.start, span.end, span.text, "duplicate",
-                                             "merged", detail=f"same tokens and label as {winner.text!r}"))
+            issues.append(AlignmentIssue(doc_id, label, item[0], item[1], item[3], "duplicate", "merged",
+                                         detail=f"same tokens and label as {witem[3]!r}"))
             continue
         counts["dropped_overlap"] += 1
-        out.issues.append(AlignmentIssue(doc_id, span.label, span.start, span.end, span.text, "overlap", "dropped",
-                                         detail=f"overlaps {winner.text!r} {winner.label}, which was kept"))
-    out.spans = sorted((ts for ts, _ in kept), key=lambda t: t.start)
+        issues.append(AlignmentIssue(doc_id, label, item[0], item[1], item[3], "overlap", "dropped",
+                                     detail=f"overlaps {witem[3]!r} {wlabel}, which was kept"))
+    out.spans = sorted(_token_span((a, b, label)) for a, b, label, _ in kept)
     return out
+
+
+def _tags_from_arrays(n: int, starts: np.ndarray, ends: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    tags = np.zeros(n, dtype=np.int64)
+    if len(starts):
+        lengths = ends - starts
+        offsets = np.cumsum(lengths) - lengths
+        positions = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+        tags[positions] = np.repeat(2 + 2 * kinds, lengths)
+        tags[starts] = 1 + 2 * kinds
+    return tags
 
 
 def tag_ids(n: int, spans: Sequence[TokenSpan], labels: Sequence[str]) -> np.ndarray:
     """IOB2 tag ids in `LabelSchema.bio_tags()` order: O=0, B-label_k = 1+2k, I-label_k = 2+2k."""
+    if not spans:
+        return np.zeros(n, dtype=np.int64)
     rank = {label: i for i, label in enumerate(labels)}
-    tags = np.zeros(n, dtype=np.int64)
-    for s in spans:
-        k = rank[s.label]
-        tags[s.start] = 1 + 2 * k
-        tags[s.start + 1:s.end] = 2 + 2 * k
-    return tags
+    # One scatter for all spans (they do not overlap): every token gets I-k, then each first token B-k.
+    arr = np.array([(s[0], s[1], rank[s[2]]) for s in spans], dtype=np.int64)
+    return _tags_from_arrays(n, arr[:, 0], arr[:, 1], arr[:, 2])
 
 
 # ---------------------------------------------------------------------------------------------- units
-def make_units(tokens: Tokens, spans: Sequence[TokenSpan], *, unit: str, max_tokens: int | None,
-               doc_id: str, text: str) -> tuple[list[tuple[int, int]], list[AlignmentIssue], Counter[str]]:
+def make_units(tokens: Tokens, spans: Sequence[TokenSpan] | Aligned, *, unit: str, max_tokens: int | None,
+               doc_id: str, text: str, tags: np.ndarray | None = None
+               ) -> tuple[list[tuple[int, int]], list[AlignmentIssue], Counter[str]]:
     """Token ranges [a, b) of the examples of one article (see the module docstring for the rules).
+
+    `tags` (from `tag_ids` for the same spans) saves recomputing where entities are; `spans` may be the
+    `Aligned` result itself, whose span list is then built only if a cut needs it.
 
     Raises:
         InputError: unknown `unit` or a `max_tokens` below 1.
@@ -274,9 +464,14 @@ def make_units(tokens: Tokens, spans: Sequence[TokenSpan], *, unit: str, max_tok
     issues: list[AlignmentIssue] = []
     if n == 0:
         return [], issues, counts
-    inside = np.zeros(n + 1, dtype=bool)  # inside[b]: a boundary before token b would cut an entity
-    for s in spans:
-        inside[s.start + 1:s.end] = True
+    # inside[b]: a boundary before token b would cut an entity, i.e. token b continues one (an I- tag)
+    def span_list() -> Sequence[TokenSpan]:
+        return spans.spans if isinstance(spans, Aligned) else spans
+
+    if tags is None:
+        tags = tag_ids(n, span_list(), [s.label for s in span_list()])
+    inside = np.zeros(n + 1, dtype=bool)
+    inside[:n] = (tags > 0) & (tags % 2 == 0)
     if unit == "document":
         ranges = [(0, n)]
     else:
@@ -305,7 +500,7 @@ def make_units(tokens: Tokens, spans: Sequence[TokenSpan], *, unit: str, max_tok
             c = a + limit
             if inside[c]:
                 # Move the cut back to the start of the entity it would split, when that leaves something.
-                ent = next(s for s in spans if s.start < c < s.end)
+                ent = next(s for s in span_list() if s.start < c < s.end)
                 if ent.start > a:
                     c = ent.start
                 elif ent not in split:

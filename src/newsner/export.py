@@ -27,6 +27,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import zlib
 from collections import Counter
@@ -48,16 +49,16 @@ from newsner.align import (
     align_spans,
     blank_nlp,
     make_units,
-    tag_ids,
-    tokenize,
-    unit_tags,
+    sent_flag,
+    tokenize_batch,
+    utf8_token_array,
 )
 from newsner.annotations import MAJORITY, annotator_layers, majority_vote
 from newsner.annotations_store import GOLD, AnnotationStore
 from newsner.corpus import Corpus
 from newsner.errors import AlignmentError, ExportError, InputError
 from newsner.formats.conll import SCHEMES, decode, docstart_line, encode, format_sentence
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
+from newsner.schema import AnnotationRecord, Article, LabelSchema
 from newsner.workspace import Workspace
 
 EXPORT_FORMATS = ("hf", "spacy", "conll")
@@ -130,6 +131,10 @@ def split_of(cluster: str, seed: int, fractions: Sequence[float]) -> str:
 
 
 # ------------------------------------------------------------------------------------------- records
+_RECORD_HEAD = re.compile(rb'^\{"doc_id":"([0-9a-f]+)","text_sha256":"[0-9a-f]+","annotator":"((?:[^"\\]|\\.)*)",')
+_RECORD_STATUS = re.compile(rb'"status":"(confirmed|unconfirmed)","origin":')
+
+
 class LayerIndex:
     """doc_id → (offset, length) of its line in one layer file; records are read on demand."""
 
@@ -142,26 +147,46 @@ class LayerIndex:
         with open(path, "rb") as fh:
             for lineno, raw in enumerate(fh, start=1):
                 if raw.strip():
-                    try:
-                        obj = orjson.loads(raw)
-                        doc_id, status = obj["doc_id"], obj.get("status", "unconfirmed")
-                    except (orjson.JSONDecodeError, KeyError, TypeError):
-                        raise ExportError(f"{path}:{lineno}: not a valid annotation record; run "
-                                          "`newsner annotations validate`") from None
+                    doc_id, status, annotator = self._head(raw, path, lineno)
                     if status == "confirmed" or include_unconfirmed:
                         self.where[doc_id] = (offset, len(raw))
-                        self.annotators[str(obj.get("annotator", path.stem))] += 1
+                        self.annotators[annotator] += 1
                     else:
                         self.unconfirmed += 1
                 offset += len(raw)
         self._fh: IO[bytes] = open(path, "rb")
 
-    def get(self, doc_id: str) -> AnnotationRecord | None:
+    @staticmethod
+    def _head(raw: bytes, path: Path, lineno: int) -> tuple[str, str, str]:
+        """(doc_id, status, annotator) of one record line.
+
+        `AnnotationStore` writes ``{"doc_id":..,"text_sha256":..,"annotator":..,"spans":[..],"status":..``
+        in that order, so the fields are read from the start and the end of the line without parsing the
+        spans; any other layout is parsed in full.
+        """
+        head = _RECORD_HEAD.match(raw)
+        tail = _RECORD_STATUS.search(raw, max(0, len(raw) - 200))
+        if head and tail:
+            return head.group(1).decode(), tail.group(1).decode(), str(orjson.loads(b'"' + head.group(2) + b'"'))
+        try:
+            obj = orjson.loads(raw)
+            return str(obj["doc_id"]), str(obj.get("status", "unconfirmed")), str(obj.get("annotator", path.stem))
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise ExportError(f"{path}:{lineno}: not a valid annotation record; run "
+                              "`newsner annotations validate`") from None
+
+    def get_raw(self, doc_id: str) -> dict[str, Any] | None:
+        """The record's JSON object, unvalidated (export checks each span against the text itself)."""
         loc = self.where.get(doc_id)
         if loc is None:
             return None
         self._fh.seek(loc[0])
-        return AnnotationRecord.from_dict(orjson.loads(self._fh.read(loc[1])), where=f"{self.path}")
+        obj: dict[str, Any] = orjson.loads(self._fh.read(loc[1]))
+        return obj
+
+    def get(self, doc_id: str) -> AnnotationRecord | None:
+        obj = self.get_raw(doc_id)
+        return None if obj is None else AnnotationRecord.from_dict(obj, where=f"{self.path}: document {doc_id}")
 
     def close(self) -> None:
         self._fh.close()
@@ -194,19 +219,27 @@ class RecordSource:
             self.annotators.update(ix.annotators)
         self.vote_notes: Counter[str] = Counter()
 
-    def spans_for(self, article: Article) -> tuple[list[Span] | None, str | None]:
-        """(spans, None) or (None, why the article's records cannot be used)."""
+    def spans_for(self, article: Article) -> tuple[list[tuple[int, int, str, str]] | None, str | None]:
+        """((start, end, label, text) spans, None) or (None, why the article's records cannot be used)."""
+        stale = "the record was made on another version of the article text (text_sha256 differs)"
+        if self.layer != MAJORITY:
+            # Fast path: plain tuples from the JSON; alignment checks every span against the text.
+            obj = self.indexes[0].get_raw(article.id)
+            if obj is None or obj.get("text_sha256") != article.text_sha256:
+                return None, stale
+            try:
+                return [(s["start"], s["end"], s["label"], s.get("text", "")) for s in obj.get("spans", [])], None
+            except (KeyError, TypeError):
+                return None, f"unreadable record in {self.indexes[0].path}; run `newsner annotations validate`"
         records = [r for r in (ix.get(article.id) for ix in self.indexes) if r is not None]
         current = [r for r in records if r.text_sha256 == article.text_sha256]
         if not current:
-            return None, "the record was made on another version of the article text (text_sha256 differs)"
-        if self.layer != MAJORITY:
-            return list(current[0].spans), None
+            return None, stale
         vote = majority_vote(current, label_order=self.labels, min_votes=self.min_votes)
         self.vote_notes["documents"] += 1
         self.vote_notes["below_threshold"] += len(vote.below_threshold)
         self.vote_notes["overlap_dropped"] += len(vote.overlap_dropped)
-        return vote.spans, None
+        return [(s.start, s.end, s.label, s.text) for s in vote.spans], None
 
     def close(self) -> None:
         for ix in self.indexes:
@@ -223,6 +256,8 @@ class WorkerConfig:
     resolution: str
     conll_scheme: str
     conll_columns: int
+    #: The Arrow schema of the HF features (hf only): workers build finished tables.
+    arrow_schema: Any = None
 
 
 @dataclass
@@ -237,10 +272,48 @@ class Item:
 
 
 @dataclass
+class _HFColumns:
+    """Columns of one batch and split, gathered as flat arrays; `table` turns them into Arrow in one go."""
+
+    ids: list[str] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+    published: list[str | None] = field(default_factory=list)
+    languages: list[str | None] = field(default_factory=list)
+    unit_bounds: list[np.ndarray] = field(default_factory=list)  # per article: unit starts, relative
+    char_offsets: list[np.ndarray] = field(default_factory=list)  # per article: token byte offsets
+    char_data: list[np.ndarray] = field(default_factory=list)  # per article: token bytes
+    tags: list[np.ndarray] = field(default_factory=list)
+
+    def table(self, schema: Any) -> Any:
+        import pyarrow as pa
+
+        # token strings: one StringArray from concatenated bytes and shifted offsets
+        base = np.cumsum([0] + [int(o[-1]) for o in self.char_offsets])
+        str_offsets = np.concatenate([o[:-1] + b for o, b in zip(self.char_offsets, base, strict=False)]
+                                     + [np.array([base[-1]])]).astype(np.int32)
+        data = np.concatenate(self.char_data) if self.char_data else np.zeros(0, dtype=np.uint8)
+        n_tokens = len(str_offsets) - 1
+        values = pa.StringArray.from_buffers(n_tokens, pa.py_buffer(str_offsets), pa.py_buffer(data))
+        # list offsets: every unit's first token, shifted by the tokens of the articles before it
+        tok_base = np.cumsum([0] + [len(t) for t in self.tags])
+        list_offsets = np.concatenate([u + b for u, b in zip(self.unit_bounds, tok_base, strict=False)]
+                                      + [np.array([tok_base[-1]])]).astype(np.int32)
+        tags = np.concatenate(self.tags) if self.tags else np.zeros(0, dtype=np.int64)
+        offsets = pa.array(list_offsets, type=pa.int32())
+        columns = [pa.array(self.ids, pa.string()), pa.array(self.doc_ids, pa.string()),
+                   pa.ListArray.from_arrays(offsets, values),
+                   pa.ListArray.from_arrays(offsets, pa.array(tags, type=pa.int64())),
+                   pa.array(self.sources, pa.string()), pa.array(self.published, pa.string()),
+                   pa.array(self.languages, pa.string())]
+        return pa.Table.from_arrays(columns, schema=schema)
+
+
+@dataclass
 class SplitPart:
     """One batch's output for one split, in the form its writer appends."""
 
-    rows: dict[str, list[Any]] | None = None  # hf columns
+    table: Any = None  # hf: a pyarrow Table
     conll: list[str] = field(default_factory=list)
     tokens: list[np.ndarray] = field(default_factory=list)  # spacy: per-doc attribute arrays
     spaces: list[np.ndarray] = field(default_factory=list)
@@ -275,61 +348,72 @@ def _run_batch(items: list[Item]) -> BatchResult:
 def process_batch(items: list[Item], cfg: WorkerConfig) -> BatchResult:
     """Tokenize, align and cut a batch of articles into examples (runs in a worker process when jobs > 1)."""
     parts: dict[str, SplitPart] = {}
+    columns: dict[str, _HFColumns] = {}
     issues: list[AlignmentIssue] = []
     counts: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     labels = cfg.labels
     bio = ["O"] + [f"{p}-{lb}" for lb in labels for p in ("B", "I")]
+    docs = []
+    flags = []
     for item in items:
         nlp, code = blank_nlp(item.language)
         languages[code] += 1
-        doc, tokens = tokenize(nlp, item.text)
-        spans = [Span(s, e, lb, t) for s, e, lb, t in item.spans]
-        aligned = align_spans(tokens, item.text, spans, doc_id=item.doc_id, labels=labels,
+        docs.append(nlp.make_doc(item.text))
+        flags.append(sent_flag(nlp))
+    all_tokens = tokenize_batch(docs, [item.text for item in items], flags)
+    for item, doc, tokens in zip(items, docs, all_tokens, strict=True):
+        aligned = align_spans(tokens, item.text, item.spans, doc_id=item.doc_id, labels=labels,
                               resolution=cfg.resolution)
-        ranges, unit_issues, unit_counts = make_units(tokens, aligned.spans, unit=cfg.unit,
+        tags = aligned.tags(len(tokens), labels)
+        ranges, unit_issues, unit_counts = make_units(tokens, aligned, unit=cfg.unit,
                                                       max_tokens=cfg.max_tokens, doc_id=item.doc_id,
-                                                      text=item.text)
+                                                      text=item.text, tags=tags)
         issues.extend(aligned.issues)
         issues.extend(unit_issues)
         counts.update(aligned.counts)
-        counts.update(unit_counts)
-        tags = tag_ids(len(tokens), aligned.spans, labels)
+        if unit_counts:
+            counts.update(unit_counts)
+        unit_starts = np.array([a for a, _ in ranges], dtype=np.int64)
+        if len(unit_starts):
+            # An entity cut by a unit boundary restarts with B- (even id I-X → odd id B-X), so each example is
+            # valid IOB2 on its own.
+            first = tags[unit_starts]
+            cut = (first > 0) & (first % 2 == 0)
+            tags[unit_starts[cut]] -= 1
         part = parts.setdefault(item.split, SplitPart())
         part.documents += 1
+        part.examples += len(ranges)
+        part.n_tokens += len(tokens)
+        begins = tags[tags % 2 == 1]
+        for k, n in enumerate(np.bincount((begins - 1) // 2, minlength=len(labels)).tolist()):
+            if n:
+                part.entities[labels[k]] += n
         if cfg.fmt == "hf":
-            rows = part.rows if part.rows is not None else _empty_rows()
-            part.rows = rows
+            cols = columns.setdefault(item.split, _HFColumns())
+            cols.ids.extend(f"{item.doc_id}-{k}" for k in range(len(ranges)))
+            cols.doc_ids.extend([item.doc_id] * len(ranges))
+            cols.sources.extend([item.source] * len(ranges))
+            cols.published.extend([item.published] * len(ranges))
+            cols.languages.extend([item.language] * len(ranges))
+            cols.unit_bounds.append(unit_starts)
+            offsets, data = utf8_token_array(tokens)
+            cols.char_offsets.append(offsets)
+            cols.char_data.append(data)
+            cols.tags.append(tags)
         elif cfg.fmt == "conll":
             part.conll.append(docstart_line(item.doc_id, cfg.conll_columns) + "\n\n")
-        else:
-            _add_docbin_units(part, doc, tokens, tags, ranges, labels, item.text)
-        for k, (a, b) in enumerate(ranges):
-            unit_tag_ids = unit_tags(tags, a, b)
-            part.examples += 1
-            part.n_tokens += b - a
-            for t in unit_tag_ids:
-                if t % 2 == 1:
-                    part.entities[labels[(t - 1) // 2]] += 1
-            if cfg.fmt == "hf":
-                assert part.rows is not None
-                part.rows["id"].append(f"{item.doc_id}-{k}")
-                part.rows["doc_id"].append(item.doc_id)
-                part.rows["tokens"].append(tokens.texts[a:b])
-                part.rows["ner_tags"].append(unit_tag_ids)
-                part.rows["source"].append(item.source)
-                part.rows["published"].append(item.published)
-                part.rows["language"].append(item.language)
-            elif cfg.fmt == "conll":
-                names = [bio[t] for t in unit_tag_ids]
+            texts = tokens.texts
+            for a, b in ranges:
+                names = [bio[t] for t in tags[a:b].tolist()]
                 if cfg.conll_scheme != "iob2":
                     names = encode(len(names), decode(names, "iob2")[0], cfg.conll_scheme)
-                part.conll.append(format_sentence(tokens.texts[a:b], names, cfg.conll_columns) + "\n\n")
+                part.conll.append(format_sentence(texts[a:b], names, cfg.conll_columns) + "\n\n")
+        else:
+            _add_docbin_units(part, doc, tokens, tags, ranges, labels, item.text)
+    for split, cols in columns.items():
+        parts[split].table = cols.table(cfg.arrow_schema)
     return BatchResult(parts, issues, counts, languages)
-
-
-def _empty_rows() -> dict[str, list[Any]]:
-    return {k: [] for k in ("id", "doc_id", "tokens", "ner_tags", "source", "published", "language")}
 
 
 def _add_docbin_units(part: SplitPart, doc: Any, tokens: Any, tags: np.ndarray, ranges: list[tuple[int, int]],
@@ -411,19 +495,16 @@ class _HFWriter:
                 self.jsonl[split] = open(root / "jsonl" / f"{split}.jsonl", "wb")
 
     def add(self, split: str, part: SplitPart) -> None:
-        import pyarrow as pa
-
-        if not part.rows or not part.rows["id"]:
+        table = part.table
+        if table is None or not table.num_rows:
             return
-        table = pa.Table.from_pydict(part.rows, schema=self.schema)
         self.writers[split].write_table(table)
         if split in self.parquet:
             self.parquet[split].write_table(table)
         if split in self.jsonl:
             fh = self.jsonl[split]
-            cols = part.rows
-            for i in range(len(cols["id"])):
-                fh.write(orjson.dumps({k: cols[k][i] for k in cols}) + b"\n")
+            for row in table.to_pylist():
+                fh.write(orjson.dumps(row) + b"\n")
 
     def close(self, split_sizes: dict[str, int], fingerprint: str) -> None:
         from datasets import DatasetInfo, SplitDict, SplitInfo
@@ -699,8 +780,7 @@ def _items(corpus: Corpus, source: RecordSource, options: ExportOptions, skipped
             skipped.append(f"article {article.id}: {why}")
             continue
         split = split_of(article.duplicate_of or article.id, options.seed, options.splits)
-        yield Item(article.id, article.text, article.language, article.source, article.published, split,
-                   [(s.start, s.end, s.label, s.text) for s in spans])
+        yield Item(article.id, article.text, article.language, article.source, article.published, split, spans)
 
 
 def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
@@ -722,7 +802,9 @@ def _results(batches: Iterator[list[Item]], cfg: WorkerConfig, jobs: int) -> Ite
         return
     import multiprocessing
 
-    # fork: workers inherit the imported spaCy instead of importing it again (seconds each)
+    # fork: workers inherit spaCy and a ready English pipeline from this process instead of each importing and
+    # building them again (seconds per worker).
+    blank_nlp(None)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
@@ -739,7 +821,8 @@ def _results(batches: Iterator[list[Item]], cfg: WorkerConfig, jobs: int) -> Ite
 def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: list[str],
          writer: _HFWriter | _SpacyWriter | _ConllWriter, tmp: Path, progress: Progress | None) -> ExportResult:
     cfg = WorkerConfig(options.fmt, tuple(labels), options.unit, options.max_tokens, options.resolution,
-                       options.conll_scheme, options.conll_columns)
+                       options.conll_scheme, options.conll_columns,
+                       writer.schema if isinstance(writer, _HFWriter) else None)
     splits = {s: SplitStats() for s in SPLITS}
     counts: Counter[str] = Counter()
     languages: Counter[str] = Counter()
