@@ -29,6 +29,9 @@ newsner train --data exports/spacy --max-steps 200
 
 newsner doccano status
 echo
-echo "Annotators: open the URL above, log in as 'admin' (password in .newsner/doccano/credentials.json), project 'newsner'."
-echo "Add annotators with: NEWSNER_NEW_USER_PASSWORD=... .venv/bin/newsner doccano users add NAME --role annotator"
-echo "Then: .venv/bin/newsner doccano pull && .venv/bin/newsner export hf --out exports/hf --layer NAME"
+echo "Open the URL above and log in as 'admin' (password in .newsner/doccano/credentials.json, mode 0600) to see"
+echo "project 'newsner' with the suggestions. Give each annotator an account of their own:"
+echo "  NEWSNER_NEW_USER_PASSWORD=... .venv/bin/newsner doccano users add NAME --role annotator"
+echo "(in the default one-layer-per-annotator project only the pushing account sees suggestions; push with"
+echo " --collaborative to share them). Then: .venv/bin/newsner doccano pull && .venv/bin/newsner export hf --out exports/hf --layer NAME"
+echo "Stop the server with: .venv/bin/newsner doccano down"

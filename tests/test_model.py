@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from newsner.corpus import Corpus
@@ -17,7 +16,6 @@ def _workspace_with(workspace: Path, *texts: str) -> list[Article]:
     corpus = Corpus(workspace / "corpus")
     with corpus.lock():
         corpus.append(arts)
-    shutil.copytree(REPO / "annotations" / "patterns", workspace / "annotations" / "patterns")
     return arts
 
 
@@ -34,6 +32,7 @@ def test_pre_annotate_writes_suggestions_that_fit_the_text(cli, workspace: Path)
             ("CLAIM_SOURCE", "a spokesman for the rebels"), ("CLAIM_SOURCE", "AFP"),
             ("CASUALTY", "at least 17 dead"), ("LOCATION", "Kidal")} <= found
     assert rec.status == "unconfirmed"
+    assert "patterns" not in [p.name for p in (workspace / "annotations").iterdir()]  # the shipped patterns were used
     # suggestions are not an annotator layer
     assert not list((workspace / "annotations").glob("*.jsonl"))
 
@@ -71,6 +70,7 @@ def test_train_then_evaluate_learns_a_trivial_pattern(cli, workspace: Path) -> N
     result = cli("train", "--data", str(data), "--max-steps", "120")
     assert result.exit_code == 0, result.output
     assert (workspace / "models" / "baseline" / "model-best" / "meta.json").exists()
+    assert (workspace / "models" / "baseline").stat().st_mode & 0o005  # an ordinary folder, not 0700
     # per-label rows in schema order, and the two trained labels are learned
     rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
     labels = [r.split("│")[1].strip() for r in rows]

@@ -38,6 +38,11 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+def normal_mode(*, directory: bool = False) -> int:
+    """The mode a new file (0666) or folder (0777) gets under the process umask."""
+    return (0o777 if directory else 0o666) & ~_UMASK
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "w", *, encoding: str | None = "utf-8",
                 perm: int | None = None) -> Iterator[IO[Any]]:
@@ -47,7 +52,7 @@ def atomic_open(path: Path, mode: str = "w", *, encoding: str | None = "utf-8",
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp creates 0600; a normal file keeps the usual 0666 & ~umask unless a mode is asked for.
-        os.fchmod(fd, perm if perm is not None else 0o666 & ~_UMASK)
+        os.fchmod(fd, perm if perm is not None else normal_mode())
         with open(fd, mode, encoding=None if "b" in mode else encoding,
                   newline=None if "b" in mode else "\n") as fh:
             yield fh

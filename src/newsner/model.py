@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from newsner._io import read_jsonl
+from newsner._io import normal_mode, read_jsonl
 from newsner.errors import InputError, ModelError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
 
 SUGGESTER = "newsner-patterns"
+
+
+def default_patterns_path() -> Path:
+    """Conflict-news patterns shipped with the package (annotations/patterns/conflict.jsonl points to them)."""
+    return Path(__file__).parent / "data" / "patterns.jsonl"
 
 
 def load_patterns(path: Path, schema: LabelSchema) -> list[dict[str, Any]]:
@@ -138,6 +143,7 @@ def train(
     sink = log or io.StringIO()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(normal_mode(directory=True))  # mkdtemp makes 0700; the model is an ordinary output folder
     try:
         with contextlib.redirect_stdout(sink):
             nlp = init_nlp(config, use_gpu=-1)

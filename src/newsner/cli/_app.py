@@ -18,8 +18,9 @@ from newsner.errors import NewsnerError
 from newsner.workspace import Workspace
 
 #: Normal output. Errors and progress go to stderr so stdout stays pipeable.
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: a message stays one line when piped (tables still fit the terminal width).
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -91,7 +91,8 @@ def status_cli(
             typer.echo(f"doccano {st.state} at {st.url} (pids: {pids}): {st.message}")
             typer.echo(f"admin login: {st.credentials_path}; logs: {st.log_dir}")
         else:
-            typer.echo(f"doccano {st.state}: {st.message}")
+            state = "is not running" if st.state == "stopped" else st.state
+            typer.echo(f"doccano {state}: {st.message}")
         if remote:
             typer.echo(f"note: {ENV_URL} is set, so push/pull use {remote} rather than this server")
     if not (st.running and st.healthy):

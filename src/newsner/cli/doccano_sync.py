@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from newsner.cli._app import doccano_app, err_console, workspace_of
+from newsner.cli._app import doccano_app, err_console, fail, workspace_of
 from newsner.doccano import sync
 
 users_app = typer.Typer(help="doccano user accounts and project membership.", no_args_is_help=True)
@@ -180,6 +181,9 @@ def users_add_cli(
         secret = os.environ.get(PASSWORD_ENV)
         if secret:
             return secret
+        if not sys.stdin.isatty():
+            # No terminal to prompt on: getpass would warn that the password may be echoed.
+            fail(f"no password for {name}: set {PASSWORD_ENV} (or run the command in a terminal to be prompted)")
         return str(typer.prompt(f"password for new doccano user {name}", hide_input=True,
                                 confirmation_prompt=True, err=True))
 

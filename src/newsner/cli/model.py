@@ -21,7 +21,8 @@ def pre_annotate_cli(
     ctx: typer.Context,
     patterns: Annotated[Path | None, typer.Option(
         "--patterns", "-p", dir_okay=False,
-        help="spaCy EntityRuler patterns (JSONL). Default: WORKSPACE/annotations/patterns/conflict.jsonl.")] = None,
+        help="spaCy EntityRuler patterns (JSONL). Default: WORKSPACE/annotations/patterns/conflict.jsonl, "
+             "else the conflict-news patterns shipped with newsner.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", dir_okay=False,
         help="Where to write the suggestions. Default: WORKSPACE/annotations/suggestions/patterns.jsonl.")] = None,
@@ -32,10 +33,12 @@ def pre_annotate_cli(
     """
     from newsner._io import write_jsonl
     from newsner.corpus import Corpus
-    from newsner.model import load_patterns, pre_annotate
+    from newsner.model import default_patterns_path, load_patterns, pre_annotate
 
     ws = workspace_of(ctx)
-    patterns = patterns or ws.annotations_dir / "patterns" / "conflict.jsonl"
+    if patterns is None:
+        own = ws.annotations_dir / "patterns" / "conflict.jsonl"
+        patterns = own if own.exists() else default_patterns_path()
     out = out or ws.annotations_dir / "suggestions" / "patterns.jsonl"
     corpus = Corpus(ws.corpus_dir)
     corpus.require()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import http.cookiejar
 import io
 import logging
+import os
 import time
 import urllib.request
 import zipfile
@@ -194,9 +195,9 @@ class DoccanoClient:
                 if not last:
                     self._sleep(attempt, None)
                     continue
-                raise DoccanoConnectionError(
-                    f"no doccano at {self.base_url} — run `newsner doccano up` or set NEWSNER_DOCCANO_URL"
-                ) from None
+                hint = ("check NEWSNER_DOCCANO_URL" if os.environ.get("NEWSNER_DOCCANO_URL")
+                        else "run `newsner doccano up` or set NEWSNER_DOCCANO_URL")
+                raise DoccanoConnectionError(f"no doccano at {self.base_url} — {hint}") from None
             except httpx.TimeoutException:
                 if not last:
                     self._sleep(attempt, None)
