@@ -757,6 +757,9 @@ def test_cli_push_pull_and_users(cli: Any, workspace: Path, doccano_env: Any, do
     assert prompted.exit_code == 0, prompted.output
     assert "Typed-secret-pass-7" not in prompted.output and "created" in prompted.stdout
     DoccanoClient.login(doccano_env.url, f"cli2{pid}", "Typed-secret-pass-7").close()
+    no_password = cli("doccano", "users", "add", f"cli3{pid}", "--project", project_name, input="")
+    assert no_password.exit_code == 1 and "set NEWSNER_NEW_USER_PASSWORD" in no_password.stderr
+    assert "Warning" not in no_password.output
     bad_role = cli("doccano", "users", "add", f"cli{pid}", "--role", "boss", "--project", project_name)
     assert bad_role.exit_code == 1 and "unknown role 'boss'" in bad_role.stderr
 

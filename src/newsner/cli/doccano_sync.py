@@ -182,8 +182,11 @@ def users_add_cli(
         if secret:
             return secret
         if not sys.stdin.isatty():
-            # No terminal to prompt on: getpass would warn that the password may be echoed.
-            fail(f"no password for {name}: set {PASSWORD_ENV} (or run the command in a terminal to be prompted)")
+            # No terminal: take the first line piped in (getpass would only warn that it may be echoed).
+            line = sys.stdin.readline().rstrip("\r\n")
+            if not line:
+                fail(f"no password for {name}: set {PASSWORD_ENV}, pipe it on stdin, or run in a terminal")
+            return line
         return str(typer.prompt(f"password for new doccano user {name}", hide_input=True,
                                 confirmation_prompt=True, err=True))
 
