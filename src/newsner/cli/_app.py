@@ -50,7 +50,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # never print a password or token held in a local
     context_settings=_SETTINGS,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help: flags show as flags, not "<bool>"
     add_completion=False,
 )
 corpus_app = typer.Typer(help="Inspect and check the corpus.", no_args_is_help=True)
