@@ -131,7 +131,7 @@ def split_of(cluster: str, seed: int, fractions: Sequence[float]) -> str:
 
 
 # ------------------------------------------------------------------------------------------- records
-_RECORD_HEAD = re.compile(rb'^\{"doc_id":"([0-9a-f]+)","text_sha256":"[0-9a-f]+","annotator":"((?:[^"\\]|\\.)*)",')
+_RECORD_HEAD = re.compile(rb'^\{"doc_id":"([0-9a-f]+)","text_sha256":"([0-9a-f]+)","annotator":"((?:[^"\\]|\\.)*)",')
 _RECORD_STATUS = re.compile(rb'"status":"(confirmed|unconfirmed)","origin":')
 
 
@@ -167,7 +167,7 @@ class LayerIndex:
         head = _RECORD_HEAD.match(raw)
         tail = _RECORD_STATUS.search(raw, max(0, len(raw) - 200))
         if head and tail:
-            return head.group(1).decode(), tail.group(1).decode(), str(orjson.loads(b'"' + head.group(2) + b'"'))
+            return head.group(1).decode(), tail.group(1).decode(), str(orjson.loads(b'"' + head.group(3) + b'"'))
         try:
             obj = orjson.loads(raw)
             return str(obj["doc_id"]), str(obj.get("status", "unconfirmed")), str(obj.get("annotator", path.stem))
@@ -175,13 +175,20 @@ class LayerIndex:
             raise ExportError(f"{path}:{lineno}: not a valid annotation record; run "
                               "`newsner annotations validate`") from None
 
-    def get_raw(self, doc_id: str) -> dict[str, Any] | None:
-        """The record's JSON object, unvalidated (export checks each span against the text itself)."""
+    def get_bytes(self, doc_id: str) -> bytes | None:
+        """The record's line as stored."""
         loc = self.where.get(doc_id)
         if loc is None:
             return None
         self._fh.seek(loc[0])
-        obj: dict[str, Any] = orjson.loads(self._fh.read(loc[1]))
+        return self._fh.read(loc[1])
+
+    def get_raw(self, doc_id: str) -> dict[str, Any] | None:
+        """The record's JSON object, unvalidated (export checks each span against the text itself)."""
+        raw = self.get_bytes(doc_id)
+        if raw is None:
+            return None
+        obj: dict[str, Any] = orjson.loads(raw)
         return obj
 
     def get(self, doc_id: str) -> AnnotationRecord | None:
@@ -219,11 +226,19 @@ class RecordSource:
             self.annotators.update(ix.annotators)
         self.vote_notes: Counter[str] = Counter()
 
-    def spans_for(self, article: Article) -> tuple[list[tuple[int, int, str, str]] | None, str | None]:
-        """((start, end, label, text) spans, None) or (None, why the article's records cannot be used)."""
+    def spans_for(self, article: Article) -> tuple[list[tuple[int, int, str, str]] | bytes | None, str | None]:
+        """(spans, None) or (None, why the article's records cannot be used).
+
+        Spans are (start, end, label, text) tuples, or — for one layer in AnnotationStore's layout — the
+        record line itself, parsed by the worker that aligns it (less work here, less to send to workers).
+        """
         stale = "the record was made on another version of the article text (text_sha256 differs)"
         if self.layer != MAJORITY:
-            # Fast path: plain tuples from the JSON; alignment checks every span against the text.
+            raw = self.indexes[0].get_bytes(article.id)
+            head = _RECORD_HEAD.match(raw) if raw is not None else None
+            if raw is not None and head is not None:
+                return (raw, None) if head.group(2).decode() == article.text_sha256 else (None, stale)
+            # Any other layout: plain tuples from the JSON; alignment checks every span against the text.
             obj = self.indexes[0].get_raw(article.id)
             if obj is None or obj.get("text_sha256") != article.text_sha256:
                 return None, stale
@@ -268,7 +283,8 @@ class Item:
     source: str | None
     published: str | None
     split: str
-    spans: list[tuple[int, int, str, str]]
+    #: (start, end, label, text) tuples, or a record line whose "spans" the worker reads (`record_spans`).
+    spans: list[tuple[int, int, str, str]] | bytes
 
 
 @dataclass
@@ -345,6 +361,17 @@ def _run_batch(items: list[Item]) -> BatchResult:
     return process_batch(items, _CONFIG)
 
 
+def record_spans(item: Item) -> tuple[list[tuple[int, int, str, str]], AlignmentIssue | None]:
+    """The spans of an Item; a record line that cannot be read gives no spans and a named issue."""
+    if not isinstance(item.spans, bytes):
+        return item.spans, None
+    try:
+        return [(s["start"], s["end"], s["label"], s.get("text", "")) for s in orjson.loads(item.spans)["spans"]], None
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return [], AlignmentIssue(item.doc_id, "", 0, 0, "", "unreadable_record", "dropped",
+                                  detail="the annotation record cannot be read; run `newsner annotations validate`")
+
+
 def process_batch(items: list[Item], cfg: WorkerConfig) -> BatchResult:
     """Tokenize, align and cut a batch of articles into examples (runs in a worker process when jobs > 1)."""
     parts: dict[str, SplitPart] = {}
@@ -363,7 +390,11 @@ def process_batch(items: list[Item], cfg: WorkerConfig) -> BatchResult:
         flags.append(sent_flag(nlp))
     all_tokens = tokenize_batch(docs, [item.text for item in items], flags)
     for item, doc, tokens in zip(items, docs, all_tokens, strict=True):
-        aligned = align_spans(tokens, item.text, item.spans, doc_id=item.doc_id, labels=labels,
+        spans, unreadable = record_spans(item)
+        if unreadable is not None:
+            issues.append(unreadable)
+            counts["unreadable_record"] += 1
+        aligned = align_spans(tokens, item.text, spans, doc_id=item.doc_id, labels=labels,
                               resolution=cfg.resolution)
         tags = aligned.tags(len(tokens), labels)
         ranges, unit_issues, unit_counts = make_units(tokens, aligned, unit=cfg.unit,

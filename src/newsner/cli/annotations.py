@@ -95,16 +95,16 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
     table.add_row("lines/documents rejected", str(len(report.rejected)))
     console.print(table)
     for path, scheme in report.schemes.items():
-        console.print(f"{path}: read as {scheme.upper()}", markup=False)
+        console.print(f"{path}: read as {scheme.upper()}", markup=False, soft_wrap=True)
     if report.unmapped:
         listing = ", ".join(f"{label} ({n})" for label, n in report.unmapped.most_common())
         console.print(f"labels not in the schema, not imported: {listing}; map them with --map LABEL=SCHEMA_LABEL "
-                      "(or LABEL= to drop them without this notice)", markup=False)
+                      "(or LABEL= to drop them without this notice)", markup=False, soft_wrap=True)
     # Mismatches and out-of-range offsets are rare and each is a data problem worth seeing; low-confidence and
     # unmapped spans are many and already counted by label, so they are listed only with --verbose.
     for skipped in report.skipped:
         if verbose or "does not match" in skipped.reason or "outside" in skipped.reason:
-            console.print(f"skipped {skipped}", markup=False)
+            console.print(f"skipped {skipped}", markup=False, soft_wrap=True)
 
 
 @annotations_app.command("validate")
@@ -129,7 +129,7 @@ def validate_cli(
     console.print(table)
     for c in checks:
         for w in c.warnings:
-            console.print(f"warning: {w}", markup=False)
+            console.print(f"warning: {w}", markup=False, soft_wrap=True)
     problems = [p for c in checks for p in c.problems]
     for p in problems:
         typer.echo(p, err=True)
@@ -163,7 +163,7 @@ def agreement_cli(
                       *(f"{per[lb].f1:.3f}" if lb in per else "–" for lb in labels))
     console.print(table)
     if all(p.documents == 0 for p in pairs):
-        console.print("no document was annotated by two of these layers on the same text", markup=False)
+        console.print("no document was annotated by two of these layers on the same text", markup=False, soft_wrap=True)
 
 
 @annotations_app.command("adjudicate")
@@ -204,6 +204,7 @@ def adjudicate_cli(
     for line in report.stale:
         typer.echo(f"left out: {line}", err=True)
     for line in report.disagreements[: None if verbose else 10]:
-        console.print(f"  {line}", markup=False)
+        console.print(f"  {line}", markup=False, soft_wrap=True)
     if not verbose and len(report.disagreements) > 10:
-        console.print(f"  ... {len(report.disagreements) - 10} more (--verbose lists them)", markup=False)
+        console.print(f"  ... {len(report.disagreements) - 10} more (--verbose lists them)", markup=False,
+                      soft_wrap=True)

@@ -69,7 +69,7 @@ def _run(ctx: typer.Context, options: ExportOptions, out: Path) -> None:
 
 def _render(result: ExportResult) -> None:
     o = result.options
-    console.print(f"export {o.fmt} → {result.out}  (layer {o.layer}, unit {o.unit})", markup=False)
+    console.print(f"export {o.fmt} → {result.out}  (layer {o.layer}, unit {o.unit})", markup=False, soft_wrap=True)
     table = Table(title="splits", title_justify="left")
     for col in ("split", "examples", "articles", "tokens", "entities"):
         table.add_column(col, justify="left" if col == "split" else "right", no_wrap=True)
@@ -90,9 +90,9 @@ def _render(result: ExportResult) -> None:
     console.print(align)
     if result.issues_total:
         console.print(f"{result.issues_total} span(s) did not go in as annotated (resolution: {o.resolution}); "
-                      f"all listed in {result.out / 'alignment.jsonl'}. First:", markup=False)
+                      f"all listed in {result.out / 'alignment.jsonl'}. First:", markup=False, soft_wrap=True)
         for issue in result.issues_preview[:10]:
-            console.print(f"  {issue}", markup=False)
+            console.print(f"  {issue}", markup=False, soft_wrap=True)
     for line in result.skipped_documents:
         typer.echo(f"skipped {line}", err=True)
     if result.unconfirmed_left_out:
@@ -101,7 +101,7 @@ def _render(result: ExportResult) -> None:
     if result.documents == 0:
         typer.echo("warning: no annotated article was exported; check --layer and that documents are confirmed",
                    err=True)
-    console.print(f"dataset card: {result.out / 'README.md'}", markup=False)
+    console.print(f"dataset card: {result.out / 'README.md'}", markup=False, soft_wrap=True)
 
 
 @export_app.command("hf")
