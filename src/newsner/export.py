@@ -354,6 +354,7 @@ _CONFIG: WorkerConfig | None = None
 def _init_worker(config: WorkerConfig) -> None:
     global _CONFIG
     _CONFIG = config
+    blank_nlp(None)  # the usual pipeline, ready before the first batch arrives
 
 
 def _run_batch(items: list[Item]) -> BatchResult:
@@ -833,9 +834,10 @@ def _results(batches: Iterator[list[Item]], cfg: WorkerConfig, jobs: int) -> Ite
         return
     import multiprocessing
 
-    # fork: workers inherit spaCy and a ready English pipeline from this process instead of each importing and
-    # building them again (seconds per worker).
-    blank_nlp(None)
+    # fork: workers inherit the imported spaCy (and its English language data) instead of each importing it
+    # again; each builds its own pipeline in the initializer, in parallel.
+    import spacy.lang.en  # noqa: F401
+
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
