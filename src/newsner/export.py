@@ -63,7 +63,8 @@ from newsner.workspace import Workspace
 
 EXPORT_FORMATS = ("hf", "spacy", "conll")
 SPLITS = ("train", "validation", "test")
-BATCH_ARTICLES = 32
+#: Articles per unit of work; smaller for small exports so every worker gets some.
+BATCH_ARTICLES = 128
 MARKER = "export.json"
 
 Progress = Callable[[int, int], None]
@@ -867,7 +868,8 @@ def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: l
     done = 0
     with open(tmp / "alignment.jsonl", "wb") as report:
         items = _items(corpus, source, options, skipped, seen)
-        for res in _results(_batches(items, BATCH_ARTICLES), cfg, options.jobs):
+        batch = max(1, min(BATCH_ARTICLES, total // (4 * options.jobs)))
+        for res in _results(_batches(items, batch), cfg, options.jobs):
             for split, part in res.parts.items():
                 writer.add(split, part)
                 st = splits[split]
