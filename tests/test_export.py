@@ -300,3 +300,20 @@ def test_cli_export_prints_splits_sizes_and_label_counts(cli, ws: Workspace, tmp
 def test_cli_export_without_corpus(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("export", "hf", "--out", str(tmp_path / "hf"))
     assert result.exit_code == 1 and "newsner ingest" in result.stderr
+
+
+def test_small_exports_leave_no_split_empty() -> None:
+    from newsner.export import small_corpus_splits
+
+    fractions = (0.8, 0.1, 0.1)
+    for seed in range(30):
+        clusters = [f"article-{seed}-{i}" for i in range(10)]
+        out = small_corpus_splits(clusters, seed, fractions)
+        assert set(out) == set(clusters)
+        assert set(out.values()) == {"train", "validation", "test"}, seed
+        # only what was needed moved: at most one cluster per split that the hash left empty
+        hashed = {c: split_of(c, seed, fractions) for c in clusters}
+        empty = {"train", "validation", "test"} - set(hashed.values())
+        assert sum(out[c] != hashed[c] for c in clusters) == len(empty)
+    assert set(small_corpus_splits(["a", "b"], 0, fractions).values()) <= {"train", "validation", "test"}
+    assert small_corpus_splits(["a", "b", "c"], 0, (1.0, 0.0, 0.0)) == {"a": "train", "b": "train", "c": "train"}

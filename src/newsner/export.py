@@ -31,7 +31,7 @@ import re
 import shutil
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,10 +119,47 @@ def parse_splits(spec: str) -> tuple[float, float, float]:
     return parts[0], parts[1], parts[2]
 
 
+#: Below this many clusters the splits are cut by rank (see small_corpus_splits); above it an empty split
+#: is practically impossible and the per-cluster hash alone decides, with no extra pass over the corpus.
+SMALL_EXPORT = 1000
+
+
+def _unit_hash(cluster: str, seed: int) -> float:
+    digest = hashlib.sha256(f"{seed}:{cluster}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def small_corpus_splits(clusters: Iterable[str], seed: int, fractions: Sequence[float]) -> dict[str, str]:
+    """Cluster → split for a small export: split_of's hash, then no split with a non-zero fraction left empty.
+
+    With a handful of articles a hash alone easily leaves validation or test empty (10 clusters at 0.8/0.1/0.1:
+    one time in three), and a baseline then has nothing to be scored on. An empty split takes the cluster whose
+    hash lies nearest its interval from a split that has more than one; every other cluster stays where the hash
+    put it, so adding articles moves nothing unless a split was empty. A cluster never straddles splits.
+    """
+    unique = sorted(set(clusters))
+    u = {c: _unit_hash(c, seed) for c in unique}
+    out = {c: split_of(c, seed, fractions) for c in unique}
+    bounds, cum = {}, 0.0
+    for name, frac in zip(SPLITS, fractions, strict=True):
+        bounds[name] = (cum, cum + frac)
+        cum += frac
+    for name, frac in zip(SPLITS, fractions, strict=True):
+        if frac <= 0 or name in out.values():
+            continue
+        sizes = {n: list(out.values()).count(n) for n in SPLITS}
+        donors = [c for c in unique if sizes[out[c]] > 1]
+        if not donors:
+            break  # fewer clusters than splits: nothing to spare
+        lo, hi = bounds[name]
+        nearest = min(donors, key=lambda c: (min(abs(u[c] - lo), abs(u[c] - hi)), c))
+        out[nearest] = name
+    return out
+
+
 def split_of(cluster: str, seed: int, fractions: Sequence[float]) -> str:
     """The split of a near-duplicate cluster: a stable hash of (seed, cluster) against the fractions."""
-    digest = hashlib.sha256(f"{seed}:{cluster}".encode()).digest()
-    u = int.from_bytes(digest[:8], "big") / 2.0**64
+    u = _unit_hash(cluster, seed)
     cum = 0.0
     for name, frac in zip(SPLITS, fractions, strict=True):
         cum += frac
@@ -804,6 +841,11 @@ def _replace_dir(tmp: Path, out: Path) -> None:
 
 def _items(corpus: Corpus, source: RecordSource, options: ExportOptions, skipped: list[str],
            seen: set[str]) -> Iterator[Item]:
+    small: dict[str, str] | None = None
+    if len(source.wanted) < SMALL_EXPORT:
+        cluster_of = {obj["id"]: obj.get("duplicate_of") or obj["id"] for _, _, obj in corpus.iter_raw()
+                      if isinstance(obj, dict) and obj.get("id") in source.wanted}
+        small = small_corpus_splits(cluster_of.values(), options.seed, options.splits)
     for article in corpus:
         if article.id not in source.wanted:
             continue
@@ -812,7 +854,8 @@ def _items(corpus: Corpus, source: RecordSource, options: ExportOptions, skipped
         if spans is None:
             skipped.append(f"article {article.id}: {why}")
             continue
-        split = split_of(article.duplicate_of or article.id, options.seed, options.splits)
+        cluster = article.duplicate_of or article.id
+        split = small[cluster] if small is not None else split_of(cluster, options.seed, options.splits)
         yield Item(article.id, article.text, article.language, article.source, article.published, split, spans)
 
 
