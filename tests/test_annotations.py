@@ -227,3 +227,33 @@ def test_cli_validate_agreement_adjudicate(cli, workspace: Path, shared_data: Pa
     (workspace / "annotations/user1.jsonl").write_text('{"doc_id": "x"}\n')
     bad = cli("annotations", "validate")
     assert bad.exit_code == 1 and "user1.jsonl:1" in bad.stderr
+
+
+def test_format_is_detected_from_names_and_content(shared_data: Path, tmp_path: Path) -> None:
+    from newsner.annotations import detect_format
+    from newsner.errors import InputError
+
+    assert detect_format([shared_data / "doccano/legacy/2019_labeling.conll"]) == "conll"
+    assert detect_format([shared_data / "doccano/legacy/2021_upload_sequence_labeling.txt"]) == "conll"
+    assert detect_format([shared_data / "doccano/current/tests_sequence_labeling_example.jsonl"]) == "doccano"
+    assert detect_format([shared_data / "re3d/CENTCOM"]) == "re3d"
+    assert detect_format([shared_data / "conll/gum_wikinews"]) == "conll"
+    jsonish = tmp_path / "export.txt"
+    jsonish.write_text('{"text": "Kidal", "label": []}\n')
+    assert detect_format([jsonish]) == "doccano"
+    with pytest.raises(InputError, match="different formats"):
+        detect_format([shared_data / "re3d/CENTCOM", shared_data / "doccano/legacy/2019_labeling.conll"])
+
+
+def test_cli_import_auto_format_warns_about_unused_map_and_replaced_records(cli, workspace: Path, shared_data: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    conll_file = str(shared_data / "doccano/legacy/2019_labeling.conll")
+    first = cli("annotations", "import", conll_file)
+    assert first.exit_code == 0, first.output
+    assert "conll file(s)" in first.stdout and "not valid JSON" not in first.output
+    re3d = str(shared_data / "re3d/US_State_Department")
+    mapped = cli("annotations", "import", re3d, "--map", "Organisation=ACTOR,Location=LOCATION")
+    assert mapped.exit_code == 0, mapped.output
+    typo = cli("annotations", "import", re3d, "--map", "Organisation=ACTOR,Locaton=LOCATION")
+    assert typo.exit_code == 0
+    assert "warning: --map Locaton matched no label in the input" in typo.stderr and "Location" in typo.stderr
+    assert "record(s) already in a layer were replaced by this import" in typo.stderr

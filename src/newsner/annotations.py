@@ -86,6 +86,11 @@ class ImportReport:
     dropped_by_map: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
     schemes: dict[str, str] = field(default_factory=dict)
+    #: The format actually read (the detected one when --format auto).
+    fmt: str = ""
+    #: Every foreign label the input used → spans, and the --map keys no span used (a typo, most likely).
+    labels_seen: Counter[str] = field(default_factory=Counter)
+    unused_map: list[str] = field(default_factory=list)
 
     @property
     def skipped_by_reason(self) -> Counter[str]:
@@ -102,6 +107,37 @@ def _reason_kind(reason: str) -> str:
                     "outside the text": "offsets outside the text",
                     "not in the label schema": "label not in the schema"}[key]
     return reason
+
+
+def detect_format(paths: Sequence[Path]) -> str:
+    """doccano, conll or re3d from the inputs' names and first bytes; InputError when they disagree."""
+    found: dict[str, Path] = {}
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            if (path / "documents.json").exists() or any(path.glob("*/documents.json")):
+                kind = "re3d"
+            elif any(p.suffix.lower() in _DOCCANO_SUFFIXES for p in path.rglob("*") if p.is_file()):
+                kind = "doccano"
+            else:
+                kind = "conll"
+        elif path.name in ("documents.json", "entities.json"):
+            kind = "re3d"
+        elif path.suffix.lower() in _DOCCANO_SUFFIXES:
+            kind = "doccano"
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            except OSError as exc:
+                raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+            kind = "doccano" if head.startswith(b"{") else "conll"
+        found.setdefault(kind, path)
+    if len(found) > 1:
+        listing = ", ".join(f"{p} looks like {k}" for k, p in found.items())
+        raise InputError(f"the inputs are in different formats ({listing}); import them separately or pass --format")
+    return next(iter(found), "doccano")
 
 
 def expand_inputs(paths: Sequence[Path], fmt: str) -> list[Path]:
@@ -156,14 +192,16 @@ def import_annotations(
     """
     from newsner.formats import conll, doccano, re3d
 
+    if fmt == "auto":
+        fmt = detect_format(paths)
     if fmt not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise InputError(f"--format must be auto or one of {', '.join(FORMATS)}, got {fmt!r}")
     if status not in ("confirmed", "unconfirmed"):
         raise InputError(f"status must be confirmed or unconfirmed, got {status!r}")
     schema = workspace.label_schema()
     label_map = label_map or {}
     files = expand_inputs(paths, fmt)
-    report = ImportReport(files=[str(p) for p in files])
+    report = ImportReport(files=[str(p) for p in files], fmt=fmt)
     corpus = Corpus(workspace.corpus_dir)
 
     parsed: list[ParsedDoc] = []
@@ -227,6 +265,7 @@ def import_annotations(
         spans: set[Span] = set()
         for s in doc.spans:
             text = doc.text[s.start:s.end]
+            report.labels_seen[s.label] += 1
             if s.label in label_map:
                 target = label_map[s.label]
                 if target is None:
@@ -269,6 +308,7 @@ def import_annotations(
     store = AnnotationStore(workspace.annotations_dir)
     for layer, by_doc in sorted(records.items()):
         report.layers[layer] = store.upsert(layer, by_doc.values())
+    report.unused_map = sorted(k for k in label_map if k not in report.labels_seen)
     return report
 
 

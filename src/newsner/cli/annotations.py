@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from newsner.annotations import (
     validate_annotations,
 )
 from newsner.annotations_store import GOLD
-from newsner.cli._app import annotations_app, console, workspace_of
+from newsner.cli._app import annotations_app, console, err_console, workspace_of
 from newsner.cli.export import LazyProgress
 
 
@@ -30,7 +31,8 @@ def import_cli(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", show_default=False,
                                                 help="Annotation files or folders (re3d: the folder).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="doccano, conll or re3d.")] = "doccano",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="auto (from names and content), doccano, conll or re3d.")] = "auto",
     label_map: Annotated[list[str] | None, typer.Option(
         "--map", "-m", help="Map foreign labels onto the schema: Organisation=ACTOR,Location=LOCATION (FOO= drops "
         "FOO). Labels neither mapped nor in the schema are skipped and reported.")] = None,
@@ -75,7 +77,7 @@ def import_cli(
 
 
 def _render_import(report: ImportReport, verbose: bool) -> None:
-    table = Table(title=f"import of {len(report.files)} file(s)", title_justify="left")
+    table = Table(title=f"import of {len(report.files)} {report.fmt} file(s)", title_justify="left")
     table.add_column("")
     table.add_column("count", justify="right")
     table.add_row("documents read", str(report.documents))
@@ -94,8 +96,20 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
         table.add_row(note, str(n))
     table.add_row("lines/documents rejected", str(len(report.rejected)))
     console.print(table)
-    for path, scheme in report.schemes.items():
-        console.print(f"{path}: read as {scheme.upper()}", markup=False, soft_wrap=True)
+    if verbose:
+        for path, scheme in report.schemes.items():
+            console.print(f"{path}: read as {scheme.upper()}", markup=False)
+    elif report.schemes:
+        by_scheme = Counter(report.schemes.values())
+        console.print("CoNLL dialect: " + ", ".join(f"{s.upper()} ({n} file(s))" for s, n in by_scheme.most_common())
+                      + ("; --verbose lists each file" if len(report.schemes) > 1 else ""), markup=False)
+    replaced = sum(res.updated for res in report.layers.values())
+    if replaced:
+        err_console.print(f"note: {replaced} record(s) already in a layer were replaced by this import (their "
+                          "earlier spans are gone); import with another --annotator to keep both", markup=False)
+    if report.unused_map:
+        err_console.print(f"warning: --map {', '.join(report.unused_map)} matched no label in the input (labels "
+                          f"seen: {', '.join(sorted(report.labels_seen)) or 'none'})", markup=False)
     if report.unmapped:
         listing = ", ".join(f"{label} ({n})" for label, n in report.unmapped.most_common())
         console.print(f"labels not in the schema, not imported: {listing}; map them with --map LABEL=SCHEMA_LABEL "
