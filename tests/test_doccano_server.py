@@ -318,7 +318,7 @@ def test_real_server_up_status_down_end_to_end(cli, workspace: Path,  # type: ig
         assert _listeners(port) == []
 
         stopped = cli("doccano", "status")
-        assert stopped.exit_code == 1 and "stopped" in stopped.stdout
+        assert stopped.exit_code == 1 and "not running" in stopped.stdout
         again = cli("doccano", "down")
         assert again.exit_code == 0 and "no doccano was running" in again.stdout
 

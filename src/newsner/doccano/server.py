@@ -508,6 +508,9 @@ class LocalServer:
         backend = self._require_venv()
         self._make_state_dir()
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        # gunicorn and celery both run django_drf_filepond's app init, which makes MEDIA_ROOT without exist_ok:
+        # started together they race and one dies with FileExistsError. Made here, neither has to.
+        (self.state_dir / "media").mkdir(mode=0o700, exist_ok=True)
         self._write_settings()
         had_credentials = self.credentials_path.exists()
         username, password = self.credentials()
