@@ -78,10 +78,11 @@ def bad_inputs(tmp_path: Path) -> tuple[Path, dict[tuple[str, int | None], str]]
         ("huge.txt", None): "too large",
         ("feed.jsonl", 2): "invalid JSON",
         ("feed.jsonl", 3): "expected a JSON object",
-        ("feed.jsonl", 4): "no text field 'text'",
+        ("feed.jsonl", 4): "no text field (looked for text, content",
         ("feed.jsonl", 5): "empty text",
         ("feed.jsonl", 6): "truncated JSON",
-        ("no-text.csv", None): "no text column 'text' (columns: headline, date); pass --text-column NAME",
+        ("no-text.csv", None): ("no text column (looked for text, content, body, article, full_text, story, maintext) "
+                                "(columns: headline, date); pass --text-column NAME"),
     }
     return d, expected
 
@@ -260,7 +261,7 @@ def test_text_column_for_csv_and_jsonl(tmp_path: Path) -> None:
         w.writerow(["Title", "body_text", "lang"])
         w.writerow(["Kidal", story(13), "en"])
     corpus = Corpus(tmp_path / "corpus")
-    assert ingest([str(path)], corpus).rejected[0].reason.startswith("no text column 'text' (columns: Title, body_text")
+    assert ingest([str(path)], corpus).rejected[0].reason.startswith("no text column (looked for text, ")
     report = ingest([str(path)], corpus, text_column="body_text")
     assert report.ingested == 1
     (article,) = list(corpus)

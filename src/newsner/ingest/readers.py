@@ -382,7 +382,7 @@ def _read_csv(display: str, text: str, kind: str, options: ReadOptions, result: 
     header = [h.strip() for h in header]
     column = _text_key(header, options.text_column)
     if column is None:
-        wanted = f"'{options.text_column}'" if options.text_column else "'text'"
+        wanted = f"'{options.text_column}'" if options.text_column else f"(looked for {', '.join(TEXT_FIELDS)})"
         raise IngestError(f"no text column {wanted} (columns: {', '.join(header) or 'none'}); "
                           "pass --text-column NAME")
     row_start = reader.line_num + 1
@@ -423,7 +423,7 @@ def _record(display: str, lineno: int, obj: Mapping[str, Any], options: ReadOpti
                                            f"{_mb(options.max_bytes)} (raise it with --max-size MB)", "too large"))
         return
     if key is None:
-        wanted = f"'{options.text_column}'" if options.text_column else "'text'"
+        wanted = f"'{options.text_column}'" if options.text_column else f"(looked for {', '.join(TEXT_FIELDS)})"
         result.rejections.append(Rejection(display, lineno, f"no text field {wanted} (fields: "
                                            f"{', '.join(map(str, obj)) or 'none'}); pass --text-column NAME",
                                            "no text column"))
