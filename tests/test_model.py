@@ -23,6 +23,7 @@ def test_pre_annotate_writes_suggestions_that_fit_the_text(cli, workspace: Path)
     (article,) = _workspace_with(workspace, TEXT)
     result = cli("pre-annotate")
     assert result.exit_code == 0, result.output
+    assert "on 1 of 1 article(s)" in result.stdout
     out = workspace / "annotations" / "suggestions" / "patterns.jsonl"
     (line,) = out.read_text().splitlines()
     rec = AnnotationRecord.from_dict(json.loads(line))

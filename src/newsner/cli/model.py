@@ -43,16 +43,17 @@ def pre_annotate_cli(
     corpus = Corpus(ws.corpus_dir)
     corpus.require()
     rules = load_patterns(patterns, ws.label_schema())
-    spans = 0
+    spans = with_spans = 0
 
     def records() -> Iterator[dict[str, Any]]:
-        nonlocal spans
+        nonlocal spans, with_spans
         for rec in pre_annotate(corpus, rules):
             spans += len(rec.spans)
+            with_spans += bool(rec.spans)
             yield rec.to_dict()
 
     n = write_jsonl(out, records())
-    console.print(f"{spans} suggested span(s) on {n} article(s) → {out}", markup=False)
+    console.print(f"{spans} suggested span(s) on {with_spans} of {n} article(s) → {out}", markup=False)
 
 
 @app.command("train")
