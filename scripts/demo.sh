@@ -26,6 +26,7 @@ newsner doccano pull
 newsner export hf --out exports/hf --layer admin --include-unconfirmed
 newsner export spacy --out exports/spacy --layer admin --include-unconfirmed
 newsner train --data exports/spacy --max-steps 200
+newsner report --out exports/report.html
 
 newsner doccano status
 echo

@@ -10,6 +10,7 @@ from newsner.cli import (  # noqa: F401  (importing registers the commands)
     ingest,
     labels,
     model,
+    report,
 )
 from newsner.cli._app import app
 

@@ -1,0 +1,26 @@
+"""`newsner report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsner.cli._app import app, console, workspace_of
+
+
+@app.command("report")
+def report_cli(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
+                                      help="HTML file to write (self-contained, no scripts).")] = Path("report.html"),
+) -> None:
+    """One HTML page: corpus counts, the label schema, annotation layers and agreement, exports.
+
+    Example: newsner report --out exports/report.html
+    """
+    from newsner.report import write_report
+
+    path = write_report(workspace_of(ctx), out)
+    console.print(f"report written to {path}", markup=False)
