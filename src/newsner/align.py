@@ -109,49 +109,12 @@ class Tokens:
 def tokenize(nlp: Language, text: str, doc: Doc | None = None) -> tuple[Doc, Tokens]:
     """Tokenize `text` (or use the given Doc of it) and compute sentence starts (see module docstring).
 
-    `nlp` must come from `blank_nlp` (it adds the sentence-final flag to the vocabulary).
+    `nlp` must come from `blank_nlp` (it adds the sentence-final flag to the vocabulary). One sentence rule for
+    single documents and batches: this is `tokenize_batch` on a batch of one.
     """
-    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
-
     if doc is None:
         doc = nlp.make_doc(text)
-    n = len(doc)
-    if n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return doc, Tokens(text, empty, empty, empty, np.zeros(0, dtype=bool))
-    arr = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, sent_flag(nlp)]).astype(np.int64)
-    idx = arr[:, 0]
-    length = arr[:, 1]
-    is_space = arr[:, 2].astype(bool)
-    in_punct = arr[:, 4].astype(bool)
-    punct_like = arr[:, 3].astype(bool) | in_punct
-
-    # spaCy's Sentencizer: a token that is not punctuation starts a sentence when a sentence-final character
-    # occurred since the previous non-punctuation token.
-    marks = np.zeros(n, dtype=np.int64)
-    non_p = np.flatnonzero(~punct_like)
-    if len(non_p):
-        ip_cs = np.concatenate(([0], np.cumsum(in_punct)))  # ip_cs[i] = in_punct count in [0, i)
-        prev = np.concatenate(([-1], non_p[:-1]))
-        seen = ip_cs[non_p] - ip_cs[prev + 1]
-        marks[non_p[(seen > 0) & (non_p > 0)]] = 1
-    # A line break always ends a sentence: the token after a whitespace token holding "\n" starts one.
-    space_idx = np.flatnonzero(is_space)
-    if len(space_idx):
-        newline = [i for i in space_idx.tolist() if "\n" in text[idx[i]:idx[i] + length[i]]]
-        after = np.array(newline, dtype=np.int64) + 1
-        marks[after[after < n]] = 1
-
-    keep = np.flatnonzero(~is_space)
-    starts = idx[keep]
-    ends = starts + length[keep]
-    cs = np.cumsum(marks)
-    prev_keep = np.concatenate(([-1], keep[:-1]))
-    # A kept token starts a sentence when a mark falls after the previous kept token, up to and including it.
-    sent_start = (cs[keep] - np.where(prev_keep >= 0, cs[np.maximum(prev_keep, 0)], 0)) > 0
-    if len(keep):
-        sent_start[0] = True
-    return doc, Tokens(text, starts, ends, keep, sent_start)
+    return doc, tokenize_batch([doc], [text], [sent_flag(nlp)])[0]
 
 
 def tokenize_batch(docs: Sequence[Doc], texts: Sequence[str], flags: Sequence[int]) -> list[Tokens]:
