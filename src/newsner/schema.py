@@ -109,15 +109,27 @@ def validate_article_dict(data: Any) -> list[str]:
 # ------------------------------------------------------------------------------------- Span / Record
 @dataclass(frozen=True, order=True)
 class Span:
-    """A labelled character span; offsets are Python code points, end exclusive."""
+    """A labelled character span; offsets are Python code points, end exclusive.
+
+    `source` (e.g. "patterns", "model:baseline") and `score` (the model's confidence, 0..1) are set on
+    suggestions only; they are written when present and never take part in equality or ordering, so a
+    suggestion and a human span at the same place with the same label are the same span.
+    """
 
     start: int
     end: int
     label: str
     text: str
+    source: str | None = field(default=None, compare=False)
+    score: float | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "label": self.label, "text": self.text}
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "label": self.label, "text": self.text}
+        if self.source is not None:
+            out["source"] = self.source
+        if self.score is not None:
+            out["score"] = self.score
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "span") -> Span:
@@ -129,7 +141,13 @@ class Span:
             raise SchemaError(f"{where}: span offsets must be integers, got {start!r}, {end!r}")
         if not isinstance(label, str) or not label:
             raise SchemaError(f"{where}: span label must be a non-empty string")
-        return cls(start=start, end=end, label=label, text=str(data.get("text", "")))
+        source, score = data.get("source"), data.get("score")
+        if source is not None and not isinstance(source, str):
+            raise SchemaError(f"{where}: span 'source' must be a string, got {source!r}")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+            raise SchemaError(f"{where}: span 'score' must be a number, got {score!r}")
+        return cls(start=start, end=end, label=label, text=str(data.get("text", "")), source=source,
+                   score=None if score is None else float(score))
 
     def check(self, text: str, *, where: str = "span") -> None:
         """Raise SchemaError unless 0 <= start < end <= len(text) and text[start:end] == self.text."""
