@@ -247,7 +247,7 @@ def test_format_is_detected_from_names_and_content(shared_data: Path, tmp_path: 
 
 def test_cli_import_auto_format_warns_about_unused_map_and_replaced_records(cli, workspace: Path, shared_data: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     conll_file = str(shared_data / "doccano/legacy/2019_labeling.conll")
-    first = cli("annotations", "import", conll_file)
+    first = cli("annotations", "import", conll_file, "--map", "LOC=LOCATION,PER=ACTOR")
     assert first.exit_code == 0, first.output
     assert "conll file(s)" in first.stdout and "not valid JSON" not in first.output
     re3d = str(shared_data / "re3d/US_State_Department")

@@ -3,21 +3,36 @@
 A layer is one annotator's work (`annotations/alice.jsonl`) or the adjudicated `gold` layer
 (`annotations/gold.jsonl`). Each file holds at most one AnnotationRecord per document, sorted by doc_id, so
 writing the same records twice produces the same bytes (pull twice → identical files).
+
+Every read-modify-write of a layer holds that layer's lock (`AnnotationStore.lock`: an fcntl lock on
+``annotations/.<layer>.jsonl.lock``, like the corpus's ``.lock``), so two imports, a pull and an adjudication
+into one layer at once never lose each other's records: the second waits, then reads what the first wrote.
+The lock is re-entrant within a process (`upsert` inside a caller's `lock` does not wait for itself).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import os
 import re
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsner._io import dumps, read_jsonl, write_jsonl
-from newsner.errors import FormatError, InputError, SchemaError
+from newsner.errors import AnnotationError, FormatError, InputError, SchemaError
 from newsner.schema import AnnotationRecord
 
 GOLD = "gold"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# Locks this process holds: lock path → (fd, depth). flock is per open file, so a second open of the same lock
+# file in one process would wait for itself; the table makes the lock re-entrant instead.
+_HELD: dict[Path, list[int]] = {}
+_HELD_GUARD = threading.RLock()
 
 
 def layer_filename(layer: str) -> str:
@@ -46,6 +61,64 @@ class AnnotationStore:
     def path(self, layer: str) -> Path:
         return self.root / layer_filename(layer)
 
+    def check_writable(self) -> None:
+        """Raise AnnotationError (one clear line) unless layers can be written here; writes nothing."""
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise AnnotationError(f"{root} is a file, not a folder; move it away so annotation layers can be "
+                                  "written there")
+        probe = root if root.exists() else root.parent
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise AnnotationError(f"{probe}: cannot write annotation layers here (permission denied); fix the "
+                                  "folder's permissions or use another --workspace")
+
+    @contextlib.contextmanager
+    def lock(self, layer: str, *, timeout: float = 120.0) -> Iterator[None]:
+        """Hold `layer`'s write lock for a read-modify-write; waits up to `timeout` s for another writer."""
+        self.check_writable()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AnnotationError(f"{self.root}: cannot create the annotations folder ({exc.strerror})") from None
+        path = self.root / f".{layer_filename(layer)}.lock"
+        with _HELD_GUARD:
+            held = _HELD.get(path)
+            if held is not None:
+                held[1] += 1
+        if held is not None:
+            try:
+                yield
+            finally:
+                with _HELD_GUARD:
+                    held[1] -= 1
+            return
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise AnnotationError(f"{path}: cannot create the layer lock ({exc.strerror})") from None
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise AnnotationError(f"{self.path(layer)}: another newsner process is writing this layer "
+                                              f"(waited {timeout:.0f} s); try again when it has finished") from None
+                    time.sleep(0.02)
+            with _HELD_GUARD:
+                _HELD[path] = [fd, 1]
+            try:
+                yield
+            finally:
+                with _HELD_GUARD:
+                    del _HELD[path]
+        finally:
+            os.close(fd)  # closing releases the flock
+
     def layers(self) -> list[str]:
         """Layer names present on disk (file stems), sorted."""
         if not self.root.is_dir():
@@ -73,16 +146,27 @@ class AnnotationStore:
         return out
 
     def write_layer(self, layer: str, records: Iterable[AnnotationRecord]) -> int:
-        """Replace a layer with `records` (one per document), atomically, sorted by doc_id."""
+        """Replace a layer with `records` (one per document), atomically, sorted by doc_id.
+
+        Holds the layer lock while writing; a caller that read the layer first must hold `lock` around both.
+        """
         by_doc: dict[str, AnnotationRecord] = {}
         for rec in records:
             if rec.doc_id in by_doc:
                 raise InputError(f"layer {layer!r}: two records for document {rec.doc_id}")
             by_doc[rec.doc_id] = rec
-        return write_jsonl(self.path(layer), (by_doc[d].to_dict() for d in sorted(by_doc)))
+        with self.lock(layer):
+            try:
+                return write_jsonl(self.path(layer), (by_doc[d].to_dict() for d in sorted(by_doc)))
+            except PermissionError as exc:
+                raise AnnotationError(f"{self.path(layer)}: cannot write the layer ({exc.strerror})") from None
 
     def upsert(self, layer: str, records: Iterable[AnnotationRecord]) -> UpsertResult:
-        """Add or replace records by doc_id in a layer; other documents' records are kept."""
+        """Add or replace records by doc_id in a layer (under its lock); other documents' records are kept."""
+        with self.lock(layer):
+            return self._upsert(layer, records)
+
+    def _upsert(self, layer: str, records: Iterable[AnnotationRecord]) -> UpsertResult:
         current = self.load(layer)
         result = UpsertResult()
         for rec in records:

@@ -10,9 +10,10 @@ import typer
 from rich.table import Table
 
 from newsner.annotations import (
+    AgreementReport,
     ImportReport,
     adjudicate,
-    agreement,
+    agreement_report,
     import_annotations,
     parse_label_map,
     validate_annotations,
@@ -46,7 +47,8 @@ def import_cli(
         "--documents", help="CoNLL documents: auto (-DOCSTART- if any, else the file), docstart, sentence, file."
     )] = "auto",
     offsets: Annotated[str, typer.Option(
-        "--offsets", help="doccano offsets: utf16 (what doccano's web UI stores) or codepoints.")] = "utf16",
+        "--offsets", help="doccano offsets: auto (detected per file from how the spans fit the text), utf16 "
+        "(doccano's web UI), codepoints (a Python script) or graphemes (doccano grapheme_mode).")] = "auto",
     min_confidence: Annotated[float, typer.Option(
         "--min-confidence", min=0.0, max=1.0, help="re3d: skip entities below this confidence.")] = 0.5,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every skipped span.")] = False,
@@ -96,6 +98,8 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
         table.add_row(note, str(n))
     table.add_row("lines/documents rejected", str(len(report.rejected)))
     console.print(table)
+    for path, unit in report.offset_units.items():
+        console.print(f"{path}: {unit}", markup=False, soft_wrap=True)
     if verbose:
         for path, scheme in report.schemes.items():
             console.print(f"{path}: read as {scheme.upper()}", markup=False)
@@ -161,23 +165,72 @@ def agreement_cli(
         "--layers", help="Comma-separated layers to compare (default: every annotator layer).")] = None,
     include_unconfirmed: Annotated[bool, typer.Option("--include-unconfirmed",
                                                       help="Also compare unconfirmed records.")] = False,
+    top: Annotated[int, typer.Option("--top", min=0, help="Documents with the most disagreement to list.")] = 10,
 ) -> None:
-    """Inter-annotator agreement: entity-level F1 (exact span and label) for every pair, overall and per label.
+    """Inter-annotator agreement: entity F1 (strict and overlap) per pair and label, Cohen's κ / Krippendorff's α
+    over tokens, a label confusion table, and the documents with the most disagreement.
 
-    Example: newsner annotations agreement --layers alice,bob
+    Example: newsner annotations agreement --layers alice,bob --include-unconfirmed
     """
-    pairs = agreement(workspace_of(ctx), _layers(layers), include_unconfirmed=include_unconfirmed)
-    labels = list(dict.fromkeys(la.label for p in pairs for la in p.per_label))
-    table = Table(title="entity-level F1 (exact match)", title_justify="left")
-    for col in ("pair", "documents", "spans A / B", "F1", *labels):
+    report = agreement_report(workspace_of(ctx), _layers(layers), include_unconfirmed=include_unconfirmed, top=top)
+    render_agreement(report)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def render_agreement(report: AgreementReport) -> None:
+    """Print an AgreementReport (also used by `newsner doccano review` for before/after)."""
+    which = "confirmed and unconfirmed" if report.include_unconfirmed else "confirmed only"
+    table = Table(title=f"agreement per pair ({which})", title_justify="left")
+    for col in ("pair", "docs", "spans A / B", "F1 strict", "F1 overlap", "κ tokens"):
         table.add_column(col, justify="left" if col == "pair" else "right")
-    for p in pairs:
-        per = {la.label: la for la in p.per_label}
-        table.add_row(f"{p.a} × {p.b}", str(p.documents), f"{p.overall.a} / {p.overall.b}", f"{p.overall.f1:.3f}",
-                      *(f"{per[lb].f1:.3f}" if lb in per else "–" for lb in labels))
+    for p in report.pairs:
+        if not p.documents:
+            table.add_row(f"{p.a} × {p.b}", "0", "–", "–", "–", "–")
+            continue
+        table.add_row(f"{p.a} × {p.b}", str(p.documents), f"{p.overall.a} / {p.overall.b}", _fmt(p.overall.f1),
+                      _fmt(p.overlap.f1), _fmt(p.kappa))
     console.print(table)
-    if all(p.documents == 0 for p in pairs):
-        console.print("no document was annotated by two of these layers on the same text", markup=False, soft_wrap=True)
+    if any(p.per_label for p in report.pairs):
+        per_label = Table(title="per label", title_justify="left")
+        for col in ("pair", "label", "spans A / B", "F1 strict", "F1 overlap", "κ tokens"):
+            per_label.add_column(col, justify="left" if col in ("pair", "label") else "right")
+        for p in report.pairs:
+            loose = {la.label: la for la in p.overlap_per_label}
+            for la in p.per_label:
+                per_label.add_row(f"{p.a} × {p.b}", la.label, f"{la.a} / {la.b}", _fmt(la.f1),
+                                  _fmt(loose[la.label].f1), _fmt(p.kappa_per_label.get(la.label)))
+        console.print(per_label)
+    if report.documents:
+        name = {"cohen_kappa": "Cohen's κ", "krippendorff_alpha": "Krippendorff's α (nominal)"}.get(
+            report.chance_corrected_method or "", "chance-corrected agreement")
+        console.print(f"{report.documents} document(s) compared; {name} over tokens: "
+                      f"{_fmt(report.chance_corrected)}", markup=False)
+    if report.confusion:
+        rows = sorted({a for a, _ in report.confusion}, key=_label_order(report))
+        cols = sorted({b for _, b in report.confusion}, key=_label_order(report))
+        conf = Table(title="label confusion (overlapping spans; rows: first layer of each pair, — = nothing there)",
+                     title_justify="left")
+        conf.add_column("")
+        for c in cols:
+            conf.add_column(c, justify="right")
+        for r in rows:
+            conf.add_row(r, *(str(report.confusion.get((r, c), 0) or "") for c in cols))
+        console.print(conf)
+    if report.most_disagreement:
+        console.print("documents with the most disagreement:", markup=False)
+        for d in report.most_disagreement:
+            console.print(f"  {d.doc_id}: {d.disputed} disputed / {d.agreed} agreed span(s) "
+                          f"({', '.join(d.annotators)}); e.g. {'; '.join(d.examples)}", markup=False, soft_wrap=True)
+    for note in report.notes:
+        console.print(note, markup=False, soft_wrap=True)
+
+
+def _label_order(report: AgreementReport):  # type: ignore[no-untyped-def]
+    rank = {lb: i for i, lb in enumerate(report.labels)}
+    return lambda lb: (lb == "—", rank.get(lb, len(rank)), lb)
 
 
 @annotations_app.command("adjudicate")

@@ -12,9 +12,15 @@ with doccano's column options):
   ``--map 12=LOCATION``) and each user becomes its own layer ``user1``, ``user2``.
 - ``"column_label"`` next to ``"column_data"``.
 
-Offsets: doccano stores what the web UI measured, UTF-16 code units (see `newsner.doccano.offsets`); they are
-converted to Python code points (``offsets="utf16"``, the default). They differ only for characters outside the
-BMP (emoji). Use ``offsets="codepoints"`` for files a Python tool wrote.
+Offsets: doccano's web UI stores UTF-16 code units, a Python script writes code points, and doccano projects in
+``grapheme_mode`` count grapheme clusters (see `newsner.offsets`). The units differ only after an emoji, a flag or
+a letter with a combining mark, so `detect_offset_unit` decides per file from the spans whose meaning depends on
+the unit: under the right unit they start and end on token boundaries (and match their ``text`` when the file
+gives it). The importer uses the detected unit (``offsets="auto"``, the default), says which, and fails when two
+units fit equally well or none fits.
+
+spaCy v2 training JSON (``paragraphs`` / ``sentences`` / ``tokens``) shares the ``.json`` suffix; it is recognised
+and read by `newsner.formats.spacy_v2`.
 
 Policy for bad lines: a line that is not JSON, has no text, has a span outside the text or with a bad shape is
 rejected as a whole (one `Rejected` naming ``file:line`` and the problem) — importing the other spans of that
@@ -30,13 +36,13 @@ from typing import Any
 
 import orjson
 
-from newsner.doccano.offsets import OffsetMap
 from newsner.errors import AnnotationError, FormatError
 from newsner.formats import ParsedDoc, Rejected, SourceSpan
+from newsner.offsets import UNITS, UnitConverter
 
 TEXT_KEYS = ("text", "data", "column_data")
 SPAN_KEYS = ("label", "labels", "entities", "annotations", "column_label")
-OFFSET_UNITS = ("utf16", "codepoints")
+OFFSET_UNITS = UNITS
 
 
 class _LineError(Exception):
@@ -47,8 +53,8 @@ def read_doccano(path: Path, *, offsets: str = "utf16") -> Iterator[ParsedDoc | 
     """Yield one ParsedDoc per (line, annotator) and one Rejected per line that cannot be read.
 
     Args:
-        path: a doccano JSONL file.
-        offsets: ``utf16`` (doccano's unit, default) or ``codepoints``.
+        path: a doccano JSONL file (or a .json list; spaCy v2 training JSON is recognised and read too).
+        offsets: ``utf16`` (doccano's web UI), ``codepoints`` or ``graphemes``; `detect_offset_unit` picks one.
 
     Raises:
         FormatError: the file cannot be opened, or `offsets` is unknown.
@@ -84,6 +90,11 @@ def _read_json_file(path: Path, data: bytes, offsets: str) -> Iterator[ParsedDoc
     except orjson.JSONDecodeError as exc:
         yield Rejected(str(path), f"not valid JSON ({exc})")
         return
+    from newsner.formats.spacy_v2 import looks_like_spacy_v2, read_spacy_v2
+
+    if looks_like_spacy_v2(obj):
+        yield from read_spacy_v2(path, obj)
+        return
     items = obj if isinstance(obj, list) else [obj]
     for i, item in enumerate(items, start=1):
         where = f"{path}[{i}]" if isinstance(obj, list) else str(path)
@@ -113,10 +124,10 @@ def _parse(obj: Any, where: str, *, path: Path, line: int, offsets: str) -> Iter
     if not isinstance(raw_spans, list):
         raise _LineError(f"field '{span_keys[0]}' must be a list of spans")
 
-    offset_map = OffsetMap(text) if offsets == "utf16" else None
+    converter = UnitConverter(text, offsets) if offsets != "codepoints" else None
     by_user: dict[str | None, list[SourceSpan]] = {}
     for i, raw in enumerate(raw_spans):
-        user, span = _span(raw, i, text, offset_map)
+        user, span = _span(raw, i, text, converter)
         by_user.setdefault(user, []).append(span)
 
     notes: list[str] = []
@@ -146,7 +157,7 @@ def _parse(obj: Any, where: str, *, path: Path, line: int, offsets: str) -> Iter
                         annotator=user, fields=fields, origin=dict(origin), notes=doc_notes)
 
 
-def _span(raw: Any, i: int, text: str, offset_map: OffsetMap | None) -> tuple[str | None, SourceSpan]:
+def _span(raw: Any, i: int, text: str, converter: UnitConverter | None) -> tuple[str | None, SourceSpan]:
     user: str | None = None
     if isinstance(raw, list | tuple):
         if len(raw) != 3:
@@ -167,9 +178,9 @@ def _span(raw: Any, i: int, text: str, offset_map: OffsetMap | None) -> tuple[st
     if isinstance(label, bool) or not isinstance(label, str | int) or label == "":
         raise _LineError(f"span {i}: label must be a name or a label id, got {_short(label)}")
     label = str(label)
-    if offset_map is not None and not offset_map.identity:
+    if converter is not None:
         try:
-            start, end = offset_map.span_from_utf16(start, end)
+            start, end = converter.span(start, end)
         except AnnotationError as exc:
             raise _LineError(f"span {i} [{raw!r}]: {exc}") from None
     if not 0 <= start < end <= len(text):

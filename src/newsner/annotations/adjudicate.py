@@ -1,0 +1,132 @@
+"""Automatic gold: span-level majority vote over the annotator layers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from newsner.annotations.layers import annotator_layers, load_layers, records_by_document
+from newsner.annotations_store import GOLD, AnnotationStore, UpsertResult
+from newsner.corpus import Corpus
+from newsner.errors import InputError
+from newsner.schema import AnnotationRecord, Span
+from newsner.workspace import Workspace
+
+
+@dataclass
+class VoteResult:
+    spans: list[Span]
+    annotators: int
+    #: Spans some annotator marked that did not reach the vote threshold.
+    below_threshold: list[tuple[Span, int]] = field(default_factory=list)
+    #: Spans that won the vote but overlapped a stronger winner (more votes, then longer, then earlier).
+    overlap_dropped: list[tuple[Span, Span]] = field(default_factory=list)
+
+
+def majority_vote(records: Sequence[AnnotationRecord], *, label_order: Sequence[str],
+                  min_votes: int | None = None) -> VoteResult:
+    """Span-level majority over records of one document (one text version).
+
+    A span (exact offsets and label) is kept when at least `min_votes` records have it (default: a strict
+    majority of the records, so 2 of 2, 2 of 3, 3 of 4). Winners that overlap are resolved by votes, then
+    length, then position, then schema order; the losers are returned, never dropped silently.
+    """
+    n = len(records)
+    threshold = min_votes if min_votes is not None else n // 2 + 1
+    votes: Counter[Span] = Counter()
+    for rec in records:
+        votes.update(set(rec.spans))
+    rank = {label: i for i, label in enumerate(label_order)}
+    winners = [s for s, v in votes.items() if v >= threshold]
+    below = sorted(((s, v) for s, v in votes.items() if v < threshold), key=lambda sv: sv[0])
+    winners.sort(key=lambda s: (-votes[s], -(s.end - s.start), s.start, rank.get(s.label, len(rank))))
+    kept: list[Span] = []
+    dropped: list[tuple[Span, Span]] = []
+    for span in winners:
+        clash = next((k for k in kept if k.start < span.end and span.start < k.end), None)
+        if clash is None:
+            kept.append(span)
+        else:
+            dropped.append((span, clash))
+    return VoteResult(sorted(kept), n, below, dropped)
+
+
+@dataclass
+class AdjudicationReport:
+    out_layer: str
+    layers: list[str]
+    documents: int = 0
+    single_annotator: int = 0
+    kept_existing: int = 0
+    spans: int = 0
+    below_threshold: int = 0
+    overlap_dropped: int = 0
+    stale: list[str] = field(default_factory=list)
+    written: UpsertResult | None = None
+    disagreements: list[str] = field(default_factory=list)
+
+
+def adjudicate(workspace: Workspace, layers: Sequence[str] | None = None, *, out_layer: str = GOLD,
+               min_votes: int | None = None, overwrite: bool = False,
+               include_unconfirmed: bool = False) -> AdjudicationReport:
+    """Write the span-level majority of the annotator layers into `out_layer` (default gold).
+
+    Documents that already have a record in `out_layer` are kept (a human adjudicated them) unless
+    `overwrite`. Records on a text version other than the corpus's are left out and listed. Documents
+    annotated by one person take that person's spans (counted as `single_annotator`).
+    """
+    store = AnnotationStore(workspace.annotations_dir)
+    names = [layer for layer in annotator_layers(store, layers) if layer != out_layer]
+    if not names:
+        raise InputError("nothing to adjudicate: no annotator layers in annotations/ (pull or import first)")
+    schema = workspace.label_schema()
+    by_doc = records_by_document(load_layers(store, names, include_unconfirmed))
+    # Read and write the output layer under its lock: a pull or import into it meanwhile must not be lost.
+    with store.lock(out_layer):
+        return _adjudicate(workspace, store, names, by_doc, out_layer, min_votes, overwrite, schema.names)
+
+
+def _adjudicate(workspace: Workspace, store: AnnotationStore, names: list[str],
+                by_doc: dict[str, list[AnnotationRecord]], out_layer: str, min_votes: int | None, overwrite: bool,
+                label_order: list[str]) -> AdjudicationReport:
+    existing = store.load(out_layer)
+    report = AdjudicationReport(out_layer, list(names))
+    corpus_sha: dict[str, str] = {}
+    corpus = Corpus(workspace.corpus_dir)
+    if corpus.exists():
+        for _, _, obj in corpus.iter_raw():
+            if isinstance(obj, dict) and obj.get("id") in by_doc:
+                corpus_sha[obj["id"]] = obj.get("text_sha256", "")
+    new: list[AnnotationRecord] = []
+    for doc_id in sorted(by_doc):
+        if doc_id in existing and not overwrite:
+            report.kept_existing += 1
+            continue
+        sha = corpus_sha.get(doc_id)
+        recs = [r for r in by_doc[doc_id] if r.text_sha256 == sha]
+        for r in by_doc[doc_id]:
+            if r.text_sha256 != sha:
+                report.stale.append(f"{r.annotator}: document {doc_id} "
+                                    + ("is not in the corpus" if sha is None else "was annotated on another "
+                                       "version of the text"))
+        if not recs:
+            continue
+        vote = majority_vote(recs, label_order=label_order, min_votes=min_votes)
+        report.documents += 1
+        report.single_annotator += len(recs) == 1
+        report.spans += len(vote.spans)
+        report.below_threshold += len(vote.below_threshold)
+        report.overlap_dropped += len(vote.overlap_dropped)
+        for span, v in vote.below_threshold:
+            report.disagreements.append(f"document {doc_id}: {span.text!r} {span.label} [{span.start}, {span.end}) "
+                                        f"has {v} of {len(recs)} votes")
+        for span, winner in vote.overlap_dropped:
+            report.disagreements.append(f"document {doc_id}: {span.text!r} {span.label} overlaps "
+                                        f"{winner.text!r} {winner.label}, which won")
+        new.append(AnnotationRecord(doc_id=doc_id, text_sha256=recs[0].text_sha256, annotator=out_layer,
+                                    spans=vote.spans, status="confirmed",
+                                    origin={"adjudicated": "majority", "layers": [r.annotator for r in recs],
+                                            "min_votes": min_votes or len(recs) // 2 + 1}))
+    report.written = store.upsert(out_layer, new)
+    return report
