@@ -80,6 +80,8 @@ class AnnotationStore:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise AnnotationError(f"{self.root}: cannot create the annotations folder ({exc.strerror})") from None
+        if self.path(layer).is_dir():
+            raise AnnotationError(f"{self.path(layer)} is a folder, not a layer file; move it away")
         path = self.root / f".{layer_filename(layer)}.lock"
         with _HELD_GUARD:
             held = _HELD.get(path)
