@@ -1,0 +1,60 @@
+"""Import never writes confirmed empty records for dropped labels, names empty and spaCy v2 files, and checks the
+layer can be written before touching the corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from newsner.annotations import import_annotations
+from newsner.annotations_store import AnnotationStore
+from newsner.corpus import Corpus
+from newsner.workspace import Workspace
+
+
+def test_document_whose_spans_were_all_dropped_is_not_a_confirmed_empty_record(workspace: Path, tmp_path: Path,
+                                                                               cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "re3d_like.jsonl"
+    path.write_text(json.dumps({"text": "An AK-47 was found near Gao.", "label": [[3, 8, "Weapon"]]}) + "\n"
+                    + json.dumps({"text": "Fighting near Kidal.", "label": [[14, 19, "LOCATION"]]}) + "\n")
+    out = cli("annotations", "import", str(path), "--annotator", "ann")
+    assert out.exit_code == 1
+    assert f"{path}:1: not imported: all 1 span(s) have labels outside the label schema" in out.stderr
+    assert "--map" in out.stderr
+    records = AnnotationStore(workspace / "annotations").load("ann")
+    assert len(records) == 1 and all(r.spans for r in records.values())
+    # Dropping on purpose with --map Weapon= is the user's decision: that document imports with no span.
+    again = cli("annotations", "import", str(path), "--annotator", "ann", "--map", "Weapon=")
+    assert again.exit_code == 0, again.output
+    assert len(AnnotationStore(workspace / "annotations").load("ann")) == 2
+
+
+def test_empty_file_gets_a_clear_word(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    out = cli("annotations", "import", str(empty))
+    assert out.exit_code == 1 and f"{empty}: the file holds no document" in out.stderr
+
+
+def test_spacy_v2_training_json_is_read_not_called_doccano_without_text(shared_data: Path, workspace: Path) -> None:
+    files = sorted((shared_data / "spacy").glob("spacy_example_*.json"))
+    assert files
+    ws = Workspace.at(workspace)
+    report = import_annotations(ws, files, fmt="auto", annotator="spacy", label_map={"PERSON": "ACTOR"})
+    assert not report.rejected, [str(r) for r in report.rejected]
+    assert not any("no 'text' field" in str(r) for r in report.rejected)
+    assert report.notes["read as spaCy v2 training JSON"] >= len(files)
+    records = AnnotationStore(workspace / "annotations").load("spacy")
+    texts = {a.id: a.text for a in Corpus(workspace / "corpus")}
+    actors = {texts[r.doc_id][s.start:s.end] for r in records.values() for s in r.spans if s.label == "ACTOR"}
+    assert "Sebastian Thrun" in actors
+
+
+def test_import_checks_the_layer_before_adding_articles(workspace: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"text": "Fighting near Kidal.", "label": [[14, 19, "LOCATION"]]}) + "\n")
+    (workspace / "annotations" / "ann.jsonl").mkdir()  # the layer cannot be written
+    out = cli("annotations", "import", str(path), "--annotator", "ann")
+    assert out.exit_code == 1 and "ann.jsonl is a folder" in out.stderr and "Traceback" not in out.output
+    corpus = Corpus(workspace / "corpus")
+    assert not corpus.exists() or len(corpus) == 0
