@@ -164,6 +164,30 @@ def _alpha(matrix: list[list[float]]) -> float | None:
     return None if value != value else value
 
 
+def shared_documents(loaded: dict[str, dict[str, AnnotationRecord]]) -> dict[str, dict[str, AnnotationRecord]]:
+    """doc_id → {layer: record} for documents two or more layers annotated on one text version (the version most
+    of them used when they differ)."""
+    by_doc: dict[str, dict[str, AnnotationRecord]] = {}
+    for layer in loaded:
+        for doc_id, rec in loaded[layer].items():
+            by_doc.setdefault(doc_id, {})[layer] = rec
+    shared: dict[str, dict[str, AnnotationRecord]] = {}
+    for doc_id, recs in by_doc.items():
+        sha, n = Counter(r.text_sha256 for r in recs.values()).most_common(1)[0]
+        if n >= 2:
+            shared[doc_id] = {layer: r for layer, r in recs.items() if r.text_sha256 == sha}
+    return shared
+
+
+def disputed_spans(recs: dict[str, AnnotationRecord]) -> tuple[list[Span], dict[Span, list[str]]]:
+    """Spans of one document that not every layer marked (sorted), and who marked each span."""
+    who: dict[Span, list[str]] = {}
+    for layer, rec in sorted(recs.items()):
+        for s in set(rec.spans):
+            who.setdefault(s, []).append(layer)
+    return sorted(s for s, by in who.items() if len(by) < len(recs)), who
+
+
 def _shared(loaded: dict[str, dict[str, AnnotationRecord]], a: str, b: str) -> list[str]:
     return sorted(d for d in loaded[a] if d in loaded[b] and loaded[a][d].text_sha256 == loaded[b][d].text_sha256)
 
@@ -187,16 +211,7 @@ def agreement_report(workspace: Workspace, layers: Sequence[str] | None = None, 
                          "(pull or import more annotators' work, or name layers with --layers)")
     schema = workspace.label_schema()
     loaded = load_layers(store, names, include_unconfirmed)
-    # Documents annotated by two or more layers on one text version (the majority version when they differ).
-    by_doc: dict[str, dict[str, AnnotationRecord]] = {}
-    for layer in names:
-        for doc_id, rec in loaded[layer].items():
-            by_doc.setdefault(doc_id, {})[layer] = rec
-    shared: dict[str, dict[str, AnnotationRecord]] = {}
-    for doc_id, recs in by_doc.items():
-        sha, n = Counter(r.text_sha256 for r in recs.values()).most_common(1)[0]
-        if n >= 2:
-            shared[doc_id] = {layer: r for layer, r in recs.items() if r.text_sha256 == sha}
+    shared = shared_documents(loaded)
     texts: dict[str, str] = {}
     corpus = Corpus(workspace.corpus_dir)
     if shared and corpus.exists():
@@ -299,22 +314,16 @@ def _why_nothing_shared(store: AnnotationStore, names: list[str], include_unconf
             "same documents to two annotators (doccano: add both as members) and pull again")
 
 
-def _most_disagreement(shared: dict[str, dict[str, AnnotationRecord]], top: int) -> list[DocumentDisagreement]:
+def _most_disagreement(shared: dict[str, dict[str, AnnotationRecord]], top: int | None) -> list[DocumentDisagreement]:
     out: list[DocumentDisagreement] = []
     for doc_id, recs in shared.items():
-        votes: Counter[Span] = Counter()
-        who: dict[Span, list[str]] = {}
-        for layer, rec in recs.items():
-            for s in set(rec.spans):
-                votes[s] += 1
-                who.setdefault(s, []).append(layer)
-        disputed = sorted(s for s, v in votes.items() if v < len(recs))
+        disputed, who = disputed_spans(recs)
         if not disputed:
             continue
         examples = [f"{s.text!r} {s.label} [{s.start}, {s.end}) by {', '.join(who[s])}" for s in disputed[:3]]
-        out.append(DocumentDisagreement(doc_id, sorted(recs), len(disputed), len(votes) - len(disputed), examples))
+        out.append(DocumentDisagreement(doc_id, sorted(recs), len(disputed), len(who) - len(disputed), examples))
     out.sort(key=lambda d: (-d.disputed, d.agreed, d.doc_id))
-    return out[:top]
+    return out if top is None else out[:top]
 
 
 def agreement(workspace: Workspace, layers: Sequence[str] | None = None, *,

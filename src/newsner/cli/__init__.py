@@ -5,6 +5,7 @@ from newsner.cli import (  # noqa: F401  (importing registers the commands)
     annotations,
     corpus,
     doccano,
+    doccano_review,
     doccano_sync,
     export,
     ingest,

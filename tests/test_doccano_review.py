@@ -1,0 +1,89 @@
+"""`newsner doccano review` against a real doccano: disagreements go to a curator, the curator's result is gold."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from pathlib import Path
+
+from newsner.annotations import import_annotations
+from newsner.annotations_store import AnnotationStore
+from newsner.doccano.client import DoccanoClient
+from newsner.doccano.review import pull_review, push_review
+from newsner.workspace import Workspace
+
+AGREED = "Troops reached Gao on Monday."
+DISPUTED = "🇲🇱 Fighters of the FLA entered Kidal, said Ahmed Ag."
+UNREVIEWED = "The MSA left Menaka on Sunday."
+
+
+def _spans(text: str, *pairs: tuple[str, str]) -> list:
+    return [[text.index(w), text.index(w) + len(w), lb] for w, lb in pairs]
+
+
+def _layer(ws: Workspace, tmp_path: Path, name: str, docs: list[tuple[str, list]]) -> None:
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": s}, ensure_ascii=False) + "\n" for t, s in docs))
+    import_annotations(ws, [path], fmt="doccano", annotator=name, offsets="codepoints")
+
+
+def test_review_round_in_doccano_yields_gold(workspace: Path, tmp_path: Path, doccano_server,  # type: ignore[no-untyped-def]
+                                             doccano_client: DoccanoClient) -> None:
+    ws = Workspace.at(workspace)
+    _layer(ws, tmp_path, "alice", [
+        (AGREED, _spans(AGREED, ("Gao", "LOCATION"))),
+        (DISPUTED, _spans(DISPUTED, ("FLA", "ACTOR"), ("Kidal", "LOCATION"), ("Ahmed Ag", "CLAIM_SOURCE"))),
+        (UNREVIEWED, _spans(UNREVIEWED, ("MSA", "ACTOR")))])
+    _layer(ws, tmp_path, "bob", [
+        (AGREED, _spans(AGREED, ("Gao", "LOCATION"))),
+        (DISPUTED, _spans(DISPUTED, ("FLA", "ACTOR"), ("Kidal", "LOCATION"), ("Ahmed Ag", "ACTOR"))),
+        (UNREVIEWED, _spans(UNREVIEWED, ("Menaka", "LOCATION")))])
+    curator, password = f"curator{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(16)
+    doccano_client.create_user(curator, password)
+    name = f"review-{uuid.uuid4().hex[:8]}"
+
+    pushed = push_review(ws, review_project=name, curator=curator, client=doccano_client)
+    try:
+        assert (pushed.compared, pushed.disputed, pushed.added) == (3, 2, 2)
+        assert pushed.candidate_spans == 4 and pushed.agreed_spans == 2  # FLA, Kidal agreed; 2 + 2 candidates
+        assert pushed.before is not None and pushed.before.pairs[0].documents == 3
+        members = doccano_client.list_members(pushed.project_id)
+        assert any(m.get("username") == curator and m.get("rolename") == "annotation_approver" for m in members)
+        again = push_review(ws, review_project=name, client=doccano_client)
+        assert again.added == 0 and again.already_there == 2
+
+        # The curator, logged in as themselves, sees every competing span and resolves one document.
+        with DoccanoClient.login(doccano_server.url, curator, password) as cur:
+            pid = pushed.project_id
+            types = {t["id"]: t["text"] for t in cur.list_span_types(pid)}
+            by_text = {ex["text"]: ex for ex in cur.iter_examples(pid)}
+            assert set(by_text) == {DISPUTED, UNREVIEWED}
+            example = by_text[DISPUTED]
+            spans = cur.list_spans(pid, example["id"])
+            assert sorted(types[s["label"]] for s in spans) == ["ACTOR", "ACTOR?", "CLAIM_SOURCE?", "LOCATION"]
+            assert "CLAIM_SOURCE? 'Ahmed Ag'" in example["meta"]["candidates"] and "alice" in example["meta"]["candidates"]
+            ids = {v: k for k, v in types.items()}
+            for s in spans:
+                if types[s["label"]] == "ACTOR?":
+                    cur.delete_span(pid, example["id"], s["id"])
+                elif types[s["label"]] == "CLAIM_SOURCE?":  # relabel: the right reading, without "?"
+                    cur.delete_span(pid, example["id"], s["id"])
+                    cur.create_span(pid, example["id"], start=s["start_offset"], end=s["end_offset"],
+                                    label_id=ids["CLAIM_SOURCE"])
+            cur.confirm_example(pid, example["id"])
+            # Marked done with candidates left: reported, not written.
+            cur.confirm_example(pid, by_text[UNREVIEWED]["id"])
+
+        pulled = pull_review(ws, review_project=name, client=doccano_client)
+        assert pulled.reviewed == 1 and pulled.awaiting == 0
+        assert len(pulled.problems) == 1 and "still has 2 candidate span(s)" in pulled.problems[0]
+        gold = AnnotationStore(workspace / "annotations").load("gold")
+        (record,) = gold.values()
+        assert sorted((s.text, s.label) for s in record.spans) == [
+            ("Ahmed Ag", "CLAIM_SOURCE"), ("FLA", "ACTOR"), ("Kidal", "LOCATION")]
+        assert pulled.after is not None
+        vs_gold = {(p.a, p.b): p for p in pulled.after.pairs if "gold" in (p.a, p.b)}
+        assert vs_gold[("alice", "gold")].overall.f1 == 1.0 and vs_gold[("bob", "gold")].overall.f1 < 1.0
+    finally:
+        doccano_client.delete_project(pushed.project_id)
