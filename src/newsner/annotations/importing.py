@@ -300,13 +300,19 @@ def import_annotations(
                                                   f"map it with --map {s.label}=LABEL"))
                 continue
             spans.add(Span(s.start, s.end, target, text))
-        if doc.spans and not spans and any(s.label not in label_map and s.label not in schema.names
-                                           for s in doc.spans):
+        unmapped_here = sum(1 for s in doc.spans if s.label not in label_map and s.label not in schema.names)
+        if not spans and (unmapped_here or doc.skipped):
+            # Every span the file had was left out: as a confirmed record this would say "no entity here".
             report.emptied += 1
-            report.rejected.append(Rejected(doc.where, f"not imported: all {len(doc.spans)} span(s) have labels "
-                                                       "outside the label schema, and a confirmed record without "
-                                                       "them would say the document has no entity; map the labels "
-                                                       "with --map FOREIGN=LABEL (or FOREIGN= to drop them)"))
+            why = []
+            if unmapped_here:
+                why.append(f"{unmapped_here} with labels outside the label schema (map them with --map "
+                           "FOREIGN=LABEL, or FOREIGN= to drop them on purpose)")
+            if doc.skipped:
+                why.append(f"{len(doc.skipped)} skipped by the reader ({doc.skipped[0].reason})")
+            report.rejected.append(Rejected(doc.where, "not imported: all of its spans were left out — "
+                                            + "; ".join(why) + " — and a confirmed record without them would say "
+                                            "the document has no entity"))
             continue
         if key in first_seen:
             earlier_where, earlier = first_seen[key]
