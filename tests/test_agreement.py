@@ -61,7 +61,8 @@ def test_strict_overlap_kappa_confusion_and_worst_documents(ws: Workspace, tmp_p
     assert (pair.overall.matched, pair.overall.a, pair.overall.b) == (3, 5, 5)  # FLA, Gao, Menaka
     assert pair.overlap.matched == 4  # + Kidal/Kida
     by_label = {la.label: la for la in pair.overlap_per_label}
-    assert by_label["LOCATION"].f1 == 1.0 and {la.label: la for la in pair.per_label}["LOCATION"].f1 == pytest.approx(2 / 3)
+    strict_location = {la.label: la for la in pair.per_label}["LOCATION"]
+    assert by_label["LOCATION"].f1 == 1.0 and strict_location.f1 == pytest.approx(2 / 3)
     assert report.confusion[("CLAIM_SOURCE", "ACTOR")] == 1 and report.confusion[("ACTOR", "ACTOR")] == 1
     assert report.chance_corrected_method == "cohen_kappa" and report.chance_corrected == pair.kappa
     # Same figure as scikit-learn on the token tags written out by hand (Kidal vs Kida still tags token Kidal).

@@ -62,7 +62,8 @@ def test_review_round_in_doccano_yields_gold(workspace: Path, tmp_path: Path, do
             example = by_text[DISPUTED]
             spans = cur.list_spans(pid, example["id"])
             assert sorted(types[s["label"]] for s in spans) == ["ACTOR", "ACTOR?", "CLAIM_SOURCE?", "LOCATION"]
-            assert "CLAIM_SOURCE? 'Ahmed Ag'" in example["meta"]["candidates"] and "alice" in example["meta"]["candidates"]
+            candidates = example["meta"]["candidates"]
+            assert "CLAIM_SOURCE? 'Ahmed Ag'" in candidates and "alice" in candidates
             ids = {v: k for k, v in types.items()}
             for s in spans:
                 if types[s["label"]] == "ACTOR?":

@@ -19,7 +19,8 @@ def test_document_whose_spans_were_all_dropped_is_not_a_confirmed_empty_record(w
                     + json.dumps({"text": "Fighting near Kidal.", "label": [[14, 19, "LOCATION"]]}) + "\n")
     out = cli("annotations", "import", str(path), "--annotator", "ann")
     assert out.exit_code == 1
-    assert f"{path}:1: not imported: all of its spans were left out — 1 with labels outside the label schema" in out.stderr
+    assert f"{path}:1: not imported: all of its spans were left out — 1 with labels outside the label schema" \
+        in out.stderr
     assert "--map" in out.stderr
     records = AnnotationStore(workspace / "annotations").load("ann")
     assert len(records) == 1 and all(r.spans for r in records.values())

@@ -26,7 +26,7 @@ TARGETS = [[("Kidal", "LOCATION"), ("FLA", "ACTOR")], [("Me\u0301naka", "LOCATIO
 
 def _write(path: Path, unit: str) -> Path:
     with path.open("w", encoding="utf-8") as fh:
-        for text, targets in zip(TEXTS, TARGETS):
+        for text, targets in zip(TEXTS, TARGETS, strict=True):
             spans = []
             for word, label in targets:
                 s, e = text.index(word), text.index(word) + len(word)
