@@ -88,3 +88,29 @@ def test_review_round_in_doccano_yields_gold(workspace: Path, tmp_path: Path, do
         assert vs_gold[("alice", "gold")].overall.f1 == 1.0 and vs_gold[("bob", "gold")].overall.f1 < 1.0
     finally:
         doccano_client.delete_project(pushed.project_id)
+
+
+def test_cli_review_and_pull(workspace: Path, tmp_path: Path, doccano_server, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("NEWSNER_DOCCANO_URL", doccano_server.url)
+    monkeypatch.setenv("NEWSNER_DOCCANO_USERNAME", doccano_server.username)
+    monkeypatch.setenv("NEWSNER_DOCCANO_PASSWORD", doccano_server.password)
+    ws = Workspace.at(workspace)
+    _layer(ws, tmp_path, "alice", [(DISPUTED, _spans(DISPUTED, ("Kidal", "LOCATION")))])
+    _layer(ws, tmp_path, "bob", [(DISPUTED, _spans(DISPUTED, ("Kidal", "ACTOR")))])
+    name = f"review-{uuid.uuid4().hex[:8]}"
+    unknown = cli("doccano", "review", "--review-project", name, "--curator", "nobody-here")
+    assert unknown.exit_code == 1 and "no doccano user 'nobody-here'" in unknown.stderr
+    assert "Traceback" not in unknown.output
+    with doccano_server.login() as client:
+        assert client.find_project(name) is None  # nothing was created for a review that could not start
+    sent = cli("doccano", "review", "--review-project", name)
+    assert sent.exit_code == 0, sent.output
+    assert "1 of 1 compared document(s) disputed; 1 added" in sent.stdout and "2 candidate span(s)" in sent.stdout
+    assert "alice × bob" in sent.stdout and doccano_server.password not in sent.output
+    pulled = cli("doccano", "review", "--pull", "--review-project", name)
+    assert pulled.exit_code == 0, pulled.output
+    assert "0 reviewed → layer gold" in pulled.stdout and "1 not marked done yet" in pulled.stdout
+    with doccano_server.login() as client:
+        found = client.find_project(name)
+        assert found is not None
+        client.delete_project(int(found["id"]))

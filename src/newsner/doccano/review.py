@@ -144,6 +144,12 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
 
         client = connect(workspace)
     try:
+        user = None
+        if curator:  # checked before anything is created in doccano
+            user = client.find_user(curator)
+            if user is None:
+                raise DoccanoError(f"no doccano user {curator!r}; create one with `newsner doccano users add "
+                                   f"{curator} --role {CURATOR_ROLE}` first")
         found = client.find_project(name)
         if found is None:
             found = client.create_project(
@@ -155,12 +161,8 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
         report = ReviewPushReport(server=client.base_url, project=name, project_id=project_id, layers=names,
                                   compared=len(shared), disputed=len(disputed))
         report.before = agreement_report(workspace, names, include_unconfirmed=include_unconfirmed)
-        if curator:
+        if curator and user is not None:
             report.curator = curator
-            user = client.find_user(curator)
-            if user is None:
-                raise DoccanoError(f"no doccano user {curator!r}; create one with `newsner doccano users add "
-                                   f"{curator} --role {CURATOR_ROLE}` first")
             if not any(m.get("user") == user["id"] or m.get("username") == curator
                        for m in client.list_members(project_id)):
                 client.add_member(project_id, int(user["id"]), CURATOR_ROLE)
