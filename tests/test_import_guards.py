@@ -59,3 +59,17 @@ def test_import_checks_the_layer_before_adding_articles(workspace: Path, tmp_pat
     assert out.exit_code == 1 and "ann.jsonl is a folder" in out.stderr and "Traceback" not in out.output
     corpus = Corpus(workspace / "corpus")
     assert not corpus.exists() or len(corpus) == 0
+
+
+def test_annotations_being_a_file_is_one_line_and_no_article_is_added(workspace: Path, tmp_path: Path,
+                                                                      cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"text": "Fighting near Kidal.", "label": [[14, 19, "LOCATION"]]}) + "\n")
+    (workspace / "annotations" / "labels.json").unlink()
+    (workspace / "annotations").rmdir()
+    (workspace / "annotations").write_text("not a folder")
+    out = cli("annotations", "import", str(path))
+    assert out.exit_code == 1 and "annotations is a file, not a folder" in out.stderr
+    assert "Traceback" not in out.output
+    corpus = Corpus(workspace / "corpus")
+    assert not corpus.exists() or len(corpus) == 0

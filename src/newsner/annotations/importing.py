@@ -90,7 +90,7 @@ class ImportReport:
     schemes: dict[str, str] = field(default_factory=dict)
     #: The format actually read (the detected one when --format auto).
     fmt: str = ""
-    #: doccano files: file → the offset unit used and why (detected or given).
+    #: doccano files: file → the offset unit used and why (given, or detected where the unit mattered).
     offset_units: dict[str, str] = field(default_factory=dict)
     #: Documents not imported because every span had a label outside the schema.
     emptied: int = 0
@@ -222,7 +222,8 @@ def import_annotations(
             if offsets == "auto":
                 decision = detect_offset_unit(path)
                 unit = decision.unit
-                report.offset_units[str(path)] = decision.describe()
+                if decision.telling:  # say it only where the unit changed which words the spans cover
+                    report.offset_units[str(path)] = decision.describe()
             else:
                 report.offset_units[str(path)] = f"offsets read as {UNIT_NAMES[unit]} (--offsets {unit})"
             items: Iterable[ParsedDoc | Rejected] = doccano.read_doccano(path, offsets=unit)
