@@ -43,3 +43,24 @@ def test_corrupt_layer_names_file_and_line(tmp_path: Path) -> None:
         store.load("bob")
     with pytest.raises(InputError, match="no annotation layer 'carol'"):
         list(store.read("carol"))
+
+
+def test_a_writer_that_read_before_another_wrote_refuses_instead_of_losing_records(tmp_path: Path) -> None:
+    """What `doccano pull` does (load early, write late) must not drop an import that landed in between."""
+    from newsner.annotations_store import AnnotationStore
+    from newsner.errors import AnnotationError
+    from newsner.schema import AnnotationRecord
+
+    def rec(doc_id: str) -> AnnotationRecord:
+        return AnnotationRecord(doc_id=doc_id, text_sha256="0" * 64, annotator="alice", spans=[])
+
+    slow, fast = AnnotationStore(tmp_path), AnnotationStore(tmp_path)
+    slow.upsert("alice", [rec("a")])
+    previous = slow.load("alice")
+    fast.upsert("alice", [rec("b")])  # lands while the slow writer works
+    with pytest.raises(AnnotationError, match="changed by another newsner command"):
+        slow.write_layer("alice", [*previous.values(), rec("c")])
+    assert set(fast.load("alice")) == {"a", "b"}
+    merged = slow.load("alice")  # reading again makes the write go through
+    slow.write_layer("alice", [*merged.values(), rec("c")])
+    assert set(fast.load("alice")) == {"a", "b", "c"}

@@ -8,6 +8,11 @@ Every read-modify-write of a layer holds that layer's lock (`AnnotationStore.loc
 ``annotations/.<layer>.jsonl.lock``, like the corpus's ``.lock``), so two imports, a pull and an adjudication
 into one layer at once never lose each other's records: the second waits, then reads what the first wrote.
 The lock is re-entrant within a process (`upsert` inside a caller's `lock` does not wait for itself).
+
+A caller that loads a layer without the lock and writes it later (a pull that reads while doccano exports) is
+still safe: `load` remembers which version of the file it read, and `write_layer` refuses (AnnotationError,
+nothing written) when another writer replaced the file in between, instead of silently dropping that writer's
+records.
 """
 
 from __future__ import annotations
@@ -57,6 +62,15 @@ class AnnotationStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        #: layer → the file version `load` read ((inode, mtime, size), or None when the layer did not exist).
+        self._seen: dict[str, tuple[int, int, int] | None] = {}
+
+    def _version(self, layer: str) -> tuple[int, int, int] | None:
+        try:
+            st = self.path(layer).stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     def path(self, layer: str) -> Path:
         return self.root / layer_filename(layer)
@@ -140,7 +154,8 @@ class AnnotationStore:
 
     def load(self, layer: str) -> dict[str, AnnotationRecord]:
         """doc_id → record for one layer (empty when the layer does not exist yet)."""
-        if not self.path(layer).exists():
+        self._seen[layer] = self._version(layer)  # before reading: a replacement meanwhile shows at write time
+        if self._seen[layer] is None:
             return {}
         out: dict[str, AnnotationRecord] = {}
         for rec in self.read(layer):
@@ -158,10 +173,16 @@ class AnnotationStore:
                 raise InputError(f"layer {layer!r}: two records for document {rec.doc_id}")
             by_doc[rec.doc_id] = rec
         with self.lock(layer):
+            if layer in self._seen and self._version(layer) != self._seen[layer]:
+                raise AnnotationError(f"{self.path(layer)} was changed by another newsner command (an import, pull "
+                                      "or adjudication) while this one ran; nothing was written to it, so no record "
+                                      "is lost: run this command again")
             try:
-                return write_jsonl(self.path(layer), (by_doc[d].to_dict() for d in sorted(by_doc)))
+                n = write_jsonl(self.path(layer), (by_doc[d].to_dict() for d in sorted(by_doc)))
             except PermissionError as exc:
                 raise AnnotationError(f"{self.path(layer)}: cannot write the layer ({exc.strerror})") from None
+            self._seen[layer] = self._version(layer)
+            return n
 
     def upsert(self, layer: str, records: Iterable[AnnotationRecord]) -> UpsertResult:
         """Add or replace records by doc_id in a layer (under its lock); other documents' records are kept."""
