@@ -42,6 +42,8 @@ def summary_dict(result: ExportResult) -> dict[str, Any]:
         "alignment_issues": result.issues_total,
         "resolution": o.resolution,
         "skipped_documents": result.skipped_documents,
+        "split_moves": result.split_moves,
+        "warnings": result.warnings,
         "unconfirmed_left_out": result.unconfirmed_left_out,
         "include_unconfirmed": o.include_unconfirmed,
         "languages": result.languages,
@@ -52,9 +54,11 @@ def summary_dict(result: ExportResult) -> dict[str, Any]:
 
 
 def write_summary(tmp: Path, result: ExportResult) -> None:
+    """The card, then export.json: export.json is written last because it marks a complete export
+    (`newsner.export.swap.recover` trusts a folder that has it)."""
     summary = summary_dict(result)
-    atomic_write_text(tmp / MARKER, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(tmp / "README.md", dataset_card(result, summary))
+    atomic_write_text(tmp / MARKER, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
 def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
@@ -128,7 +132,13 @@ def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
     for split, st in result.splits.items():
         lines.append(f"| {split} | {st.examples} | {st.documents} | {st.tokens} | "
                      + " | ".join(str(st.entities.get(lb, 0)) for lb in labels) + " |")
-    lines += ["", "Label columns count entities (B- tags).", "", "## Annotation", ""]
+    lines += ["", "Label columns count entities (B- tags)."]
+    if result.split_moves:
+        lines += ["", "Whole clusters moved away from their hashed split (same moves for the same seed and data):", ""]
+        lines += [f"- {m}" for m in result.split_moves]
+    if result.warnings:
+        lines += ["", "## Warnings", ""] + [f"- **{w}**" for w in result.warnings]
+    lines += ["", "## Annotation", ""]
     layer_desc = {GOLD: "the adjudicated gold layer", MAJORITY: "a span-level majority vote over the annotator "
                   f"layers ({', '.join(result.layer_names)})"}.get(o.layer, f"annotator layer `{o.layer}`")
     lines += [f"Spans come from {layer_desc}; "

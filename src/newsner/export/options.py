@@ -43,6 +43,8 @@ class ExportOptions:
     conll_scheme: str = "iob2"
     conll_columns: int = 4
     min_votes: int | None = None
+    #: Write the export even when it has no document or no entity (refused by default: issue 13).
+    allow_empty: bool = False
 
     def check(self) -> None:
         if self.fmt not in EXPORT_FORMATS:
@@ -103,7 +105,17 @@ class ExportResult:
     unconfirmed_left_out: int
     languages: dict[str, int]
     files: list[str]
+    #: Clusters moved away from their hashed split (see `newsner.export.splits`), as plain sentences.
+    split_moves: list[str] = field(default_factory=list)
+    #: Labels a model cannot learn from this export (no training examples), as plain sentences.
+    warnings: list[str] = field(default_factory=list)
+    #: What `newsner.export.swap.recover` did before this export started.
+    recovered: list[str] = field(default_factory=list)
 
     @property
     def documents(self) -> int:
         return sum(s.documents for s in self.splits.values())
+
+    @property
+    def entities(self) -> int:
+        return sum(sum(s.entities.values()) for s in self.splits.values())

@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -24,11 +24,12 @@ from newsner.errors import AlignmentError, ExportError
 from newsner.export.card import write_summary
 from newsner.export.conll import ConllWriter
 from newsner.export.hf import HFWriter, hf_features
-from newsner.export.options import BATCH_ARTICLES, MARKER, SPLITS, ExportOptions, ExportResult, Progress, SplitStats
+from newsner.export.options import BATCH_ARTICLES, SPLITS, ExportOptions, ExportResult, Progress, SplitStats
 from newsner.export.parts import BatchResult, Item, WorkerConfig
 from newsner.export.records import RecordSource
 from newsner.export.spacy import SpacyWriter
-from newsner.export.splits import SMALL_EXPORT, small_corpus_splits, split_of
+from newsner.export.splits import SMALL_EXPORT, SplitPlan, label_warnings, plan_splits
+from newsner.export.swap import check_out, recover, replace_dir
 from newsner.export.worker import _init_worker, _run_batch, process_batch
 from newsner.workspace import Workspace
 
@@ -56,9 +57,13 @@ def export(workspace: Workspace, out: Path, options: ExportOptions, *,
     labels = schema.names
     corpus = Corpus(workspace.corpus_dir)
     corpus.require()
-    _check_out(out)
+    recovered = recover(out)
+    check_out(out)
     source = RecordSource(workspace, options.layer, include_unconfirmed=options.include_unconfirmed,
                           labels=labels, min_votes=options.min_votes)
+    if not source.wanted and not options.allow_empty:
+        source.close()
+        raise ExportError(_no_document(source, options))
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -76,13 +81,16 @@ def export(workspace: Workspace, out: Path, options: ExportOptions, *,
         result.bio_tags = schema.bio_tags()
         if options.strict:
             _raise_if_not_clean(result, tmp)
+        if not options.allow_empty and (result.documents == 0 or result.entities == 0):
+            raise ExportError(_nothing_to_learn(result))
+        result.recovered = recovered
         fingerprint = hashlib.sha256(dumps([str(options), result.documents, result.issues_total]).encode()
                                      ).hexdigest()[:16]
         writer.close({s: st.examples for s, st in result.splits.items()}, fingerprint)
         writer = None
         write_summary(tmp, result)
         result.files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
         result.out = out
         return result
     except BaseException:
@@ -94,31 +102,23 @@ def export(workspace: Workspace, out: Path, options: ExportOptions, *,
         source.close()
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"{out}: is a file; --out must be a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise ExportError(f"{out}: exists and is not a newsner export (no {MARKER}); choose another --out or "
-                          "empty it")
+def _plan(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: Sequence[str]) -> SplitPlan:
+    """One pass over the corpus ids and the records' labels (no alignment) → where each cluster goes."""
+    small = len(source.wanted) < SMALL_EXPORT
+
+    def clusters() -> Iterator[tuple[str, frozenset[str]]]:
+        for _, _, obj in corpus.iter_raw():
+            if isinstance(obj, dict) and obj.get("id") in source.wanted:
+                doc_id = str(obj["id"])
+                sha = obj.get("text_sha256")
+                yield (str(obj.get("duplicate_of") or doc_id),
+                       source.labels_of(doc_id, sha if isinstance(sha, str) else None))
+
+    return plan_splits(clusters(), options.seed, options.splits, label_order=labels, small=small)
 
 
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Swap the finished export into place; the previous export is removed only after the swap."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _items(corpus: Corpus, source: RecordSource, options: ExportOptions, skipped: list[str],
+def _items(corpus: Corpus, source: RecordSource, plan: SplitPlan, skipped: list[str],
            seen: set[str]) -> Iterator[Item]:
-    small: dict[str, str] | None = None
-    if len(source.wanted) < SMALL_EXPORT:
-        cluster_of = {obj["id"]: obj.get("duplicate_of") or obj["id"] for _, _, obj in corpus.iter_raw()
-                      if isinstance(obj, dict) and obj.get("id") in source.wanted}
-        small = small_corpus_splits(cluster_of.values(), options.seed, options.splits)
     for article in corpus:
         if article.id not in source.wanted:
             continue
@@ -127,8 +127,7 @@ def _items(corpus: Corpus, source: RecordSource, options: ExportOptions, skipped
         if spans is None:
             skipped.append(f"article {article.id}: {why}")
             continue
-        cluster = article.duplicate_of or article.id
-        split = small[cluster] if small is not None else split_of(cluster, options.seed, options.splits)
+        split = plan.split(article.duplicate_of or article.id)
         yield Item(article.id, article.text, article.language, article.source, article.published, split, spans)
 
 
@@ -183,7 +182,8 @@ def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: l
     total = len(source.wanted)
     done = 0
     with open(tmp / "alignment.jsonl", "wb") as report:
-        items = _items(corpus, source, options, skipped, seen)
+        plan = _plan(corpus, source, options, labels)
+        items = _items(corpus, source, plan, skipped, seen)
         batch = max(1, min(BATCH_ARTICLES, total // (4 * options.jobs)))
         for res in _results(_batches(items, batch), cfg, options.jobs):
             for split, part in res.parts.items():
@@ -214,7 +214,31 @@ def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: l
         alignment={**{k: counts.get(k, 0) for k in COUNTERS}, **{k: v for k, v in counts.items() if k not in COUNTERS}},
         issues_total=issues_total, issues_preview=preview, skipped_documents=skipped,
         annotators=dict(source.annotators), layer_names=list(source.layer_names),
-        unconfirmed_left_out=source.unconfirmed, languages=dict(languages), files=[])
+        unconfirmed_left_out=source.unconfirmed, languages=dict(languages), files=[],
+        split_moves=[str(m) for m in plan.moves],
+        warnings=label_warnings({s: dict(st.entities) for s, st in splits.items()}, labels))
+
+
+def _no_document(source: RecordSource, options: ExportOptions) -> str:
+    layers = ", ".join(source.layer_names)
+    if source.unconfirmed:
+        return (f"nothing to export: layer {layers} has no confirmed document ({source.unconfirmed} unconfirmed); "
+                "pass --include-unconfirmed to export them, or confirm them in doccano and pull again")
+    return (f"nothing to export: layer {layers} has no document; pull, import or adjudicate first (or pass "
+            "--allow-empty to write an empty export)")
+
+
+def _nothing_to_learn(result: ExportResult) -> str:
+    layers = ", ".join(result.layer_names)
+    if result.documents == 0:
+        first = f" (first: {result.skipped_documents[0]})" if result.skipped_documents else ""
+        return (f"nothing to export: none of the {len(result.skipped_documents)} annotated article(s) of layer "
+                f"{layers} could be exported{first}; nothing was written")
+    why = (f"; {result.issues_total} span(s) did not fit the tokens (see --resolution)" if result.issues_total
+           else "")
+    return (f"no entity at all in {result.documents} document(s) of layer {layers}{why}: a model would learn that "
+            "nothing is an entity. Check the labels match annotations/labels.json (`newsner annotations import "
+            "--map`), or pass --allow-empty to write it anyway; nothing was written")
 
 
 def _raise_if_not_clean(result: ExportResult, tmp: Path) -> None:

@@ -12,11 +12,12 @@ import orjson
 
 from newsner.annotations import MAJORITY, annotator_layers, majority_vote
 from newsner.annotations_store import AnnotationStore
-from newsner.errors import ExportError
+from newsner.errors import ExportError, NewsnerError
 from newsner.schema import AnnotationRecord, Article
 from newsner.workspace import Workspace
 
 _RECORD_HEAD = re.compile(rb'^\{"doc_id":"([0-9a-f]+)","text_sha256":"([0-9a-f]+)","annotator":"((?:[^"\\]|\\.)*)",')
+_RECORD_LABEL = re.compile(rb'"label":"((?:[^"\\]|\\.)*)"')
 _RECORD_STATUS = re.compile(rb'"status":"(confirmed|unconfirmed)","origin":')
 
 
@@ -140,6 +141,38 @@ class RecordSource:
         self.vote_notes["below_threshold"] += len(vote.below_threshold)
         self.vote_notes["overlap_dropped"] += len(vote.overlap_dropped)
         return [(s.start, s.end, s.label, s.text) for s in vote.spans], None
+
+    def labels_of(self, doc_id: str, text_sha256: str | None) -> frozenset[str]:
+        """The labels an article's spans carry (what `plan_splits` needs), without aligning anything.
+
+        Empty when the record is stale (it will be skipped) or unreadable (the export reports it).
+        """
+        if self.layer != MAJORITY:
+            raw = self.indexes[0].get_bytes(doc_id)
+            if raw is None:
+                return frozenset()
+            head = _RECORD_HEAD.match(raw)
+            if head is not None:
+                if text_sha256 is not None and head.group(2).decode() != text_sha256:
+                    return frozenset()
+                return frozenset(m.decode() if b"\\" not in m else str(orjson.loads(b'"' + m + b'"'))
+                                 for m in _RECORD_LABEL.findall(raw))
+            try:
+                obj = orjson.loads(raw)
+                if text_sha256 is not None and obj.get("text_sha256") != text_sha256:
+                    return frozenset()
+                return frozenset(str(s["label"]) for s in obj.get("spans", []))
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+                return frozenset()
+        try:
+            records = [r for r in (ix.get(doc_id) for ix in self.indexes) if r is not None]
+        except NewsnerError:
+            return frozenset()
+        current = [r for r in records if text_sha256 is None or r.text_sha256 == text_sha256]
+        if not current:
+            return frozenset()
+        vote = majority_vote(current, label_order=self.labels, min_votes=self.min_votes)
+        return frozenset(s.label for s in vote.spans)
 
     def close(self) -> None:
         for ix in self.indexes:
