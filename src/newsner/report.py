@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -36,6 +37,22 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
             cells.append(f'<td class="n">{text}</td>' if numeric else f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def export_folders(workspace: Workspace) -> list[Path]:
+    """The exports under exports/ (folders with export.json), after recovering any interrupted swap.
+
+    Hidden folders (``.hf.tmp-PID``, ``.hf.old-PID``) are an export's scratch space, never an export.
+    """
+    from newsner.export.swap import recover
+
+    root = workspace.root / "exports"
+    if not root.is_dir():
+        return []
+    names = {m.group(1) for p in root.iterdir() if (m := re.match(r"^\.(.+)\.(?:tmp|old)-\d+$", p.name))}
+    for name in sorted(names):
+        recover(root / name)
+    return sorted(p for p in root.iterdir() if not p.name.startswith(".") and (p / "export.json").is_file())
 
 
 def build_report(workspace: Workspace) -> str:
@@ -83,7 +100,7 @@ def build_report(workspace: Workspace) -> str:
         parts.append("<p>No annotation layers yet (run <code>newsner doccano pull</code> or "
                      "<code>newsner annotations import</code>).</p>")
 
-    exports = sorted(p.parent for p in workspace.root.glob("exports/*/export.json"))
+    exports = export_folders(workspace)
     parts.append("<h2>Exports</h2>")
     if exports:
         rows = []
