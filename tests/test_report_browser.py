@@ -25,7 +25,7 @@ def _chromium() -> str:
         return found
     message = (f"Chromium not found at {CHROMIUM}: install the system package (apt-get install -y chromium) "
                "or set NEWSNER_CHROMIUM")
-    if os.environ.get("CI"):
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
         pytest.fail(message)
     pytest.skip(message)
 
@@ -94,3 +94,19 @@ def test_empty_workspace_report_has_sentences_not_empty_plots(workspace: Path, t
     seen = open_in_chromium(out, tmp_path / "empty.png", tmp_path)
     assert seen["boxes"] == [] and seen["errors"] == []
     assert len(seen["empty"]) == 6  # entities, activity, rounds, agreement, curve, alignment: a sentence each
+
+
+def test_missing_chromium_fails_under_ci_and_skips_locally(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    base = {k: v for k, v in os.environ.items() if k != "CI"}
+    base.update(NEWSNER_CHROMIUM=str(tmp_path / "no-chromium"), PATH=str(tmp_path),
+                PYTHONPATH=f"{repo / 'src'}{os.pathsep}{repo}")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+           f"{Path(__file__)}::test_empty_workspace_report_has_sentences_not_empty_plots"]
+    ci = subprocess.run(cmd, env={**base, "CI": "true"}, capture_output=True, text=True, cwd=repo, timeout=300)
+    assert ci.returncode == 1 and "1 failed" in ci.stdout and "apt-get install -y chromium" in ci.stdout
+    local = subprocess.run(cmd, env=base, capture_output=True, text=True, cwd=repo, timeout=300)
+    assert local.returncode == 0 and "1 skipped" in local.stdout and "Chromium not found" in local.stdout
