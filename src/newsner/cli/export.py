@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from newsner.cli._app import console, err_console, export_app, workspace_of
-from newsner.export import ExportOptions, ExportResult, export, parse_splits
+
+if TYPE_CHECKING:
+    from newsner.export import ExportOptions, ExportResult
 
 
 class LazyProgress:
@@ -61,6 +63,8 @@ Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes tokeni
 
 
 def _run(ctx: typer.Context, options: ExportOptions, out: Path) -> None:
+    from newsner.export import export  # numpy, the annotation store: not needed for --help
+
     progress = LazyProgress("exporting")
     try:
         result = export(workspace_of(ctx), out, options, progress=progress)
@@ -133,6 +137,8 @@ def hf_cli(
 
     Example: newsner export hf --out exports/hf --layer gold --unit sentence --splits 0.8,0.1,0.1
     """
+    from newsner.export import ExportOptions, parse_splits
+
     _run(ctx, ExportOptions("hf", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed, strict,
                             resolution, parquet, jsonl, jobs, allow_empty=allow_empty), out)
 
@@ -156,6 +162,8 @@ def spacy_cli(
 
     Example: newsner export spacy --out exports/spacy && newsner train --data exports/spacy
     """
+    from newsner.export import ExportOptions, parse_splits
+
     _run(ctx, ExportOptions("spacy", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed,
                             strict, resolution, jobs=jobs, allow_empty=allow_empty), out)
 
@@ -182,6 +190,8 @@ def conll_cli(
 
     Example: newsner export conll --out exports/conll --scheme iob2 --columns 4
     """
+    from newsner.export import ExportOptions, parse_splits
+
     _run(ctx, ExportOptions("conll", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed,
                             strict, resolution, jobs=jobs, conll_scheme=scheme, conll_columns=columns,
                             allow_empty=allow_empty), out)
