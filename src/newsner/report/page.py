@@ -23,7 +23,8 @@ from newsner.workspace import Workspace
 _CSS = """*{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;background:#f6f7f9}
 main{max-width:78em;margin:0 auto;padding:1.5em 2em 3em}
-header{background:#1f2d3d;color:#fff;padding:1.2em 2em}header h1{margin:0;font-size:1.6em}
+header{background:#1f2d3d;color:#fff;padding:1.2em max(2em,calc((100% - 78em)/2 + 2em))}
+header h1{margin:0;font-size:1.6em}
 header p{margin:.3em 0 0;color:#c9d3dd}
 h2{margin-top:1.8em;border-bottom:1px solid #dde1e6;padding-bottom:.2em}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(30em,1fr));gap:1.2em}

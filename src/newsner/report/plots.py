@@ -49,9 +49,14 @@ def _svg(fig: Any, key: str) -> str:
     return svg.replace("<svg", f'<svg role="img" aria-label="{title}" data-plot="{key}" class="plot"', 1)
 
 
-def _figure(width: float = 7.0, height: float = 3.4) -> tuple[Any, Any]:
+def _figure(width: float = 7.0, height: float = 3.4, *, counts: str = "y") -> tuple[Any, Any]:
+    """A figure with one axes; `counts` names the axis that counts things (whole-number ticks)."""
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    if counts:
+        (ax.yaxis if counts == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -174,7 +179,7 @@ def learning_curve(curve: Curve, labels: Sequence[str], key: str) -> str | None:
     points = sorted(curve.points, key=lambda p: float(p.get("fraction", 0)))
     if not points:
         return None
-    fig, ax = _figure()
+    fig, ax = _figure(counts="x" if any(p.get("train_docs") for p in points) else "")
     xs = [int(p.get("train_docs", 0)) or float(p.get("fraction", 0)) for p in points]
     names = [lb for lb in labels if any(lb in p["f1"] for p in points)]
     names += sorted({k for p in points for k in p["f1"]} - set(names) - {"overall"})
@@ -197,7 +202,7 @@ def alignment_problems(exports: list[ExportInfo], key: str) -> str | None:
     if not kinds:
         return None
     shown = [e for e in exports if e.problems]
-    fig, ax = _figure(7.0, 1.3 + 0.42 * len(kinds) * len(shown))
+    fig, ax = _figure(7.0, 1.3 + 0.42 * len(kinds) * len(shown), counts="x")
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#e6e6e6", linewidth=0.8)
     height = min(0.5, 0.8 / len(shown))
