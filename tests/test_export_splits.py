@@ -91,3 +91,19 @@ def test_plan_streaming_and_small_agree_and_never_empty_a_split() -> None:
     only = [("a", frozenset({"ACTOR"})), ("b", frozenset({"LOCATION"}))]
     plan = plan_splits(only, 0, FRACTIONS, label_order=["ACTOR", "LOCATION"])
     assert {plan.split("a"), plan.split("b")} == {"train"}
+
+
+def test_majority_export_ignores_rounds_file(workspace: Path, tmp_path: Path) -> None:
+    ws, _ = _location_in_test_workspace(workspace)
+    from newsner.annotations_store import AnnotationStore
+
+    store = AnnotationStore(ws.annotations_dir)
+    recs = list(store.read("gold"))
+    store.write_layer("alice", [r.__class__(r.doc_id, r.text_sha256, "alice", r.spans, r.status) for r in recs])
+    (ws.annotations_dir / "rounds.jsonl").write_text(
+        json.dumps({"round": 1, "created_at": "2026-11-20T09:00:00+00:00", "strategy": "random", "seed": 0,
+                    "requested": 1, "selected": 1, "model": None, "project": "newsner",
+                    "doc_ids": [recs[0].doc_id]}) + "\n")
+    result = export(ws, tmp_path / "m", ExportOptions("conll", layer="majority"))
+    assert result.layer_names == ["alice"]  # not "rounds", not the derived gold layer
+    assert result.documents == 10

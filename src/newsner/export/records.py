@@ -17,6 +17,8 @@ from newsner.schema import AnnotationRecord, Article
 from newsner.workspace import Workspace
 
 _RECORD_HEAD = re.compile(rb'^\{"doc_id":"([0-9a-f]+)","text_sha256":"([0-9a-f]+)","annotator":"((?:[^"\\]|\\.)*)",')
+#: JSONL files in annotations/ that are not annotation layers.
+NOT_LAYERS = ("rounds",)
 _RECORD_LABEL = re.compile(rb'"label":"((?:[^"\\]|\\.)*)"')
 _RECORD_STATUS = re.compile(rb'"status":"(confirmed|unconfirmed)","origin":')
 
@@ -95,7 +97,8 @@ class RecordSource:
         self.labels = list(labels)
         self.min_votes = min_votes
         if layer == MAJORITY:
-            names = annotator_layers(store)
+            # rounds.jsonl (`doccano push --select`) sits beside the layers but is not one.
+            names = [n for n in annotator_layers(store) if n not in NOT_LAYERS]
             if not names:
                 raise ExportError("--layer majority: no annotator layers in annotations/ (pull or import first)")
         else:

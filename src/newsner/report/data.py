@@ -17,13 +17,12 @@ from typing import Any
 
 import orjson
 
+from newsner.export.records import NOT_LAYERS
 from newsner.workspace import Workspace
 
 _LEFTOVER = re.compile(r"^\.(.+)\.(?:tmp|old)-\d+$")
 #: Layers that are not one annotator's work.
 DERIVED_LAYERS = ("gold", "majority")
-#: JSONL files in annotations/ that are not layers (rounds.jsonl: `doccano push --select`).
-NOT_LAYERS = ("rounds",)
 
 
 def layer_names(workspace: Workspace) -> list[str]:
