@@ -37,3 +37,29 @@ def test_report_on_an_empty_workspace_says_what_to_run(cli, workspace: Path) -> 
     assert "newsner ingest" in page and "newsner doccano pull" in page and "ACTOR" in page
     folder = cli("report", "--out", str(workspace))
     assert folder.exit_code != 0
+
+
+def test_report_has_a_plot_per_view_with_caption(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.report_workspace import build
+
+    build(workspace)
+    out = workspace / "report.html"
+    result = cli("report", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    plots = re.findall(r'<svg role="img" aria-label="([^"]+)" data-plot="([^"]+)"', page)
+    assert [key for _, key in plots] == ["entities-0", "activity", "rounds", "agreement", "curve-0", "alignment"]
+    assert "Entities per label per split — exports/hf" in [title for title, _ in plots]
+    assert page.count("<figcaption>Look for") + page.count("Look at the right end") >= 6
+    assert "F1 still rises with more data" in page  # the curve's verdict
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert "warning: exports/hf: label CLAIM_SOURCE has no examples at all" in page
+
+
+def test_report_plots_keep_matplotlib_out_of_cli_start() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, newsner.cli; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

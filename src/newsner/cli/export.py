@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from newsner.cli._app import console, err_console, export_app, workspace_of
-from newsner.export import ExportOptions, ExportResult, export, parse_splits
+
+if TYPE_CHECKING:
+    from newsner.export import ExportOptions, ExportResult
 
 
 class LazyProgress:
@@ -55,10 +57,14 @@ Unconfirmed = Annotated[bool, typer.Option("--include-unconfirmed", help="Also e
 Strict = Annotated[bool, typer.Option("--strict", help="Write nothing if any span does not fit the tokens.")]
 Resolution = Annotated[str, typer.Option(
     "--resolution", help="Misaligned spans: contract (tokens fully inside) or expand (tokens touched).")]
+AllowEmpty = Annotated[bool, typer.Option(
+    "--allow-empty", help="Write the export even with no confirmed document or no entity (refused otherwise).")]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes tokenizing in parallel.")]
 
 
 def _run(ctx: typer.Context, options: ExportOptions, out: Path) -> None:
+    from newsner.export import export  # numpy, the annotation store: not needed for --help
+
     progress = LazyProgress("exporting")
     try:
         result = export(workspace_of(ctx), out, options, progress=progress)
@@ -69,6 +75,8 @@ def _run(ctx: typer.Context, options: ExportOptions, out: Path) -> None:
 
 def _render(result: ExportResult) -> None:
     o = result.options
+    for line in result.recovered:
+        typer.echo(f"recovered: {line}", err=True)
     console.print(f"export {o.fmt} → {result.out}  (layer {o.layer}, unit {o.unit})", markup=False, soft_wrap=True)
     table = Table(title="splits", title_justify="left")
     for col in ("split", "examples", "articles", "tokens", "entities"):
@@ -98,9 +106,10 @@ def _render(result: ExportResult) -> None:
     if result.unconfirmed_left_out:
         console.print(f"{result.unconfirmed_left_out} unconfirmed record(s) left out (--include-unconfirmed to "
                       "export them)", markup=False)
-    if result.documents == 0:
-        typer.echo("warning: no annotated article was exported; check --layer and that documents are confirmed",
-                   err=True)
+    for move in result.split_moves:
+        console.print(f"split: {move}", markup=False, soft_wrap=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     console.print(f"dataset card: {result.out / 'README.md'}", markup=False, soft_wrap=True)
 
 
@@ -117,6 +126,7 @@ def hf_cli(
     strict: Strict = False,
     resolution: Resolution = "contract",
     jobs: Jobs = 1,
+    allow_empty: AllowEmpty = False,
     parquet: Annotated[bool, typer.Option("--parquet", help="Also write parquet/<split>.parquet.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write jsonl/<split>.jsonl.")] = False,
 ) -> None:
@@ -127,8 +137,10 @@ def hf_cli(
 
     Example: newsner export hf --out exports/hf --layer gold --unit sentence --splits 0.8,0.1,0.1
     """
+    from newsner.export import ExportOptions, parse_splits
+
     _run(ctx, ExportOptions("hf", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed, strict,
-                            resolution, parquet, jsonl, jobs), out)
+                            resolution, parquet, jsonl, jobs, allow_empty=allow_empty), out)
 
 
 @export_app.command("spacy")
@@ -144,13 +156,16 @@ def spacy_cli(
     strict: Strict = False,
     resolution: Resolution = "contract",
     jobs: Jobs = 1,
+    allow_empty: AllowEmpty = False,
 ) -> None:
     """spaCy DocBins train.spacy / validation.spacy / test.spacy (one Doc per example, entities in doc.ents).
 
     Example: newsner export spacy --out exports/spacy && newsner train --data exports/spacy
     """
+    from newsner.export import ExportOptions, parse_splits
+
     _run(ctx, ExportOptions("spacy", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed,
-                            strict, resolution, jobs=jobs), out)
+                            strict, resolution, jobs=jobs, allow_empty=allow_empty), out)
 
 
 @export_app.command("conll")
@@ -166,6 +181,7 @@ def conll_cli(
     strict: Strict = False,
     resolution: Resolution = "contract",
     jobs: Jobs = 1,
+    allow_empty: AllowEmpty = False,
     scheme: Annotated[str, typer.Option("--scheme", help="Tag dialect: iob2, iob1, io or bioes.")] = "iob2",
     columns: Annotated[int, typer.Option(
         "--columns", help="4 (TOKEN _ _ TAG, article id on -DOCSTART-) or 2 (TOKEN TAG).")] = 4,
@@ -174,5 +190,8 @@ def conll_cli(
 
     Example: newsner export conll --out exports/conll --scheme iob2 --columns 4
     """
+    from newsner.export import ExportOptions, parse_splits
+
     _run(ctx, ExportOptions("conll", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed,
-                            strict, resolution, jobs=jobs, conll_scheme=scheme, conll_columns=columns), out)
+                            strict, resolution, jobs=jobs, conll_scheme=scheme, conll_columns=columns,
+                            allow_empty=allow_empty), out)

@@ -13,10 +13,13 @@ from newsner.cli._app import app, console, workspace_of
 @app.command("report")
 def report_cli(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
-                                      help="HTML file to write (self-contained, no scripts).")] = Path("report.html"),
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", dir_okay=False,
+        help="HTML file to write (self-contained: inline SVG plots, no scripts, no network).")] = Path("report.html"),
 ) -> None:
-    """One HTML page: corpus counts, the label schema, annotation layers and agreement, exports.
+    """One HTML page with plots: entities per label per split, documents per annotator over time and per round,
+    the agreement matrix, the learning curve (after `train --curve`), alignment problems by kind; then corpus
+    counts, the label schema, annotation layers and exports. Opens offline in any browser.
 
     Example: newsner report --out exports/report.html
     """

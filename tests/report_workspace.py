@@ -1,0 +1,63 @@
+"""A small workspace with something for every plot of the report: three annotators pulled on different days,
+gold, two rounds, an export with alignment problems and a learning curve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from newsner.annotations_store import AnnotationStore
+from newsner.corpus import Corpus
+from newsner.export import ExportOptions, export
+from newsner.schema import AnnotationRecord, Article, Span
+from newsner.workspace import Workspace
+
+TEXTS = [f"Report {i}: Wagner fighters attacked Gao. At least {i + 3} dead, a U.S.-based monitor said."
+         for i in range(24)]
+
+
+def _span(text: str, words: str, label: str) -> Span:
+    start = text.index(words)
+    return Span(start, start + len(words), label, words)
+
+
+def build(root: Path) -> Workspace:
+    ws = Workspace.at(root)
+    arts = [Article.from_text(t, source="Sahel Monitor", published="2024-07-29", language="en") for t in TEXTS]
+    corpus = Corpus(ws.corpus_dir)
+    with corpus.lock():
+        corpus.append(arts)
+    store = AnnotationStore(ws.annotations_dir)
+    days = ["2026-11-20", "2026-11-21", "2026-11-23", "2026-11-24"]
+    for k, name in enumerate(("alice", "bob", "chen")):
+        records = []
+        for i, a in enumerate(arts[: 20 - 4 * k]):
+            spans = [_span(a.text, "Wagner fighters", "ACTOR"), _span(a.text, "Gao", "LOCATION" if k < 2 or i % 2
+                                                                          else "ACTOR")]
+            origin = {"server": "http://127.0.0.1:8000", "project": "newsner",
+                      "pulled_at": f"{days[i % (len(days) - k)]}T10:00:00+00:00"}
+            records.append(AnnotationRecord(a.id, a.text_sha256, name, spans, "confirmed", origin=origin))
+        store.write_layer(name, records)
+    gold = [AnnotationRecord(a.id, a.text_sha256, "gold",
+                             [_span(a.text, "Wagner fighters", "ACTOR"), _span(a.text, "Gao", "LOCATION"),
+                              _span(a.text, f"At least {i + 3} dead", "CASUALTY"),
+                              _span(a.text, "U.S", "CLAIM_SOURCE")],  # inside "U.S.-based": misaligned
+                             "confirmed") for i, a in enumerate(arts)]
+    store.write_layer("gold", gold)
+    rounds = [{"round": 1, "created_at": "2026-11-20T09:00:00+00:00", "strategy": "random", "seed": 0,
+               "requested": 12, "selected": 12, "model": None, "project": "newsner",
+               "doc_ids": [a.id for a in arts[:12]]},
+              {"round": 2, "created_at": "2026-11-23T09:00:00+00:00", "strategy": "uncertain", "seed": 0,
+               "requested": 12, "selected": 12, "model": "models/baseline/model-best", "project": "newsner",
+               "doc_ids": [a.id for a in arts[12:]]}]
+    (ws.annotations_dir / "rounds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    export(ws, root / "exports" / "hf", ExportOptions("hf"))
+    curve = {"created_at": "2026-11-24T12:00:00+00:00", "data": "exports/spacy",
+             "points": [{"fraction": f, "train_docs": int(20 * f),
+                         "f1": {"ACTOR": 0.3 + 0.5 * f, "LOCATION": 0.2 + 0.6 * f, "CASUALTY": 0.1 * f,
+                                "CLAIM_SOURCE": 0.0, "overall": 0.2 + 0.5 * f}}
+                        for f in (0.25, 0.5, 0.75, 1.0)],
+             "verdict": "F1 still rises with more data: annotate more."}
+    (root / "models" / "baseline").mkdir(parents=True)
+    (root / "models" / "baseline" / "curve.json").write_text(json.dumps(curve))
+    return ws
