@@ -64,3 +64,17 @@ def test_a_writer_that_read_before_another_wrote_refuses_instead_of_losing_recor
     merged = slow.load("alice")  # reading again makes the write go through
     slow.write_layer("alice", [*merged.values(), rec("c")])
     assert set(fast.load("alice")) == {"a", "b", "c"}
+
+
+def test_the_rounds_file_is_not_an_annotation_layer(tmp_path: Path) -> None:
+    """annotations/rounds.jsonl (selection rounds) sits beside the layers; agreement/adjudicate must not read it."""
+    from newsner.annotations_store import AnnotationStore
+    from newsner.errors import InputError
+    from newsner.schema import AnnotationRecord
+
+    store = AnnotationStore(tmp_path)
+    store.upsert("alice", [AnnotationRecord(doc_id="a", text_sha256="0" * 64, annotator="alice")])
+    (tmp_path / "rounds.jsonl").write_text('{"round": 1, "strategy": "random", "doc_ids": ["a"]}\n')
+    assert store.layers() == ["alice"]
+    with pytest.raises(InputError, match="rounds"):
+        store.path("rounds")

@@ -34,6 +34,8 @@ from newsner.schema import AnnotationRecord
 
 GOLD = "gold"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+#: Files in annotations/ that are not annotation layers: the recorded selection rounds (annotations/rounds.jsonl).
+NOT_LAYERS = ("rounds",)
 # Locks this process holds: lock path → (fd, depth). flock is per open file, so a second open of the same lock
 # file in one process would wait for itself; the table makes the lock re-entrant instead.
 _HELD: dict[Path, list[int]] = {}
@@ -45,7 +47,7 @@ def layer_filename(layer: str) -> str:
     if not layer or not layer.strip():
         raise InputError("an annotation layer (annotator name) must not be empty")
     safe = _SAFE.sub("_", layer.strip()).strip(".")
-    if not safe or safe == "labels":
+    if not safe or safe == "labels" or safe in NOT_LAYERS:
         raise InputError(f"{layer!r} cannot be used as an annotator/layer name")
     return f"{safe}.jsonl"
 
@@ -139,7 +141,8 @@ class AnnotationStore:
         """Layer names present on disk (file stems), sorted."""
         if not self.root.is_dir():
             return []
-        return sorted(p.stem for p in self.root.glob("*.jsonl") if not p.name.startswith("."))
+        return sorted(p.stem for p in self.root.glob("*.jsonl")
+                      if not p.name.startswith(".") and p.stem not in NOT_LAYERS)
 
     def read(self, layer: str) -> Iterator[AnnotationRecord]:
         path = self.path(layer)

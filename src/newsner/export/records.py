@@ -11,14 +11,13 @@ from typing import IO, Any
 import orjson
 
 from newsner.annotations import MAJORITY, annotator_layers, majority_vote
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations_store import NOT_LAYERS, AnnotationStore
 from newsner.errors import ExportError, NewsnerError
 from newsner.schema import AnnotationRecord, Article
 from newsner.workspace import Workspace
 
 _RECORD_HEAD = re.compile(rb'^\{"doc_id":"([0-9a-f]+)","text_sha256":"([0-9a-f]+)","annotator":"((?:[^"\\]|\\.)*)",')
 #: JSONL files in annotations/ that are not annotation layers.
-NOT_LAYERS = ("rounds",)
 _RECORD_LABEL = re.compile(rb'"label":"((?:[^"\\]|\\.)*)"')
 _RECORD_STATUS = re.compile(rb'"status":"(confirmed|unconfirmed)","origin":')
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from newsner.export.records import NOT_LAYERS
+from newsner.annotations_store import NOT_LAYERS
 from newsner.workspace import Workspace
 
 _LEFTOVER = re.compile(r"^\.(.+)\.(?:tmp|old)-\d+$")
@@ -183,7 +183,7 @@ def read_curves(workspace: Workspace) -> list[Curve]:
 @dataclass
 class AgreementMatrix:
     annotators: list[str]
-    #: (a, b) → (F1, documents both annotated)
+    #: (a, b) → (F1, documents both annotated); F1 is NaN where it is undefined (shared documents, no span)
     pairs: dict[tuple[str, str], tuple[float, int]]
 
 
@@ -195,5 +195,6 @@ def read_agreement(workspace: Workspace, annotators: list[str]) -> AgreementMatr
 
     pairs: dict[tuple[str, str], tuple[float, int]] = {}
     for p in agreement(workspace, annotators, include_unconfirmed=True):
-        pairs[(p.a, p.b)] = (float(p.overall.f1), int(p.documents))
+        f1 = p.overall.f1
+        pairs[(p.a, p.b)] = (float("nan") if f1 is None else float(f1), int(p.documents))
     return AgreementMatrix(annotators, pairs)

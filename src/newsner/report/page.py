@@ -47,7 +47,8 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
         cells = []
         for cell in row:
             numeric = isinstance(cell, (int, float)) and not isinstance(cell, bool)
-            text = f"{cell:.3f}" if isinstance(cell, float) else str(cell)
+            # None is a score that does not exist (no shared document, no span of that label): a dash, not 0.
+            text = "–" if cell is None else f"{cell:.3f}" if isinstance(cell, float) else str(cell)
             cells.append(f'<td class="n">{text}</td>' if numeric else f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -166,8 +167,9 @@ def build_report(workspace: Workspace) -> str:
         if len(annotators) >= 2:
             pairs = agreement(workspace, annotators, include_unconfirmed=True)
             parts.append("<h3>Agreement (entity F1, exact span and label; confirmed and unconfirmed)</h3>")
-            parts.append(_table(["layers", "documents", "all", *schema.names], (
-                (f"{p.a} / {p.b}", p.documents, p.overall.f1 if p.documents else "n/a",
+            parts.append(_table(["layers", "documents", "all", "overlap", "token κ", *schema.names], (
+                (f"{p.a} / {p.b}", p.documents, p.overall.f1 if p.documents else None,
+                 p.overlap.f1 if p.documents else None, p.kappa,
                  *(la.f1 for la in p.per_label)) for p in pairs)))
     else:
         parts.append("<p>No annotation layers yet (run <code>newsner doccano pull</code> or "

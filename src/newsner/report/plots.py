@@ -151,7 +151,7 @@ def agreement_matrix(matrix: AgreementMatrix, key: str) -> str | None:
         for j, b in enumerate(names):
             pair = matrix.pairs.get((a, b)) or matrix.pairs.get((b, a))
             if pair and pair[1] > 0:
-                values[i, j] = pair[0]
+                values[i, j] = pair[0]  # NaN (no span on either side) stays grey
     cmap = plt.get_cmap("RdYlGn").copy()
     cmap.set_bad("#f0f0f0")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
@@ -162,9 +162,11 @@ def agreement_matrix(matrix: AgreementMatrix, key: str) -> str | None:
                 text = "—"
             elif not pair or pair[1] == 0:
                 text = "no shared\ndocument"
+            elif pair[0] != pair[0]:  # NaN: shared documents but neither side marked anything
+                text = f"no spans\n{pair[1]} doc"
             else:
                 text = f"{pair[0]:.2f}\n{pair[1]} doc"
-            dark = pair is not None and i != j and pair[1] > 0 and not 0.2 < pair[0] < 0.8
+            dark = pair is not None and i != j and pair[1] > 0 and pair[0] == pair[0] and not 0.2 < pair[0] < 0.8
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color="#fff" if dark else "#222")
     ax.set_xticks(range(n), names)
     ax.set_yticks(range(n), names)
