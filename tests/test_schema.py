@@ -198,7 +198,7 @@ def test_relation_problems_check_types_and_labels_by_document() -> None:
     text = "\n".join(problems)
     assert "head 'a local politician' is CLAIM_SOURCE, CLAIMED_BY needs CASUALTY" in text
     assert "tail 'At least 17 dead' is CASUALTY, CLAIMED_BY needs CLAIM_SOURCE" in text
-    assert "SAID_IN: type not in the label schema" in text
+    assert "SAID_IN 0->2: type not in the label schema" in text
     assert "links a span to itself" in text
     with pytest.raises(SchemaError, match=r"document d1 .* \(and \d+ more\)"):
         check_relations(rec, schema)
