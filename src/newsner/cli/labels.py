@@ -42,3 +42,5 @@ def show_cli(
             rel_table.add_row(str(i), f"[on {rel.color}] {rel.name} [/]",
                               f"{'|'.join(rel.head)} → {'|'.join(rel.tail)}", rel.color, rel.description)
         console.print(rel_table)
+        console.print("relation types: " + ", ".join(
+            f"{r.name} ({'|'.join(r.head)} → {'|'.join(r.tail)})" for r in schema.relations), markup=False)
