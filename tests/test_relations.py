@@ -171,3 +171,16 @@ def test_only_casualties_get_suggestions(label: str) -> None:
     text = "A spokesman said Wagner left Kidal."
     spans = spans_of(text, [("A spokesman", "CLAIM_SOURCE"), ("Wagner", label), ("Kidal", "LOCATION")])
     assert suggest_relations(text, spans) == []
+
+
+def test_speaker_beats_the_agency_it_told() -> None:
+    text = '"The army has retreated," a local politician told AFP, citing at least 17 dead in a provisional toll.'
+    spans = spans_of(text, [("a local politician", "CLAIM_SOURCE"), ("AFP", "CLAIM_SOURCE"),
+                            ("at least 17 dead", "CASUALTY")])
+    assert named(text, spans, suggest_relations(text, spans)) == {
+        ("at least 17 dead", "CLAIMED_BY", "a local politician")}  # AFP is nearer but only relays
+    text2 = "Five civilians died, said Mohamed Ramadane, a spokesman, while AFP could not confirm."
+    spans2 = spans_of(text2, [("Five civilians", "CASUALTY"), ("Mohamed Ramadane", "CLAIM_SOURCE"),
+                              ("AFP", "CLAIM_SOURCE")])
+    assert named(text2, spans2, suggest_relations(text2, spans2)) == {
+        ("Five civilians", "CLAIMED_BY", "Mohamed Ramadane")}

@@ -4,8 +4,8 @@ Pure functions only (no I/O), so `doccano push/pull`, `annotations import` and `
 with a few lines:
 
 - `suggest_relations(text, spans)` — the rule. For each CASUALTY: CLAIMED_BY the CLAIM_SOURCE of the same
-  sentence, preferring one next to an attribution cue ("X said", "X told", "according to X", "X claimed",
-  "in a statement", "selon X", …), nearest otherwise; VICTIM the ACTOR named in the words right after the count
+  sentence, preferring the speaker ("X said", "X told AFP", "according to X", "X claimed", "selon X", …) over
+  a relay ("told AFP", "citing") over a bare mention, nearest among equals; VICTIM the ACTOR named in the words right after the count
   ("At least 15 Wagner fighters"); PERPETRATOR an ACTOR after "by" right after it ("killed by X"); LOCATED_IN
   the nearest LOCATION of the sentence that is not part of a source's description ("a worker in Kidal").
   Sentences are cut by a regex (end punctuation or a line break), which keeps a quote and its "he said" together.
@@ -32,13 +32,17 @@ CASUALTY, CLAIM_SOURCE, ACTOR, LOCATION = "CASUALTY", "CLAIM_SOURCE", "ACTOR", "
 # quote, or at a line break. Single capitals ("U.S.", "A. Goita") and common abbreviations do not end one.
 _SENTENCE_END = re.compile(r"""(?<![A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bGen)(?<!\bCol)(?<!\bSt)(?<!\bLt)"""
                            r"""[.!?]["”»']?\s+(?=["“«]?[A-Z0-9À-Ý])|\n+""")
-# Words that attribute a statement to its source, in English and French.
-_CUE = re.compile(
-    r"\b(said|says|say|told|tells|added|adding|claimed|claims|stated|states|asserted|announced|reported|"
-    r"reports|confirmed|according to|in a statement|statement|quoted|cited|citing|wrote|tweeted|posted|"
-    r"a déclaré|déclare|a dit|dit|a affirmé|affirme|a indiqué|indique|a annoncé|selon|d'après|a précisé)\b",
-    re.IGNORECASE)
-_CUE_WINDOW = 40  # characters between a source and its cue ("a local politician told AFP")
+# Attribution cues, English and French. A source *followed* by a speech verb is the speaker ("X said",
+# "X told AFP", "X, a member of ..., claimed"); one *preceded* by "according to" / "said" (inverted: 'said X')
+# is the speaker too; one preceded by "told" / "citing" is who the claim was told to or relayed by ("told AFP").
+_SPEAKER_AFTER = re.compile(
+    r"\b(said|says|say|told|tells|added|claimed|claims|stated|states|asserted|announced|reported|reports|"
+    r"confirmed|wrote|tweeted|posted|insisted|estimated|a déclaré|déclare|a dit|a affirmé|affirme|a indiqué|"
+    r"indique|a annoncé|a précisé|a assuré)\b", re.IGNORECASE)
+_SPEAKER_BEFORE = re.compile(
+    r"\b(according to|said|says|added|selon|d'après|a déclaré|a affirmé|a indiqué)\s*[,:]?\s*$", re.IGNORECASE)
+_RELAY_BEFORE = re.compile(r"\b(told|tells|citing|cited by|quoted by|to)\s*$", re.IGNORECASE)
+_CUE_WINDOW = 60  # characters between a source and its verb ("Mossa Ag Inzoma, a member of ..., claimed")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -66,10 +70,15 @@ def _gap(a: Span, b: Span) -> int:
     return max(a.start - b.end, b.start - a.end, 0)
 
 
-def _has_cue(text: str, source: Span, lo: int, hi: int) -> bool:
+def _attribution(text: str, source: Span, lo: int, hi: int) -> int:
+    """0 when `source` is the speaker of its sentence, 1 when it only relays ("told AFP"), 2 with no cue."""
     before = text[max(lo, source.start - _CUE_WINDOW):source.start]
     after = text[source.end:min(hi, source.end + _CUE_WINDOW)]
-    return bool(_CUE.search(before) or _CUE.search(after))
+    if _RELAY_BEFORE.search(before):
+        return 1
+    if _SPEAKER_BEFORE.search(before) or _SPEAKER_AFTER.search(after):
+        return 0
+    return 2
 
 
 def suggest_relations(text: str, spans: Sequence[Span], *, schema: LabelSchema | None = None,
@@ -96,8 +105,9 @@ def suggest_relations(text: str, spans: Sequence[Span], *, schema: LabelSchema |
         same = [j for j in by_sentence.get(k, []) if j != i]
         sources = [j for j in same if ordered[j].label == CLAIM_SOURCE]
         if "CLAIMED_BY" in wanted and sources:
-            # An attributed source (next to "said", "according to", ...) beats a merely nearer one.
-            best = min(sources, key=lambda j: (not _has_cue(text, ordered[j], lo, hi), _gap(cas, ordered[j]),
+            # The speaker ("X said", "according to X") beats a relay ("told AFP"), which beats a bare mention;
+            # distance decides among equals.
+            best = min(sources, key=lambda j: (_attribution(text, ordered[j], lo, hi), _gap(cas, ordered[j]),
                                                 ordered[j].start))
             out.append(Relation(i, best, "CLAIMED_BY"))
         actors = [j for j in same if ordered[j].label == ACTOR and ordered[j].start >= cas.end]
