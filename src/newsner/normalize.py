@@ -218,14 +218,14 @@ def _quantity(s: str, languages: Sequence[str]) -> _Quantity | None:
 
 
 def _unit(rest: str, after: str) -> str | None:
-    words = [w for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", rest)]
-    words = [w for w in words if w not in _OUTCOMES]
+    words: list[str] = [w for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", rest) if w not in _OUTCOMES]
     if words:
         return words[-1]
     if rest.startswith("percent"):
         return "percent"
     # The span stops at the number: a known group noun among the next few words is the unit.
-    for w in re.findall(r"[^\W\d_]+", _clean(after))[:4]:
+    following: list[str] = re.findall(r"[^\W\d_]+", _clean(after))[:4]
+    for w in following:
         if w in _UNIT_NOUNS:
             return w
         if w in _OUTCOMES - {"of", "de", "d'", "the", "and"}:

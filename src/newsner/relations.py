@@ -5,9 +5,10 @@ with a few lines:
 
 - `suggest_relations(text, spans)` — the rule. For each CASUALTY: CLAIMED_BY the CLAIM_SOURCE of the same
   sentence, preferring the speaker ("X said", "X told AFP", "according to X", "X claimed", "selon X", …) over
-  a relay ("told AFP", "citing") over a bare mention, nearest among equals; VICTIM the ACTOR named in the words right after the count
-  ("At least 15 Wagner fighters"); PERPETRATOR an ACTOR after "by" right after it ("killed by X"); LOCATED_IN
-  the nearest LOCATION of the sentence that is not part of a source's description ("a worker in Kidal").
+  a relay ("told AFP", "citing") over a bare mention, nearest among equals; VICTIM the ACTOR named in the
+  words right after the count ("At least 15 Wagner fighters"); PERPETRATOR an ACTOR after "by" right after it
+  ("killed by X"); LOCATED_IN the nearest LOCATION of the sentence that is not part of a source's description
+  ("a worker in Kidal").
   Sentences are cut by a regex (end punctuation or a line break), which keeps a quote and its "he said" together.
 - `to_doccano(record, text)` — the `entities` + `relations` fields of a doccano import line (UTF-16 offsets).
 - `from_doccano(line, text)` — doccano's relation export line → spans + relations, every relation checked

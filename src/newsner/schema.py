@@ -189,7 +189,7 @@ class Relation:
                 raise SchemaError(f"{where}: relation '{name}' must be a span index (integer >= 0), got {value!r}")
         if not isinstance(type_, str) or not type_:
             raise SchemaError(f"{where}: relation 'type' must be a non-empty string")
-        return cls(head=head, tail=tail, type=type_)
+        return cls(head=int(head), tail=int(tail), type=type_)  # type: ignore[arg-type]  # checked above
 
 
 @dataclass
