@@ -184,3 +184,9 @@ def test_speaker_beats_the_agency_it_told() -> None:
                               ("AFP", "CLAIM_SOURCE")])
     assert named(text2, spans2, suggest_relations(text2, spans2)) == {
         ("Five civilians", "CLAIMED_BY", "Mohamed Ramadane")}
+
+
+def test_sentence_ends_after_an_acronym_but_not_after_an_initial() -> None:
+    text = 'He told AFP. Col. Goita and A. Ag said "Yes." Then 12 died! "Next," he said.\n\nEnd'
+    assert [text[s:e] for s, e in sentences(text)] == [
+        "He told AFP.", 'Col. Goita and A. Ag said "Yes."', "Then 12 died!", '"Next," he said.', "End"]

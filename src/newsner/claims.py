@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ class Claim:
     location_link: str | None  # "relation", "nearest", or None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in COLUMNS}  # dataclasses.asdict deep-copies: 3x slower
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Claim))

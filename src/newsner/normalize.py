@@ -51,7 +51,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 Number = int | float
@@ -107,6 +108,12 @@ _VAGUE: list[tuple[str, Number, bool]] = sorted([
     ("une cinquantaine", 50, False), ("une soixantaine", 60, False), ("une centaine", 100, False),
     ("un millier", 1000, False),
 ], key=lambda v: -len(v[0]))
+
+# One alternation per table, longest phrase first, ending at a word boundary (or right after an apostrophe).
+_VAGUE_VALUES = {phrase: (value, plural) for phrase, value, plural in _VAGUE}
+_VAGUE_RE = re.compile("(" + "|".join(re.escape(p) for p, _, _ in _VAGUE) + r")(?:(?<=')|(?= |$))")
+_QUALIFIER_RE = re.compile("(" + "|".join(re.escape(p) for p, _ in _QUALIFIERS) + r")(?:(?<=')|(?= |$))")
+_QUALIFIER_KIND = dict(_QUALIFIERS)
 
 _EXACT_WORDS = {"once": 1, "twice": 2, "half a million": 500000, "half a billion": 500000000,
                 "a hundred": 100, "a thousand": 1000, "a million": 1000000, "one hundred": 100}
@@ -193,9 +200,10 @@ class _Quantity:
 
 def _quantity(s: str, languages: Sequence[str]) -> _Quantity | None:
     """A number or vague quantity at the start of `s` (with its multiplier), and what follows it."""
-    for phrase, value, plural in _VAGUE:
-        if _startswith(s, phrase):
-            return _Quantity(value, None if plural else value, True, s[len(phrase):].strip())
+    m = _VAGUE_RE.match(s)
+    if m:
+        value, plural = _VAGUE_VALUES[m.group(1)]
+        return _Quantity(value, None if plural else value, True, s[m.end():].strip())
     d = _digits(s)
     if d is not None:
         value, used = d
@@ -241,9 +249,19 @@ def normalize_count(text: str, *, language: str | None = None, after: str = "") 
         language: "en" or "fr" to try that language's number words first (both are tried).
         after: the text right after the span, read only for a unit when the span stops at the number.
     """
-    languages = [language] if language in ("en", "fr") else []
+    count = _normalize(str(text), language if language in ("en", "fr") else None)
+    if count.parsed and count.unit is None and after:
+        unit = _unit("", after)
+        if unit is not None:
+            return replace(count, unit=unit)
+    return count
+
+
+@lru_cache(maxsize=8192)  # the same phrasings recur across a corpus ("at least", "dozens")
+def _normalize(text: str, language: str | None) -> Count:
+    languages = [language] if language else []
     languages += [lang for lang in ("en", "fr") if lang not in languages]
-    s = _clean(str(text))
+    s = _clean(text)
     if not s:
         return Count(str(text), False, reason="empty span")
     first = s.split(" ", 1)[0]
@@ -251,10 +269,9 @@ def normalize_count(text: str, *, language: str | None = None, after: str = "") 
         return Count(str(text), False, reason=f"{first!r} is an ordinal, not a count")
 
     kind = "none"
-    for phrase, k in _QUALIFIERS:
-        if _startswith(s, phrase) and _quantity(s[len(phrase):].strip(), languages) is not None:
-            kind, s = k, s[len(phrase):].strip()
-            break
+    m = _QUALIFIER_RE.match(s)
+    if m and _quantity(s[m.end():].strip(), languages) is not None:
+        kind, s = _QUALIFIER_KIND[m.group(1)], s[m.end():].strip()
     # "between A and B", "entre A et B", "from A to B"
     between = False
     for lead in ("between ", "entre ", "from ", "de "):
@@ -294,7 +311,7 @@ def normalize_count(text: str, *, language: str | None = None, after: str = "") 
         mn, mx, approx = None, (high if high is not None else low), True
     elif kind == "about":
         approx = True
-    return Count(str(text), True, min=mn, max=mx, approximate=approx, unit=_unit(rest, after))
+    return Count(str(text), True, min=mn, max=mx, approximate=approx, unit=_unit(rest, ""))
 
 
 __all__ = ["Count", "normalize_count"]

@@ -29,10 +29,13 @@ from newsner.schema import AnnotationRecord, LabelSchema, Relation, Span
 
 CASUALTY, CLAIM_SOURCE, ACTOR, LOCATION = "CASUALTY", "CLAIM_SOURCE", "ACTOR", "LOCATION"
 
-# A sentence ends at . ! ? (optionally followed by a closing quote) before a space and a capital or an opening
-# quote, or at a line break. Single capitals ("U.S.", "A. Goita") and common abbreviations do not end one.
-_SENTENCE_END = re.compile(r"""(?<![A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bGen)(?<!\bCol)(?<!\bSt)(?<!\bLt)"""
-                           r"""[.!?]["”»']?\s+(?=["“«]?[A-Z0-9À-Ý])|\n+""")
+# A sentence ends at . ! ? (optionally followed by a closing quote) before a space and a capital, a digit or an
+# opening quote, or at a line break. A single capital ("U.S.", "A. Goita") and common titles do not end one.
+_BREAK = re.compile(r"""[.!?]["”»']?\s+|\n+""")
+_NOT_AN_END = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Col|St|Lt|Sgt|Capt|Maj|Mt|No)|(?<![^\W\d_])[A-Z])$")
+_OPENING = "\"“«‘'("
+
+
 # Attribution cues, English and French. A source *followed* by a speech verb is the speaker ("X said",
 # "X told AFP", "X, a member of ..., claimed"); one *preceded* by "according to" / "said" (inverted: 'said X')
 # is the speaker too; one preceded by "told" / "citing" is who the claim was told to or relayed by ("told AFP").
@@ -50,7 +53,14 @@ def sentences(text: str) -> list[tuple[int, int]]:
     """[start, end) code-point bounds of the sentences of `text` (regex split, no parser)."""
     out: list[tuple[int, int]] = []
     start = 0
-    for m in _SENTENCE_END.finditer(text):
+    for m in _BREAK.finditer(text):
+        if m.group(0)[0] != "\n":
+            following = text[m.end():m.end() + 2]
+            head = following[1:2] if following[:1] in _OPENING else following[:1]
+            if not head or not (head.isupper() or head.isdigit()):
+                continue
+            if _NOT_AN_END.search(text, max(0, m.start() - 5), m.start()):
+                continue
         end = m.start() + len(m.group(0).rstrip())
         if end > start:
             out.append((start, end))
