@@ -190,3 +190,17 @@ def test_sentence_ends_after_an_acronym_but_not_after_an_initial() -> None:
     text = 'He told AFP. Col. Goita and A. Ag said "Yes." Then 12 died! "Next," he said.\n\nEnd'
     assert [text[s:e] for s, e in sentences(text)] == [
         "He told AFP.", 'Col. Goita and A. Ag said "Yes."', "Then 12 died!", '"Next," he said.', "End"]
+
+
+def test_relation_keys_compare_layers_whose_indices_differ() -> None:
+    from newsner.relations import doccano_relation_types, relation_keys
+
+    text, alice = _emoji_record()
+    extra = Span(0, 2, "ACTOR", text[0:2])  # bob has one more span first: every index shifts by one
+    bob = AnnotationRecord("d", alice.text_sha256, "bob", spans=[extra, *alice.spans],
+                           relations=[Relation(2, 1, "CLAIMED_BY"), Relation(2, 3, "VICTIM")])
+    a, b = relation_keys(alice), relation_keys(bob)
+    assert len(a & b) == 1 and a & b == {((text.index("dozens"), text.index(" died"), "CASUALTY"), "CLAIMED_BY",
+                                          (text.index("A spokesman"), text.index(" said"), "CLAIM_SOURCE"))}
+    assert [t["text"] for t in doccano_relation_types(SCHEMA)] == SCHEMA.relation_names
+    assert doccano_relation_types(SCHEMA)[0]["background_color"] == SCHEMA.relations[0].color

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsner.relations import from_doccano, to_doccano
+from newsner.relations import doccano_relation_types, from_doccano, to_doccano
 from newsner.schema import AnnotationRecord, Relation, Span, default_label_schema_path, load_label_schema, text_sha256
 
 SCHEMA = load_label_schema(default_label_schema_path())
@@ -31,10 +31,9 @@ def _annotate(client: Any, pid: int, record: AnnotationRecord) -> tuple[int, dic
     label_ids = {lb.name: client.create_span_type(pid, text=lb.name, background_color=lb.color)["id"]
                  for lb in SCHEMA.labels}
     rel_ids = {}
-    for rt in SCHEMA.relations:
-        made = client._request("POST", f"/v1/projects/{pid}/relation-types",
-                               json={"text": rt.name, "background_color": rt.color, "text_color": "#ffffff"})
-        rel_ids[rt.name] = made["id"]
+    for body in doccano_relation_types(SCHEMA):
+        made = client._request("POST", f"/v1/projects/{pid}/relation-types", json=body)
+        rel_ids[body["text"]] = made["id"]
     example = client.create_example(pid, TEXT)
     line = to_doccano(record, TEXT)
     span_ids = {}

@@ -10,10 +10,12 @@ with a few lines:
   ("killed by X"); LOCATED_IN the nearest LOCATION of the sentence that is not part of a source's description
   ("a worker in Kidal").
   Sentences are cut by a regex (end punctuation or a line break), which keeps a quote and its "he said" together.
+- `doccano_relation_types(schema)` — the relation types to create in a doccano project (`use_relation: true`).
 - `to_doccano(record, text)` — the `entities` + `relations` fields of a doccano import line (UTF-16 offsets).
 - `from_doccano(line, text)` — doccano's relation export line → spans + relations, every relation checked
   against its spans: a relation whose span is missing, or whose ids are broken, is a reported problem.
 - `hf_relations(record)` — the value of a dataset's `relations` column: [{head, tail, type}] span indices.
+- `relation_keys(record)` — relations keyed by their spans' offsets and labels, for agreement across layers.
 """
 
 from __future__ import annotations
@@ -166,6 +168,11 @@ def with_suggested_relations(record: AnnotationRecord, text: str, *, schema: Lab
 
 
 # -------------------------------------------------------------------------------------------- doccano
+def doccano_relation_types(schema: LabelSchema) -> list[dict[str, str]]:
+    """Bodies for doccano's `POST /v1/projects/{p}/relation-types`, one per relation type, in schema order."""
+    return [{"text": r.name, "background_color": r.color, "text_color": "#ffffff"} for r in schema.relations]
+
+
 def to_doccano(record: AnnotationRecord, text: str) -> dict[str, list[dict[str, Any]]]:
     """The `entities` and `relations` fields of a doccano (relation project) import line for `record`.
 
@@ -235,6 +242,18 @@ def from_doccano(line: Mapping[str, Any], text: str, *, where: str = "doccano li
     return out
 
 
+def relation_keys(record: AnnotationRecord) -> set[tuple[tuple[int, int, str], str, tuple[int, int, str]]]:
+    """Relations as ((start, end, label) of head, type, (start, end, label) of tail): comparable across layers.
+
+    Two annotators' indices differ as soon as their spans differ; these keys do not, so agreement can count
+    relations as it counts spans (a relation agrees when both its spans and its type agree).
+    """
+    spans = record.sorted_spans()
+    return {((spans[r.head].start, spans[r.head].end, spans[r.head].label), r.type,
+             (spans[r.tail].start, spans[r.tail].end, spans[r.tail].label))
+            for r in record.relations if r.head < len(spans) and r.tail < len(spans)}
+
+
 # -------------------------------------------------------------------------------------------- dataset
 def hf_relations(record: AnnotationRecord, schema: LabelSchema | None = None) -> list[dict[str, Any]]:
     """The `relations` column value of a record: [{"head": i, "tail": j, "type": name}] over sorted spans.
@@ -255,5 +274,5 @@ def hf_relations_feature(schema: LabelSchema) -> Any:
                           "type": datasets.ClassLabel(names=schema.relation_names)})
 
 
-__all__ = ["DoccanoRelations", "from_doccano", "hf_relations", "hf_relations_feature", "sentences",
-           "suggest_relations", "to_doccano", "with_suggested_relations"]
+__all__ = ["DoccanoRelations", "doccano_relation_types", "from_doccano", "hf_relations", "hf_relations_feature",
+           "relation_keys", "sentences", "suggest_relations", "to_doccano", "with_suggested_relations"]
