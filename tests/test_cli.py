@@ -44,3 +44,12 @@ def test_library_errors_become_one_line_without_traceback(cli, workspace) -> Non
     assert "Traceback" not in result.output
     missing = cli("corpus", "stats")
     assert missing.exit_code == 1 and "newsner ingest" in missing.stderr
+
+
+def test_labels_show_lists_relation_types(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("labels", "show")
+    assert result.exit_code == 0, result.output
+    assert "label schema version 2" in result.stdout
+    assert "CLAIMED_BY" in result.stdout and "CASUALTY → CLAIM_SOURCE" in result.stdout
+    data = json.loads(cli("labels", "show", "--json").stdout)
+    assert [r["name"] for r in data["relations"]][0] == "CLAIMED_BY"

@@ -118,7 +118,7 @@ def test_alignment_report_names_every_dropped_span(ws: Workspace, tmp_path: Path
     assert all(i["doc_id"] == Article.from_text(SEED_TEXT).id for i in issues)
     card = (tmp_path / "hf/README.md").read_text()
     assert "| dropped misaligned | 1 |" in card and "| dropped overlap | 1 |" in card
-    assert "label schema version 1" in card and "gold (40)" in card and "1 unconfirmed left out" in card
+    assert "label schema version 2" in card and "gold (40)" in card and "1 unconfirmed left out" in card
     for split, st in result.splits.items():
         assert f"| {split} | {st.examples} | {st.documents} | {st.tokens} |" in card
     summary = json.loads((tmp_path / "hf/export.json").read_text())

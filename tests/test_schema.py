@@ -92,3 +92,117 @@ def test_malformed_labels_json_names_file_and_line(tmp_path: Path) -> None:
     p.write_text('{"version": 1,\n "labels": [}\n')
     with pytest.raises(SchemaError, match=r"labels.json:2: not valid JSON"):
         load_label_schema(p)
+
+
+# ------------------------------------------------------------------------------------------ relations
+from newsner.schema import Relation, check_relations, relation_problems  # noqa: E402
+
+
+def _rel_record(relations: list[dict] | None = None) -> dict:  # type: ignore[type-arg]
+    text = "At least 17 dead, a local politician said in Kidal."
+    spans = [  # written out of order on purpose: indices refer to the sorted order
+        {"start": 45, "end": 50, "label": "LOCATION", "text": "Kidal"},
+        {"start": 0, "end": 16, "label": "CASUALTY", "text": "At least 17 dead"},
+        {"start": 18, "end": 36, "label": "CLAIM_SOURCE", "text": "a local politician"},
+    ]
+    assert all(text[s["start"]:s["end"]] == s["text"] for s in spans)  # type: ignore[index,misc]
+    out = {"doc_id": "d1", "text_sha256": text_sha256(text), "annotator": "alice", "spans": spans,
+           "status": "confirmed", "origin": {}}
+    if relations is not None:
+        out["relations"] = relations
+    return out
+
+
+def test_shipped_schema_has_relation_types_with_guidelines() -> None:
+    schema = load_label_schema(default_label_schema_path())
+    assert schema.version == 2
+    assert schema.relation_names[0] == "CLAIMED_BY"
+    claimed = schema.relation("CLAIMED_BY")
+    assert claimed.head == ("CASUALTY",) and claimed.tail == ("CLAIM_SOURCE",)
+    assert set(schema.relation_names) == {"CLAIMED_BY", "VICTIM", "PERPETRATOR", "LOCATED_IN"}
+    for rel in schema.relations:
+        assert rel.description and rel.color.startswith("#")
+    # to_dict → from_dict keeps the relation types
+    assert LabelSchema.from_dict(schema.to_dict()) == schema
+    with pytest.raises(SchemaError, match="not in the label schema"):
+        schema.relation("NOPE")
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda r: r[0].update(head=["NOPE"]), "'head' names NOPE"),
+        (lambda r: r[0].update(tail=[]), "'tail' must be"),
+        (lambda r: r[0].update(description=" "), "guideline line"),
+        (lambda r: r[0].update(color="green"), "colour"),
+        (lambda r: r[1].update(name="CLAIMED_BY"), "duplicate"),
+        (lambda r: r[1].update(name="ACTOR"), "duplicate"),
+        (lambda r: r[0].update(extra=1), "unknown key"),
+    ],
+)
+def test_bad_relation_types_are_named(mutate, message) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(default_label_schema_path().read_text())
+    mutate(data["relations"])
+    with pytest.raises(SchemaError, match=message):
+        LabelSchema.from_dict(data, where="labels.json")
+
+
+def test_schema_without_relations_still_loads() -> None:
+    data = json.loads(default_label_schema_path().read_text())
+    del data["relations"]
+    schema = LabelSchema.from_dict(data)
+    assert schema.relations == () and "relations" not in schema.to_dict()
+
+
+def test_record_without_relations_keeps_its_bytes() -> None:
+    raw = _rel_record()
+    rec = AnnotationRecord.from_dict(raw)
+    assert rec.relations == [] and "relations" not in rec.to_dict()
+
+
+def test_record_relations_round_trip_by_sorted_index() -> None:
+    raw = _rel_record([{"head": 0, "tail": 1, "type": "CLAIMED_BY"}, {"head": 0, "tail": 2, "type": "LOCATED_IN"}])
+    rec = AnnotationRecord.from_dict(raw)
+    assert rec.relations == [Relation(0, 1, "CLAIMED_BY"), Relation(0, 2, "LOCATED_IN")]
+    spans = rec.sorted_spans()
+    assert (spans[0].label, spans[1].label, spans[2].label) == ("CASUALTY", "CLAIM_SOURCE", "LOCATION")
+    out = rec.to_dict()
+    assert out["relations"] == raw["relations"]
+    assert AnnotationRecord.from_dict(out).to_dict() == out
+    schema = load_label_schema(default_label_schema_path())
+    assert relation_problems(rec, schema) == []
+    check_relations(rec, schema)
+
+
+def test_record_relation_out_of_range_or_malformed_names_the_record() -> None:
+    with pytest.raises(SchemaError, match=r"gold.jsonl:4 relation 0: CLAIMED_BY links span 0 to span 3 .*3 span"):
+        AnnotationRecord.from_dict(_rel_record([{"head": 0, "tail": 3, "type": "CLAIMED_BY"}]),
+                                   where="gold.jsonl:4")
+    with pytest.raises(SchemaError, match="'head' must be a span index"):
+        AnnotationRecord.from_dict(_rel_record([{"head": "0", "tail": 1, "type": "CLAIMED_BY"}]))
+    with pytest.raises(SchemaError, match="'type' must be"):
+        AnnotationRecord.from_dict(_rel_record([{"head": 0, "tail": 1}]))
+    with pytest.raises(SchemaError, match="'relations' must be a list"):
+        AnnotationRecord.from_dict(_rel_record({"head": 0}))  # type: ignore[arg-type]
+
+
+def test_relation_problems_check_types_and_labels_by_document() -> None:
+    schema = load_label_schema(default_label_schema_path())
+    rec = AnnotationRecord.from_dict(_rel_record([
+        {"head": 1, "tail": 0, "type": "CLAIMED_BY"},   # reversed: head is CLAIM_SOURCE
+        {"head": 0, "tail": 2, "type": "SAID_IN"},      # unknown type
+        {"head": 0, "tail": 0, "type": "LOCATED_IN"},   # self-link, tail not LOCATION
+    ]))
+    problems = relation_problems(rec, schema)
+    assert all(p.startswith("document d1 (alice): relation") for p in problems)
+    text = "\n".join(problems)
+    assert "head 'a local politician' is CLAIM_SOURCE, CLAIMED_BY needs CASUALTY" in text
+    assert "tail 'At least 17 dead' is CASUALTY, CLAIMED_BY needs CLAIM_SOURCE" in text
+    assert "SAID_IN 0->2: type not in the label schema" in text
+    assert "links a span to itself" in text
+    with pytest.raises(SchemaError, match=r"document d1 .* \(and \d+ more\)"):
+        check_relations(rec, schema)
+    # AnnotationRecord.check catches indices that went stale after spans were removed in memory
+    rec.spans = rec.spans[:1]
+    with pytest.raises(SchemaError, match="has 1 span"):
+        rec.check("At least 17 dead, a local politician said in Kidal.")

@@ -164,6 +164,34 @@ class Span:
 ANNOTATION_STATUSES = ("confirmed", "unconfirmed")
 
 
+@dataclass(frozen=True, order=True)
+class Relation:
+    """A typed, directed link between two spans of one record (e.g. CASUALTY --CLAIMED_BY--> CLAIM_SOURCE).
+
+    `head` and `tail` index into the record's spans **in sorted order** (the order `AnnotationRecord.to_dict`
+    writes them), so a record file is self-contained: no span ids to keep in sync.
+    """
+
+    head: int
+    tail: int
+    type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"head": self.head, "tail": self.tail, "type": self.type}
+
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "relation") -> Relation:
+        if not isinstance(data, Mapping):
+            raise SchemaError(f"{where}: a relation must be an object with head, tail and type")
+        head, tail, type_ = data.get("head"), data.get("tail"), data.get("type")
+        for name, value in (("head", head), ("tail", tail)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SchemaError(f"{where}: relation '{name}' must be a span index (integer >= 0), got {value!r}")
+        if not isinstance(type_, str) or not type_:
+            raise SchemaError(f"{where}: relation 'type' must be a non-empty string")
+        return cls(head=int(head), tail=int(tail), type=type_)  # type: ignore[arg-type]  # checked above
+
+
 @dataclass
 class AnnotationRecord:
     """One document's spans from one annotator (or the adjudicated `gold` layer)."""
@@ -174,9 +202,16 @@ class AnnotationRecord:
     spans: list[Span] = field(default_factory=list)
     status: str = "unconfirmed"
     origin: dict[str, Any] = field(default_factory=dict)
+    #: Links between spans; indices into `sorted_spans()`. Written only when non-empty, so records without
+    #: relations keep their bytes.
+    relations: list[Relation] = field(default_factory=list)
+
+    def sorted_spans(self) -> list[Span]:
+        """The spans in the order `to_dict` writes them: the order relation indices refer to."""
+        return sorted(self.spans)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "doc_id": self.doc_id,
             "text_sha256": self.text_sha256,
             "annotator": self.annotator,
@@ -184,6 +219,9 @@ class AnnotationRecord:
             "status": self.status,
             "origin": self.origin,
         }
+        if self.relations:
+            out["relations"] = [r.to_dict() for r in sorted(set(self.relations))]
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, *, where: str = "record") -> AnnotationRecord:
@@ -200,8 +238,17 @@ class AnnotationRecord:
             raise SchemaError(f"{where}: field 'spans' must be a list")
         spans = [Span.from_dict(s, where=f"{where} span {i}") for i, s in enumerate(raw_spans)]
         origin = data.get("origin", {})
+        raw_relations = data.get("relations", [])
+        if not isinstance(raw_relations, list):
+            raise SchemaError(f"{where}: field 'relations' must be a list")
+        relations = [Relation.from_dict(r, where=f"{where} relation {i}") for i, r in enumerate(raw_relations)]
+        for i, rel in enumerate(relations):
+            if rel.head >= len(spans) or rel.tail >= len(spans):
+                raise SchemaError(f"{where} relation {i}: {rel.type} links span {rel.head} to span {rel.tail} "
+                                  f"but the record has {len(spans)} span(s) (indices count from 0)")
         return cls(doc_id=data["doc_id"], text_sha256=data["text_sha256"], annotator=data["annotator"],
-                   spans=spans, status=status, origin=dict(origin) if isinstance(origin, Mapping) else {})
+                   spans=spans, status=status, origin=dict(origin) if isinstance(origin, Mapping) else {},
+                   relations=relations)
 
     def check(self, text: str, *, where: str | None = None) -> None:
         """Raise SchemaError naming the document unless every span fits `text` and the hash matches."""
@@ -211,12 +258,18 @@ class AnnotationRecord:
                               "(text_sha256 differs from the corpus)")
         for span in self.spans:
             span.check(text, where=where)
+        n = len(self.spans)
+        for rel in self.relations:
+            if not (0 <= rel.head < n and 0 <= rel.tail < n):
+                raise SchemaError(f"{where}: relation {rel.type} links span {rel.head} to span {rel.tail} "
+                                  f"but the record has {n} span(s)")
 
 
 # -------------------------------------------------------------------------------------- LabelSchema
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LABEL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _LABEL_KEYS = {"name", "description", "color", "text_color", "shortcut", "examples"}
+_RELATION_KEYS = {"name", "head", "tail", "description", "color"}
 
 
 @dataclass(frozen=True)
@@ -230,12 +283,38 @@ class Label:
 
 
 @dataclass(frozen=True)
+class RelationType:
+    """A relation type of the schema: which span labels may stand at its head and at its tail."""
+
+    name: str
+    head: tuple[str, ...]
+    tail: tuple[str, ...]
+    description: str
+    color: str
+
+
+@dataclass(frozen=True)
 class LabelSchema:
-    """The ordered label set (annotations/labels.json). The order fixes every integer id downstream."""
+    """The ordered label set (annotations/labels.json). The order fixes every integer id downstream.
+
+    `relations` is ordered too: its order fixes the ClassLabel ids of a dataset's relation types.
+    """
 
     version: int
     labels: tuple[Label, ...]
     guidelines: str = ""
+    relations: tuple[RelationType, ...] = ()
+
+    @property
+    def relation_names(self) -> list[str]:
+        return [rel.name for rel in self.relations]
+
+    def relation(self, name: str) -> RelationType:
+        for rel in self.relations:
+            if rel.name == name:
+                return rel
+        raise SchemaError(f"relation type {name!r} is not in the label schema "
+                          f"({', '.join(self.relation_names) or 'none defined'})")
 
     @property
     def names(self) -> list[str]:
@@ -263,13 +342,18 @@ class LabelSchema:
                  "text_color": lb.text_color, "shortcut": lb.shortcut, "examples": list(lb.examples)}
                 for lb in self.labels
             ],
+            **({"relations": [
+                {"name": r.name, "head": list(r.head), "tail": list(r.tail), "description": r.description,
+                 "color": r.color}
+                for r in self.relations
+            ]} if self.relations else {}),
         }
 
     @classmethod
     def from_dict(cls, data: Any, *, where: str = "labels.json") -> LabelSchema:
         if not isinstance(data, Mapping):
             raise SchemaError(f"{where}: expected a JSON object with 'version' and 'labels'")
-        unknown = sorted(set(data) - {"version", "labels", "guidelines", "$schema"})
+        unknown = sorted(set(data) - {"version", "labels", "guidelines", "relations", "$schema"})
         if unknown:
             raise SchemaError(f"{where}: unknown key(s) {', '.join(unknown)}")
         version = data.get("version")
@@ -318,7 +402,50 @@ class LabelSchema:
         guidelines = data.get("guidelines", "")
         if not isinstance(guidelines, str):
             raise SchemaError(f"{where}: 'guidelines' must be text")
-        return cls(version=version, labels=tuple(labels), guidelines=guidelines)
+        relations = _relation_types(data.get("relations", []), seen_names, where=where)
+        return cls(version=version, labels=tuple(labels), guidelines=guidelines, relations=relations)
+
+
+def _relation_types(raw: Any, label_names: set[str], *, where: str) -> tuple[RelationType, ...]:
+    """Validate the 'relations' list of labels.json: names, head/tail labels that exist, a guideline line."""
+    if not isinstance(raw, list):
+        raise SchemaError(f"{where}: 'relations' must be a list")
+    out: list[RelationType] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        at = f"{where}: relations[{i}]"
+        if not isinstance(item, Mapping):
+            raise SchemaError(f"{at} must be an object")
+        extra = sorted(set(item) - _RELATION_KEYS)
+        if extra:
+            raise SchemaError(f"{at}: unknown key(s) {', '.join(extra)}")
+        name = item.get("name")
+        if not isinstance(name, str) or not _LABEL_NAME.match(name):
+            raise SchemaError(f"{at}.name must be UPPER_CASE letters, digits and _, got {name!r}")
+        if name in seen or name in label_names:
+            raise SchemaError(f"{at}.name {name!r} is a duplicate (relation and label names must all differ)")
+        seen.add(name)
+        at = f"{where}: relation {name}"
+        ends: dict[str, tuple[str, ...]] = {}
+        for end in ("head", "tail"):
+            value = item.get(end)
+            value = [value] if isinstance(value, str) else value
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+                raise SchemaError(f"{at}: '{end}' must be a label name or a non-empty list of label names")
+            missing = [v for v in value if v not in label_names]
+            if missing:
+                raise SchemaError(f"{at}: '{end}' names {', '.join(missing)}, not a label of this schema "
+                                  f"({', '.join(sorted(label_names))})")
+            ends[end] = tuple(value)
+        desc = item.get("description")
+        if not isinstance(desc, str) or not desc.strip():
+            raise SchemaError(f"{at}: 'description' (the guideline line) must be non-empty text")
+        color = item.get("color")
+        if not isinstance(color, str) or not _COLOUR.match(color):
+            raise SchemaError(f"{at}: 'color' must be a colour like #1f77b4, got {color!r}")
+        out.append(RelationType(name=name, head=ends["head"], tail=ends["tail"], description=desc.strip(),
+                                color=color))
+    return tuple(out)
 
 
 def default_label_schema_path() -> Path:
@@ -349,3 +476,42 @@ def check_labels(spans: Iterable[Span], schema: LabelSchema, *, where: str) -> N
         if span.label not in names:
             raise SchemaError(f"{where}: label {span.label!r} is not in the label schema "
                               f"({', '.join(schema.names)}); map it with --map or add it to labels.json")
+
+
+def relation_problems(record: AnnotationRecord, schema: LabelSchema, *, where: str | None = None) -> list[str]:
+    """Every way `record.relations` breaks the schema, each message naming the document.
+
+    Checks that indices are in range, the type exists, and the head/tail span labels are allowed for it.
+    """
+    where = where or f"document {record.doc_id} ({record.annotator})"
+    spans = record.sorted_spans()
+    problems: list[str] = []
+    types = {r.name: r for r in schema.relations}
+    for rel in record.relations:
+        what = f"{where}: relation {rel.type} {rel.head}->{rel.tail}"
+        if not (0 <= rel.head < len(spans) and 0 <= rel.tail < len(spans)):
+            problems.append(f"{what} points past the {len(spans)} span(s) of the record")
+            continue
+        if rel.head == rel.tail:
+            problems.append(f"{what} links a span to itself")
+        rtype = types.get(rel.type)
+        if rtype is None:
+            problems.append(f"{what}: type not in the label schema "
+                            f"({', '.join(schema.relation_names) or 'no relation types defined'})")
+            continue
+        head, tail = spans[rel.head], spans[rel.tail]
+        if head.label not in rtype.head:
+            problems.append(f"{what}: head {head.text!r} is {head.label}, {rel.type} needs "
+                            f"{' or '.join(rtype.head)}")
+        if tail.label not in rtype.tail:
+            problems.append(f"{what}: tail {tail.text!r} is {tail.label}, {rel.type} needs "
+                            f"{' or '.join(rtype.tail)}")
+    return problems
+
+
+def check_relations(record: AnnotationRecord, schema: LabelSchema, *, where: str | None = None) -> None:
+    """Raise SchemaError with the first relation problem (and how many there are) naming the document."""
+    problems = relation_problems(record, schema, where=where)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SchemaError(problems[0] + more)

@@ -3,6 +3,7 @@
 # Importing the command modules registers their commands on `app` and its groups.
 from newsner.cli import (  # noqa: F401  (importing registers the commands)
     annotations,
+    claims,
     corpus,
     doccano,
     doccano_review,

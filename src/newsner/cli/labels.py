@@ -15,7 +15,7 @@ def show_cli(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print the validated schema as JSON."),
 ) -> None:
-    """Show the label schema: order (which fixes dataset ids), colours, shortcut keys, guidelines.
+    """Show the label schema: order (which fixes dataset ids), colours, shortcut keys, guidelines, relation types.
 
     Example: newsner labels show
     """
@@ -34,3 +34,13 @@ def show_cli(
                       label.description)
     console.print(table)
     console.print("dataset tags: " + " ".join(schema.bio_tags()), markup=False)
+    if schema.relations:
+        rel_table = Table(show_lines=True)
+        for col in ("#", "relation", "head → tail", "colour", "guideline"):
+            rel_table.add_column(col)
+        for i, rel in enumerate(schema.relations):
+            rel_table.add_row(str(i), f"[on {rel.color}] {rel.name} [/]",
+                              f"{'|'.join(rel.head)} → {'|'.join(rel.tail)}", rel.color, rel.description)
+        console.print(rel_table)
+        console.print("relation types: " + ", ".join(
+            f"{r.name} ({'|'.join(r.head)} → {'|'.join(r.tail)})" for r in schema.relations), markup=False)
