@@ -330,3 +330,18 @@ def test_os_error_names_the_file_that_blocks_a_folder(tmp_path: Path) -> None:
     (tmp_path / "annotations").write_text("x")
     err = NotADirectoryError(errno.ENOTDIR, "Not a directory", str(tmp_path / "annotations" / "gold.jsonl"))
     assert describe_os_error(err).startswith(f"{tmp_path / 'annotations'}: is a file")
+
+
+# ------------------------------------------------------------------ the pre-flight helpers (in-process)
+def test_ensure_writable_dir_names_the_file_in_the_way_and_writes_nothing(tmp_path: Path) -> None:
+    from newsner.errors import WorkspaceError
+    from newsner.workspace import ensure_writable_dir, ensure_writable_file
+
+    assert ensure_writable_dir(tmp_path / "a" / "b", "the corpus") == tmp_path / "a" / "b"
+    assert not (tmp_path / "a").exists()  # a check, not a mkdir
+    (tmp_path / "annotations").write_text("x")
+    with pytest.raises(WorkspaceError, match=r"annotations: is a file.*annotation layers"):
+        ensure_writable_dir(tmp_path / "annotations" / "suggestions", "annotation layers")
+    (tmp_path / "report.html").mkdir()
+    with pytest.raises(WorkspaceError, match=r"report.html: is a folder"):
+        ensure_writable_file(tmp_path / "report.html", "the report")

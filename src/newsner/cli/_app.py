@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 import typer.core
 from rich.console import Console
@@ -153,7 +152,7 @@ def preflight(command: tuple[str, ...], ws: Workspace, params: dict[str, Any]) -
         (ensure_writable_file if is_file else ensure_writable_dir)(path, purpose)
 
 
-def _root_workspace(ctx: click.Context) -> Workspace:
+def _root_workspace(ctx: Any) -> Workspace:
     root = ctx.find_root()
     if isinstance(root.obj, Workspace):
         return root.obj
@@ -178,9 +177,9 @@ class _Group(typer.core.TyperGroup):
                 raise
             fail(describe_os_error(exc))
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, cmd, rest = super().resolve_command(ctx, args)
-        if (cmd is not None and name is not None and not isinstance(cmd, click.Group)
+        if (cmd is not None and name is not None and not isinstance(cmd, typer.core.TyperGroup)
                 and not ctx.resilient_parsing and not any(a in ("--help", "-h") for a in rest)):
             path = (*(c.info_name or "" for c in _parents(ctx)), name)[1:]  # drop the program name
             if path in _WRITES:
@@ -190,9 +189,10 @@ class _Group(typer.core.TyperGroup):
         return name, cmd, rest
 
 
-def _parents(ctx: click.Context) -> list[click.Context]:
-    chain: list[click.Context] = []
-    node: click.Context | None = ctx
+def _parents(ctx: Any) -> list[Any]:
+    """The command contexts from the program down to `ctx` (typer's vendored click Context)."""
+    chain: list[Any] = []
+    node: Any = ctx
     while node is not None:
         chain.append(node)
         node = node.parent
