@@ -16,6 +16,7 @@ Prints a table of trial kind × outcome and what was lost; exit code 1 if anythi
 
     python bench/bench_crash.py                       # 10 trials of each kind
     python bench/bench_crash.py --trials 3 --articles 600 --records 150 --only kill-ingest,race-import
+    python bench/bench_crash.py --only race-import --race-trials 60   # the layer race is rare per trial
 """
 
 from __future__ import annotations
@@ -375,6 +376,8 @@ class Bench:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=10, help="Trials of each kind (default 10).")
+    ap.add_argument("--race-trials", type=int, default=None,
+                    help="Trials of each race kind (default: --trials); races are rare, so more catch more.")
     ap.add_argument("--articles", type=int, default=4000, help="Articles in the generated ingest input.")
     ap.add_argument("--records", type=int, default=400, help="Records per generated import file.")
     ap.add_argument("--only", default=",".join(KINDS), help=f"Comma-separated kinds: {', '.join(KINDS)}.")
@@ -395,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         bench.prepare()
         for kind in kinds:
             t, _ = bench.reference(kind)
-            print(f"{kind}: uninterrupted run {t:.2f} s; {a.trials} trial(s)", file=sys.stderr, flush=True)
-            for n in range(1, a.trials + 1):
+            count = a.race_trials if kind.startswith("race-") and a.race_trials is not None else a.trials
+            print(f"{kind}: uninterrupted run {t:.2f} s; {count} trial(s)", file=sys.stderr, flush=True)
+            for n in range(1, count + 1):
                 if time.monotonic() - started > a.budget:
                     print(f"time budget of {a.budget:.0f} s used up; stopping", file=sys.stderr)
                     break
