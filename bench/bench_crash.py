@@ -353,7 +353,11 @@ class Bench:
             else:
                 ws = self.fresh("trial")
                 arg_sets = [("ingest", str(i / f)) for f in ("left.jsonl", "right.jsonl")]
-            procs = [self.runner.start(ws, *a) for a in arg_sets]
+            # The second writer starts a random moment later, so the two runs' read-modify-write windows meet
+            # at different points from trial to trial (two exact-same-time starts are serialised by the corpus lock).
+            procs = [self.runner.start(ws, *arg_sets[0])]
+            time.sleep(self.rng.uniform(0, self.args.stagger))
+            procs.append(self.runner.start(ws, *arg_sets[1]))
             codes = [p.wait(timeout=self.runner.timeout) for p in procs]
             for p in procs:
                 p.communicate()
@@ -378,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=10, help="Trials of each kind (default 10).")
     ap.add_argument("--race-trials", type=int, default=None,
                     help="Trials of each race kind (default: --trials); races are rare, so more catch more.")
+    ap.add_argument("--stagger", type=float, default=0.5,
+                    help="Race trials: the second run starts up to this many seconds after the first.")
     ap.add_argument("--articles", type=int, default=4000, help="Articles in the generated ingest input.")
     ap.add_argument("--records", type=int, default=400, help="Records per generated import file.")
     ap.add_argument("--only", default=",".join(KINDS), help=f"Comma-separated kinds: {', '.join(KINDS)}.")
