@@ -7,6 +7,7 @@ Library code raises these; only the CLI turns them into one line on stderr and a
      │    ├── IngestError      an input file that cannot become an Article
      │    └── FormatError      an annotation/CoNLL/doccano file that cannot be read
      ├── SchemaError           labels.json or a record that breaks a data contract
+     ├── WorkspaceError        a folder newsner must write is a file, read-only, unreachable or full
      ├── CorpusError           the corpus store (missing folder, corrupt shard, ...)
      │    └── CorpusLockedError  another process holds the corpus lock
      ├── AnnotationError       spans that do not fit their text, unknown labels, hash mismatches
@@ -42,6 +43,17 @@ class FormatError(InputError):
 
 class SchemaError(NewsnerError, ValueError):
     """A label schema or a record that breaks a data contract."""
+
+
+class WorkspaceError(NewsnerError):
+    """A place newsner must write cannot be written; the message names the path and the fix.
+
+    Raised before anything is written (the pre-flight check of a command), so the workspace is unchanged.
+    """
+
+    def __init__(self, message: str, *, path: object | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class CorpusError(NewsnerError):
