@@ -470,14 +470,35 @@ class LocalServer:
                                      "workspace still runs, then delete the file")
         return data
 
-    def _is_ours(self, rec: dict[str, Any]) -> bool:
-        """The recorded process still runs: same pid, same kernel start time, and a doccano command line."""
+    def _is_ours(self, rec: dict[str, Any], venv: str | None = None) -> bool:
+        """The recorded process still runs: same pid, same kernel start time, and a doccano command line.
+
+        `venv` is the one pids.json recorded: `down` from a shell whose NEWSNER_DOCCANO_VENV differs from the
+        `up` call must still recognise (and stop) the server `up` started."""
         try:
             pid, start = int(rec["pid"]), int(rec["start_time"])
         except (KeyError, TypeError, ValueError):
             return False
         now = _proc_start_time(pid)
-        return now is not None and now == start and str(self.venv) in _proc_cmdline(pid)
+        return now is not None and now == start and (venv or str(self.venv)) in _proc_cmdline(pid)
+
+    @staticmethod
+    def _recorded_venv(data: dict[str, Any] | None) -> str | None:
+        venv = data.get("venv") if data else None
+        return str(venv) if isinstance(venv, str) and venv else None
+
+    @property
+    def port_path(self) -> Path:
+        """The port the last `up` used, kept after `down` so a restart gets the same URL (and the same push
+        state and pulled origins) when that port is free."""
+        return self.state_dir / "port"
+
+    def last_port(self) -> int | None:
+        try:
+            port = int(self.port_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return port if 1 <= port <= 65535 else None
 
     def _env(self, backend: Path, db_path: Path | None = None) -> dict[str, str]:
         drop = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY",
@@ -557,8 +578,9 @@ class LocalServer:
         data = self._read_pids()
         if data is None:
             return "stopped", None, {}
+        venv = self._recorded_venv(data)
         alive = {name: int(rec["pid"]) for name, rec in data["processes"].items()
-                 if isinstance(rec, dict) and self._is_ours(rec)}
+                 if isinstance(rec, dict) and self._is_ours(rec, venv)}
         if not alive:
             return "stale", data, {}
         if len(alive) < len(data["processes"]):
@@ -607,7 +629,9 @@ class LocalServer:
                                              "another with --port, or leave --port out for a free one")
             if self.init_database(say):
                 notes.append("created the database and the admin user")
-            port = port if port is not None else _free_port()
+            if port is None:
+                last = self.last_port()
+                port = last if last is not None and _port_free(last) else _free_port()
             url = f"http://127.0.0.1:{port}"
             say(f"starting doccano at {url}")
             self._start(backend, port, url, started + timeout)
@@ -646,6 +670,7 @@ class LocalServer:
                 data["processes"][name] = _record(procs[name].pid)
                 self._write_pids(data)  # recorded at once: a crash from here on leaves something `down` can stop
             self._wait_ready(url, procs, data, deadline)
+            atomic_write_text(self.port_path, f"{port}\n")
         except BaseException:
             self._stop(data, timeout=10)
             self.pids_path.unlink(missing_ok=True)
@@ -694,8 +719,9 @@ class LocalServer:
     def _stop(self, data: dict[str, Any], *, timeout: float) -> list[int]:
         """TERM the recorded processes that are still ours (and gunicorn's workers), KILL what outlives
         `timeout`. Returns the pids that were running."""
+        venv = self._recorded_venv(data)
         targets = [int(rec["pid"]) for rec in data.get("processes", {}).values()
-                   if isinstance(rec, dict) and self._is_ours(rec)]
+                   if isinstance(rec, dict) and self._is_ours(rec, venv)]
         workers = [child for pid in targets for child in _children(pid)]
         for pid in targets:
             with contextlib.suppress(ProcessLookupError):
@@ -752,6 +778,12 @@ class LocalServer:
             if data is None:
                 return False
             stopped = self._stop(data, timeout=timeout)
+            venv = self._recorded_venv(data)
+            left = [name for name, rec in data["processes"].items()
+                    if isinstance(rec, dict) and self._is_ours(rec, venv)]
+            if left:  # never drop the record of a live server: it is the only way to stop it by PID later
+                raise DoccanoServerError(f"doccano's {', '.join(sorted(left))} still run after `down`; "
+                                         f"{self.pids_path} is kept so `newsner doccano down` can try again")
             self.pids_path.unlink(missing_ok=True)
             return bool(stopped)
 

@@ -826,8 +826,25 @@ def _same_record(a: AnnotationRecord, b: AnnotationRecord) -> bool:
         return False
     if sorted(a.spans, key=_span_key) != sorted(b.spans, key=_span_key):
         return False
-    return {k: v for k, v in a.origin.items() if k != "pulled_at"} == {
-        k: v for k, v in b.origin.items() if k != "pulled_at"}
+    if not same_server(str(a.origin.get("server", "")), str(b.origin.get("server", ""))):
+        return False
+    return {k: v for k, v in a.origin.items() if k not in ("pulled_at", "server")} == {
+        k: v for k, v in b.origin.items() if k not in ("pulled_at", "server")}
+
+
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    with contextlib.suppress(ValueError):
+        return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+    return False
+
+
+def same_server(a: str, b: str) -> bool:
+    """The same doccano: equal URLs, or both the workspace's local server (loopback; its port may change across
+    restarts when the last one was taken, and that must not make every pulled record look changed)."""
+    a, b = a.rstrip("/"), b.rstrip("/")
+    return a == b or (_is_loopback(a) and _is_loopback(b))
 
 
 def _write_layer(store: AnnotationStore, annotator: str, path: Path, previous: Mapping[str, AnnotationRecord],
@@ -921,7 +938,7 @@ def pull(
                 report.problems.append(Problem("bad-layer", f"{exc}; layer not pulled", annotator=annotator))
                 continue
             mine = {d for d, r in previous.items()
-                    if r.origin.get("server") == server and r.origin.get("project") == project}
+                    if same_server(str(r.origin.get("server", "")), server) and r.origin.get("project") == project}
             confirmed_ids = {int(line["id"]) for line in approved.get(stem, [])}
             records, problems, untouched = records_from_export(
                 layers[stem], annotator=annotator, confirmed_ids=confirmed_ids, articles=articles, schema=schema,
