@@ -1,0 +1,65 @@
+"""Entity-level scores of a trained spaCy model on a DocBin (seqeval, strict IOB2), per label in schema order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsner.errors import InputError, ModelError
+from newsner.schema import LabelSchema
+
+
+@dataclass
+class LabelScore:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class Scores:
+    """Entity-level scores (seqeval, IOB2, strict span match) overall and per label, in schema order."""
+
+    precision: float
+    recall: float
+    f1: float
+    per_label: list[LabelScore]
+    documents: int
+
+
+def _iob(doc: Any) -> list[str]:
+    return [f"{t.ent_iob_}-{t.ent_type_}" if t.ent_iob_ in ("B", "I") else "O" for t in doc]
+
+
+def evaluate(model_dir: Path, data: Path, schema: LabelSchema) -> Scores:
+    """Score a trained model on a DocBin (`test.spacy`); per-label entity-level P/R/F1 in schema order."""
+    import spacy
+    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB2
+    from spacy.tokens import Doc, DocBin
+
+    if not data.exists():
+        raise InputError(f"{data}: not found; create it with `newsner export spacy --out {data.parent}`")
+    try:
+        nlp = spacy.load(model_dir)
+    except OSError as exc:
+        raise ModelError(f"{model_dir}: not a trained model ({exc}); run `newsner train` first") from None
+    gold_docs = list(DocBin().from_disk(data).get_docs(nlp.vocab))
+    if not gold_docs:
+        raise InputError(f"{data}: holds no documents")
+    gold = [_iob(d) for d in gold_docs]
+    # Predict on the gold tokens (not a re-tokenized text) so both tag sequences line up token by token.
+    fresh = (Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in gold_docs)
+    predicted = [_iob(doc) for doc in nlp.pipe(fresh)]
+    kwargs: dict[str, Any] = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    report = classification_report(gold, predicted, output_dict=True, **kwargs)
+    per_label = [
+        LabelScore(name, report.get(name, {}).get("precision", 0.0), report.get(name, {}).get("recall", 0.0),
+                   report.get(name, {}).get("f1-score", 0.0), int(report.get(name, {}).get("support", 0)))
+        for name in schema.names
+    ]
+    return Scores(precision=precision_score(gold, predicted, **kwargs), recall=recall_score(gold, predicted, **kwargs),
+                  f1=f1_score(gold, predicted, **kwargs), per_label=per_label, documents=len(gold_docs))
