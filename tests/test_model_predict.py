@@ -43,7 +43,7 @@ def test_model_and_patterns_combine_model_wins_overlaps(model: Path) -> None:
     assert by_text["Sikasso"].source == "model:baseline"  # only the model knows this town
     assert by_text["at least 17 dead"].source == "patterns" and by_text["at least 17 dead"].score is None
     ordered = sorted(spans)
-    assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:]))  # never overlapping
+    assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:], strict=False))  # never overlapping
 
 
 def test_merge_rule() -> None:
