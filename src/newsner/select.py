@@ -103,7 +103,7 @@ def _records(workspace: Workspace) -> Iterator[dict[str, Any]]:
 
 
 def _cluster(obj: dict[str, Any]) -> str:
-    return obj.get("duplicate_of") or obj["id"]
+    return str(obj.get("duplicate_of") or obj["id"])
 
 
 def _excluded_clusters(workspace: Workspace, exclude: set[str]) -> set[str]:

@@ -49,7 +49,7 @@ def load_pipeline(model_dir: Path, schema: LabelSchema) -> Any:
         raise ModelError(f"{model_dir}: cannot load the model ({str(exc).splitlines()[0]})") from None
     if "ner" not in nlp.pipe_names:
         raise ModelError(f"{model_dir}: the pipeline has no 'ner' component; train one with `newsner train`")
-    unknown = sorted(set(nlp.get_pipe("ner").labels) - set(schema.names))
+    unknown = sorted(set(nlp.get_pipe("ner").labels) - set(schema.names))  # type: ignore[attr-defined]
     if unknown:
         raise ModelError(f"{model_dir}: the model predicts label(s) {', '.join(unknown)} that are not in the "
                          f"label schema ({', '.join(schema.names)}); retrain it on this workspace's export")
@@ -137,7 +137,7 @@ class Suggester:
             ruler = spacy.blank("en")
             # Phrases match case-insensitively: news text capitalises names at sentence starts and in headlines.
             pipe = ruler.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-            pipe.add_patterns(rules)
+            pipe.add_patterns(rules)  # type: ignore[attr-defined]
         model_source = f"model:{model_name(Path(model_dir))}" if model_dir is not None else None
         name = "+".join(p for p in (model_source, "patterns" if ruler is not None else None) if p)
         return cls(name=name, nlp=nlp, ruler=ruler, model_source=model_source)
