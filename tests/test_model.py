@@ -90,3 +90,35 @@ def test_train_without_export_says_what_to_run(cli, workspace: Path) -> None:  #
     result = cli("train", "--data", str(workspace / "nothing"))
     assert result.exit_code == 1
     assert "newsner export spacy" in result.stderr
+
+
+def test_train_with_no_training_example_gives_one_line_and_writes_nothing(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    from spacy.tokens import DocBin
+
+    data = workspace / "exports" / "spacy"
+    data.mkdir(parents=True)
+    DocBin().to_disk(data / "train.spacy")  # spaCy would fail late with E923
+    _docbin(data / "validation.spacy", 3)
+    result = cli("train", "--data", str(data), "--max-steps", "10")
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "train.spacy: the train split holds no documents" in line and "newsner export spacy" in line
+    assert "Traceback" not in result.output
+    assert not (workspace / "models").exists()
+
+
+def test_evaluate_on_a_file_that_is_not_a_docbin(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = workspace / "test.spacy"
+    bad.write_text('{"text": "not a DocBin"}\n')  # spaCy would raise E1014
+    result = cli("evaluate", "--model", str(workspace / "models" / "none"), "--data", str(bad))
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "test.spacy: not a spaCy DocBin (.spacy) file (E1014)" in line
+
+
+def test_evaluate_with_a_folder_that_is_no_model(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    _docbin(workspace / "test.spacy", 2)
+    result = cli("evaluate", "--model", str(workspace), "--data", str(workspace / "test.spacy"))
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "not a trained model" in line and "newsner train" in line

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsner.errors import InputError, ModelError
+from newsner.errors import ModelError
+from newsner.model.data import read_docbin
+from newsner.model.train import one_line
 from newsner.schema import LabelSchema
 
 
@@ -39,17 +41,15 @@ def evaluate(model_dir: Path, data: Path, schema: LabelSchema) -> Scores:
     import spacy
     from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
     from seqeval.scheme import IOB2
-    from spacy.tokens import Doc, DocBin
+    from spacy.tokens import Doc
 
-    if not data.exists():
-        raise InputError(f"{data}: not found; create it with `newsner export spacy --out {data.parent}`")
+    db = read_docbin(data)  # before loading the model: a wrong --data is the commoner mistake
     try:
         nlp = spacy.load(model_dir)
-    except OSError as exc:
-        raise ModelError(f"{model_dir}: not a trained model ({exc}); run `newsner train` first") from None
-    gold_docs = list(DocBin().from_disk(data).get_docs(nlp.vocab))
-    if not gold_docs:
-        raise InputError(f"{data}: holds no documents")
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{model_dir}: not a trained model ({one_line(exc, 160)}); run `newsner train` first, "
+                         "then pass its model-best folder") from None
+    gold_docs = list(db.get_docs(nlp.vocab))
     gold = [_iob(d) for d in gold_docs]
     # Predict on the gold tokens (not a re-tokenized text) so both tag sequences line up token by token.
     fresh = (Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in gold_docs)

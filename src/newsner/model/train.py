@@ -12,15 +12,26 @@ from typing import IO
 
 from newsner._io import normal_mode
 from newsner.errors import InputError, ModelError
+from newsner.model.data import read_docbin
 from newsner.schema import LabelSchema
 
 CONFIG_PATH = Path(__file__).parents[1] / "configs" / "ner.cfg"
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """spaCy wraps its messages over several lines; the CLI shows one."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _docbin_path(data_dir: Path, split: str) -> Path:
+    """The split's DocBin, checked (exists, is a DocBin, has documents) before anything is written."""
+    if not data_dir.exists():
+        raise InputError(f"{data_dir}: not found; create it with `newsner export spacy --out {data_dir}`")
+    if not data_dir.is_dir():
+        raise InputError(f"{data_dir}: is a file; pass the folder `newsner export spacy --out` wrote")
     path = data_dir / f"{split}.spacy"
-    if not path.exists():
-        raise InputError(f"{path}: not found; create it with `newsner export spacy --out {data_dir}`")
+    read_docbin(path, split=split)
     return path
 
 
@@ -72,7 +83,7 @@ def train(
             shutil.rmtree(out)
         os.replace(tmp, out)
     except (ValueError, KeyError) as exc:
-        raise ModelError(f"training on {data_dir} failed: {exc}") from None
+        raise ModelError(f"training on {data_dir} failed: {one_line(exc)}") from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
