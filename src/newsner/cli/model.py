@@ -15,6 +15,7 @@ from newsner.errors import InputError
 
 if TYPE_CHECKING:
     from newsner.model import Scores
+    from newsner.schema import LabelSchema
 
 
 class _Rate:
@@ -96,16 +97,23 @@ def train_cli(
                                              help="Model folder (default: WORKSPACE/models/baseline).")] = None,
     max_steps: Annotated[int, typer.Option(min=1, help="Training steps (more = better and slower).")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    curve: Annotated[bool, typer.Option(
+        "--curve", help="Also train on 25/50/75 % of the training split (nested, seeded) and score every point: "
+                        "F1 per label, a verdict line, OUT/curve.json. Takes about 4× as long.")] = False,
 ) -> None:
     """Train a spaCy NER baseline (CPU, no pretrained vectors) and print its scores on the test split.
 
     Example: newsner export spacy --out exports/spacy && newsner train --data exports/spacy
+    Learning curve: newsner train --data exports/spacy --curve   (does more annotation still help?)
     """
     from newsner.model import evaluate, train
 
     ws = workspace_of(ctx)
     schema = ws.label_schema()
     out = out or ws.models_dir / "baseline"
+    if curve:
+        _train_curve(data, out, schema, max_steps=max_steps, seed=seed)
+        return
     with err_console.status(f"training for up to {max_steps} steps…"):
         best = train(data, out, schema, max_steps=max_steps, seed=seed)
     console.print(f"model written to {best}", markup=False)
@@ -116,6 +124,33 @@ def train_cli(
         err_console.print(f"no test scores: {exc}", markup=False)
     else:
         _print_scores(scores, title=f"scores on {test}")
+
+
+def _train_curve(data: Path, out: Path, schema: LabelSchema, *, max_steps: int, seed: int) -> None:
+    from newsner.model.curve import CurvePoint, train_curve
+
+    started = time.monotonic()
+
+    def on_point(p: CurvePoint) -> None:
+        err_console.print(f"{p.fraction:.0%} of the training split ({p.train_docs} docs): F1 {p.scores.f1:.3f} "
+                          f"({time.monotonic() - started:.0f} s)", markup=False)
+
+    with err_console.status(f"learning curve: 4 trainings of up to {max_steps} steps…"):
+        result = train_curve(data, out, schema, max_steps=max_steps, seed=seed, on_point=on_point)
+    console.print(f"model written to {out / 'model-best'}", markup=False)
+    table = Table(title=f"learning curve, F1 on {result.evaluated_on}", title_justify="left")
+    table.add_column("train", justify="right")
+    table.add_column("docs", justify="right")
+    for name in schema.names:
+        table.add_column(name, justify="right")
+    table.add_column("overall", justify="right")
+    for p in result.points:
+        row = p.to_dict()["f1"]
+        table.add_row(f"{p.fraction:.0%}", str(p.train_docs), *(f"{row[n]:.3f}" for n in schema.names),
+                      f"{row['overall']:.3f}")
+    console.print(table)
+    console.print(f"verdict: {result.verdict}", markup=False)
+    console.print(f"curve written to {out / 'curve.json'}", markup=False)
 
 
 @app.command("evaluate")

@@ -56,10 +56,13 @@ def evaluate(model_dir: Path, data: Path, schema: LabelSchema) -> Scores:
     predicted = [_iob(doc) for doc in nlp.pipe(fresh)]
     kwargs: dict[str, Any] = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
     report = classification_report(gold, predicted, output_dict=True, **kwargs)
+    # seqeval returns numpy floats; plain floats keep the scores JSON-serializable
     per_label = [
-        LabelScore(name, report.get(name, {}).get("precision", 0.0), report.get(name, {}).get("recall", 0.0),
-                   report.get(name, {}).get("f1-score", 0.0), int(report.get(name, {}).get("support", 0)))
+        LabelScore(name, float(report.get(name, {}).get("precision", 0.0)),
+                   float(report.get(name, {}).get("recall", 0.0)), float(report.get(name, {}).get("f1-score", 0.0)),
+                   int(report.get(name, {}).get("support", 0)))
         for name in schema.names
     ]
-    return Scores(precision=precision_score(gold, predicted, **kwargs), recall=recall_score(gold, predicted, **kwargs),
-                  f1=f1_score(gold, predicted, **kwargs), per_label=per_label, documents=len(gold_docs))
+    return Scores(precision=float(precision_score(gold, predicted, **kwargs)),
+                  recall=float(recall_score(gold, predicted, **kwargs)),
+                  f1=float(f1_score(gold, predicted, **kwargs)), per_label=per_label, documents=len(gold_docs))

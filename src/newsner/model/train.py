@@ -43,17 +43,20 @@ def train(
     max_steps: int = 2000,
     seed: int = 0,
     log: IO[str] | None = None,
+    train_path: Path | None = None,
 ) -> Path:
     """Train a spaCy NER baseline from `data_dir`/{train,validation}.spacy into `out` (atomically replaced).
 
     Returns the path of the best model (`out`/model-best). Labels are added in schema order, never from data.
+    `train_path` replaces train.spacy (the learning curve trains on subsets of it).
     """
     import spacy
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as train_nlp
     from spacy.util import load_config
 
-    train_path, dev_path = _docbin_path(data_dir, "train"), _docbin_path(data_dir, "validation")
+    train_path = train_path or _docbin_path(data_dir, "train")
+    dev_path = _docbin_path(data_dir, "validation")
     overrides = {
         "paths.train": str(train_path),
         "paths.dev": str(dev_path),
