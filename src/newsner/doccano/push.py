@@ -19,6 +19,7 @@ project everyone sees them). Offsets are converted to the UTF-16 units doccano's
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from newsner.workspace import Workspace
 
 if TYPE_CHECKING:
     from newsner.doccano.client import DoccanoClient
+    from newsner.rounds import Round
 
 from newsner.doccano.push_parts import (
     ExampleIndex,
@@ -74,6 +76,8 @@ def push(
     client: DoccanoClient | None = None,
     progress: Progress | None = None,
     after_batch: Callable[[int], None] | None = None,
+    selection: Selection | None = None,
+    auto_label_url: str | None = None,
 ) -> PushReport:
     """Make the doccano project match the workspace; upload only what is missing. Returns what changed.
 
@@ -85,6 +89,10 @@ def push(
         dry_run: change nothing; the report says what would change.
         client: a logged-in client (default: `connect(workspace)`).
         after_batch: called with the batch number once its import finished (tests inject crashes here).
+        selection: push only the articles `newsner.select.select_articles` picks among those not yet in the
+            project, and record them as a round (annotations/rounds.jsonl); None pushes the whole corpus.
+        auto_label_url: a running `newsner serve`; the project's auto-labeling config is pointed at it (checked
+            first: a server that does not answer is an error before anything changes).
 
     Raises:
         CorpusError, AnnotationError: bad local input, before anything is sent.
@@ -103,15 +111,36 @@ def push(
         from newsner.doccano.config import connect
 
         client = connect(workspace)
+    if auto_label_url is not None:
+        from newsner.serve.process import check_endpoint
+
+        ok, message = check_endpoint(auto_label_url)
+        if not ok:
+            raise DoccanoError(f"--auto-label: the model server does not answer: {message}")
     try:
-        return _Push(client, workspace, schema, project, articles, by_id, annotation_files, collaborative,
-                     dry_run, batch_size, progress, after_batch).run()
+        job = _Push(client, workspace, schema, project, articles, by_id, annotation_files, collaborative,
+                    dry_run, batch_size, progress, after_batch)
+        job.selection, job.auto_label_url = selection, auto_label_url
+        return job.run()
     finally:
         if owns:
             client.close()
 
 
+@dataclass(frozen=True)
+class Selection:
+    """`push --select N --strategy S --seed K [--model DIR]`."""
+
+    n: int
+    strategy: str
+    seed: int
+    model_dir: Path | None = None
+
+
 class _Push:
+    selection: Selection | None = None
+    auto_label_url: str | None = None
+
     def __init__(self, client: DoccanoClient, workspace: Workspace, schema: LabelSchema, project: str,
                  articles: list[Article], by_id: dict[str, Article], annotation_files: Sequence[Path],
                  collaborative: bool | None, dry_run: bool, batch_size: int, progress: Progress | None,
@@ -160,6 +189,13 @@ class _Push:
         state = PushState.load(self.workspace.state_dir, report.server, project_id)
         index = self._existing(project_id, state)
         missing = [a for a in self.articles if a.id not in index.by_article]
+        chosen = self._select(set(index.by_article)) if self.selection is not None else None
+        if chosen is not None:
+            picked = set(chosen.doc_ids)
+            missing = [a for a in missing if a.id in picked]
+            # Pre-annotations only for what is (or now goes) in the project.
+            suggestions = {d: r for d, r in suggestions.items() if d in picked or d in index.by_article}
+            report.suggestion_records = len(suggestions)
         report.to_upload = len(missing)
         if self.dry_run:
             missing_ids = {a.id for a in missing}
@@ -176,7 +212,27 @@ class _Push:
         uploaded = self._upload(project_id, missing, suggestions, state, index)
         todo = {d: r for d, r in suggestions.items() if state.suggested.get(d) != suggestion_fingerprint(r)}
         self._suggest_existing(project_id, todo, uploaded, state, label_ids, index)
+        if chosen is not None:
+            from newsner.rounds import record_round
+
+            report.round = record_round(self.workspace, chosen)  # after the upload: a round is what doccano holds
+        if self.auto_label_url is not None:
+            from newsner.doccano.autolabel import configure_auto_labeling
+
+            report.auto_label = configure_auto_labeling(client, project_id, self.auto_label_url, self.schema)
+            report.auto_label_url = self.auto_label_url
         return report
+
+    def _select(self, in_project: set[str]) -> Round:
+        from newsner.select import select_articles
+
+        sel = self.selection
+        assert sel is not None
+        self._tick("selecting articles", 0, None)
+        chosen = select_articles(self.workspace, sel.n, sel.strategy, sel.seed, model_dir=sel.model_dir,
+                                 exclude=in_project, project=self.report.project)
+        self.report.round = chosen  # numbered only once recorded (not in a dry run)
+        return chosen
 
     # -------------------------------------------------------------------------------------- project
     def _update_project(self, found: Mapping[str, Any]) -> None:

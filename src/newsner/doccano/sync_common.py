@@ -14,6 +14,7 @@ from newsner.schema import Label, LabelSchema
 
 if TYPE_CHECKING:
     from newsner.doccano.client import DoccanoClient
+    from newsner.rounds import Round
 
 
 #: progress(phase, done, total): called as long operations advance; total is None when unknown.
@@ -81,6 +82,11 @@ class PushReport:
     suggestions_added: int = 0
     suggestions_unchanged: int = 0
     confirmed: int = 0
+    #: --select: the recorded round (number, strategy, seed, ids), None without --select.
+    round: Round | None = None
+    #: --auto-label: "created", "updated" or "unchanged" (what happened to the project's auto-labeling config).
+    auto_label: str | None = None
+    auto_label_url: str | None = None
     resumed: bool = False
     problems: list[Problem] = field(default_factory=list)
 
