@@ -15,7 +15,7 @@ from newsner.doccano.push import Selection
 from newsner.errors import ModelError
 from newsner.rounds import load_rounds
 from newsner.schema import AnnotationRecord, Span
-from tests.test_doccano_sync import doccano_env, external_ids, setup_workspace  # noqa: F401 (fixture)
+from tests.test_doccano_sync import doccano_env, external_ids, setup_workspace  # noqa: F401,F811 (fixture)
 
 TEXTS = [f"Report {i}: fighting near Kidal, the army said. Wagner withdrew from post {i}." for i in range(12)]
 
@@ -53,7 +53,7 @@ def test_select_dry_run_records_nothing_and_uncertain_needs_a_model(
         sync.push(ws, project=project, client=doccano_client, selection=Selection(3, "uncertain", 1))
 
 
-def test_cli_select_auto_label_and_progress_with_a_rate(cli: Any, workspace: Path, doccano_env: Any,
+def test_cli_select_auto_label_and_progress_with_a_rate(cli: Any, workspace: Path, doccano_env: Any,  # noqa: F811
                                                         doccano_client: DoccanoClient,
                                                         doccano_project: dict[str, Any]) -> None:
     pid, project = int(doccano_project["id"]), str(doccano_project["name"])
