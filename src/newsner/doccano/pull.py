@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsner.annotations_store import GOLD, AnnotationStore
 from newsner.corpus import Corpus
-from newsner.doccano.offsets import OffsetMap
+from newsner.doccano.offsets import GraphemeMap, OffsetMap
 from newsner.errors import AnnotationError, DoccanoError, InputError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
 from newsner.workspace import Workspace
@@ -49,6 +49,7 @@ def records_from_export(
     origin: Mapping[str, Any],
     previous: Mapping[str, AnnotationRecord],
     keep_empty: set[str] | None = None,
+    grapheme_mode: bool = False,
 ) -> tuple[list[AnnotationRecord], list[Problem], int]:
     """Turn one member's export lines into AnnotationRecords (code-point offsets, checked against the corpus).
 
@@ -56,7 +57,8 @@ def records_from_export(
     previous record, if any, stays on disk) and each reason is a Problem; `untouched` counts examples the
     member neither labelled nor confirmed. `previous` records equal to the new ones (ignoring pulled_at) are
     returned unchanged so the bytes on disk do not change. Documents in `keep_empty` get a record even when
-    empty (an earlier pull wrote one: the member cleared it).
+    empty (an earlier pull wrote one: the member cleared it). `grapheme_mode`: the project counts offsets in
+    grapheme clusters (doccano's project setting), not UTF-16 units.
     """
     names = set(schema.names)
     keep_empty = keep_empty or set()
@@ -89,7 +91,7 @@ def records_from_export(
                                     f"doccano?); its {len(raw_labels)} span(s) were not pulled",
                                     doc_id=ext, annotator=annotator, example_id=example_id))
             continue
-        omap = OffsetMap(article.text)
+        omap: OffsetMap | GraphemeMap = GraphemeMap(article.text) if grapheme_mode else OffsetMap(article.text)
         spans: list[Span] = []
         bad: list[str] = []
         for item in raw_labels:
@@ -204,6 +206,9 @@ def pull(
             raise DoccanoError(f"no project {project!r} on {server}; run `newsner doccano push --project "
                                f"{project}` first (or check --project)")
         project_id = int(found["id"])
+        # The project's own unit for offsets: grapheme clusters when an admin switched grapheme_mode on.
+        settings = found if "grapheme_mode" in found else client.get_project(project_id)
+        grapheme_mode = bool(settings.get("grapheme_mode"))
         report = PullReport(server=server, project=project, project_id=project_id)
         tick = progress or (lambda *_: None)
         tick("exporting from doccano", 0, None)
@@ -244,7 +249,7 @@ def pull(
             confirmed_ids = {int(line["id"]) for line in approved.get(stem, [])}
             records, problems, untouched = records_from_export(
                 layers[stem], annotator=annotator, confirmed_ids=confirmed_ids, articles=articles, schema=schema,
-                origin=origin, previous=previous, keep_empty=mine)
+                origin=origin, previous=previous, keep_empty=mine, grapheme_mode=grapheme_mode)
             report.problems += problems
             report.untouched += untouched
             for doc_id in sorted(d for d in mine if d not in in_project):
