@@ -58,10 +58,13 @@ class _LineProgress:
     def __init__(self) -> None:
         self.started: dict[str, float] = {}
         self.last: dict[str, float] = {}
+        # A phase may report only once it is done: it started when the previous one last reported.
+        self.mark = time.monotonic()
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         now = time.monotonic()
-        first = self.started.setdefault(phase, now)
+        first = self.started.setdefault(phase, self.mark)
+        self.mark = now
         complete = total is not None and done >= total
         if not complete and now - self.last.get(phase, first) < self.EVERY:
             return
