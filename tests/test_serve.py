@@ -18,7 +18,7 @@ from newsner.doccano import sync
 from newsner.doccano.autolabel import auto_label, configure_auto_labeling
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.server import _proc_start_time
-from newsner.errors import DoccanoAPIError
+from newsner.errors import DoccanoAPIError, DoccanoError
 from newsner.model.predict import Suggester
 from newsner.schema import Span
 from newsner.serve.app import create_app
@@ -191,3 +191,10 @@ def test_a_dead_model_server_gives_no_spans_and_a_clear_line(
         assert annotator.list_spans(pid, int(example["id"])) == []
     status = cli("serve", "status")
     assert status.exit_code == 1 and "newsner serve up" in status.output
+
+
+def test_push_auto_label_refuses_a_dead_model_server_before_touching_doccano(workspace: Path) -> None:
+    ws, _ = setup_workspace(workspace, [EMOJI_TEXT])
+    with pytest.raises(DoccanoError, match="--auto-label: the model server does not answer.*newsner serve up"):
+        # No doccano client is even created: the check comes first.
+        sync.push(ws, project="never-created", auto_label_url="http://127.0.0.1:9")

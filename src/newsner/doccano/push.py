@@ -104,6 +104,12 @@ def push(
     schema = workspace.label_schema()
     corpus = Corpus(corpus_dir or workspace.corpus_dir)
     corpus.require()
+    if auto_label_url is not None:  # checked before anything is sent to doccano
+        from newsner.serve.process import check_endpoint
+
+        ok, message = check_endpoint(auto_label_url)
+        if not ok:
+            raise DoccanoError(f"--auto-label: the model server does not answer: {message}")
     articles = list(corpus)
     by_id = {a.id: a for a in articles}
     owns = client is None
@@ -111,12 +117,6 @@ def push(
         from newsner.doccano.config import connect
 
         client = connect(workspace)
-    if auto_label_url is not None:
-        from newsner.serve.process import check_endpoint
-
-        ok, message = check_endpoint(auto_label_url)
-        if not ok:
-            raise DoccanoError(f"--auto-label: the model server does not answer: {message}")
     try:
         job = _Push(client, workspace, schema, project, articles, by_id, annotation_files, collaborative,
                     dry_run, batch_size, progress, after_batch)
