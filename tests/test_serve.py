@@ -198,3 +198,36 @@ def test_push_auto_label_refuses_a_dead_model_server_before_touching_doccano(wor
     with pytest.raises(DoccanoError, match="--auto-label: the model server does not answer.*newsner serve up"):
         # No doccano client is even created: the check comes first.
         sync.push(ws, project="never-created", auto_label_url="http://127.0.0.1:9")
+
+
+def test_a_slow_model_gives_the_annotator_an_empty_suggestion_not_an_error(
+        workspace: Path, doccano_client: DoccanoClient, doccano_server: Any,
+        doccano_project: dict[str, Any]) -> None:
+    import socket
+    import threading
+
+    import uvicorn
+
+    pid, project = int(doccano_project["id"]), str(doccano_project["name"])
+    ws, _ = setup_workspace(workspace, [EMOJI_TEXT])
+    sync.push(ws, project=project, client=doccano_client)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(Slow(), budget=0.3), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        configure_auto_labeling(doccano_client, pid, f"http://127.0.0.1:{port}", ws.label_schema())
+        _name, annotator = _annotator(doccano_client, doccano_server, pid)
+        [example] = list(doccano_client.iter_examples(pid))
+        with annotator:
+            auto_label(annotator, pid, int(example["id"]))  # doccano answers 201, no error for the editor
+            assert annotator.list_spans(pid, int(example["id"])) == []
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
