@@ -87,3 +87,22 @@ def test_cli_select_auto_label_and_progress_with_a_rate(cli: Any, workspace: Pat
     finally:
         cli("serve", "down")
     assert sum(external_ids(doccano_client, pid).values()) == len(TEXTS)
+
+
+def test_a_select_push_that_dies_mid_upload_finishes_the_same_round_on_rerun(
+        workspace: Path, doccano_client: DoccanoClient, doccano_project: dict[str, Any]) -> None:
+    pid, project = int(doccano_project["id"]), str(doccano_project["name"])
+    ws, _ = setup_workspace(workspace, TEXTS)
+
+    def crash(batch: int) -> None:
+        raise KeyboardInterrupt  # the push is killed after its first batch
+
+    with pytest.raises(KeyboardInterrupt):
+        sync.push(ws, project=project, client=doccano_client, selection=Selection(4, "random", 5), batch_size=2,
+                  after_batch=crash)
+    assert sum(external_ids(doccano_client, pid).values()) == 2 and load_rounds(ws) == []
+    report = sync.push(ws, project=project, client=doccano_client, selection=Selection(4, "random", 5),
+                       batch_size=2)
+    assert report.resumed and report.uploaded == 2
+    [round_] = load_rounds(ws)
+    assert set(round_.doc_ids) == set(external_ids(doccano_client, pid)) and len(round_.doc_ids) == 4

@@ -189,7 +189,7 @@ class _Push:
         state = PushState.load(self.workspace.state_dir, report.server, project_id)
         index = self._existing(project_id, state)
         missing = [a for a in self.articles if a.id not in index.by_article]
-        chosen = self._select(set(index.by_article)) if self.selection is not None else None
+        chosen = self._select(set(index.by_article), state) if self.selection is not None else None
         if chosen is not None:
             picked = set(chosen.doc_ids)
             missing = [a for a in missing if a.id in picked]
@@ -216,6 +216,8 @@ class _Push:
             from newsner.rounds import record_round
 
             report.round = record_round(self.workspace, chosen)  # after the upload: a round is what doccano holds
+            state.pending_round = None
+            state.save()
         if self.auto_label_url is not None:
             from newsner.doccano.autolabel import configure_auto_labeling
 
@@ -223,14 +225,28 @@ class _Push:
             report.auto_label_url = self.auto_label_url
         return report
 
-    def _select(self, in_project: set[str]) -> Round:
+    def _select(self, in_project: set[str], state: PushState) -> Round:
+        from newsner.rounds import Round
         from newsner.select import select_articles
 
         sel = self.selection
         assert sel is not None
-        self._tick("selecting articles", 0, None)
-        chosen = select_articles(self.workspace, sel.n, sel.strategy, sel.seed, model_dir=sel.model_dir,
-                                 exclude=in_project, project=self.report.project)
+        pending = state.pending_round
+        if pending and (pending.get("strategy"), pending.get("seed"), pending.get("requested")) == (
+                sel.strategy, sel.seed, sel.n):
+            # The same push stopped after choosing (maybe mid-upload): finish that round, do not pick anew
+            # (its uploaded articles are in the project now and would be excluded).
+            chosen = Round(strategy=sel.strategy, seed=sel.seed, requested=sel.n,
+                           doc_ids=[str(d) for d in pending.get("doc_ids", [])], model=pending.get("model"),
+                           project=self.report.project)
+            self.report.resumed = True
+        else:
+            self._tick("selecting articles", 0, None)
+            chosen = select_articles(self.workspace, sel.n, sel.strategy, sel.seed, model_dir=sel.model_dir,
+                                     exclude=in_project, project=self.report.project)
+            if not self.dry_run:
+                state.pending_round = chosen.to_dict()
+                state.save()
         self.report.round = chosen  # numbered only once recorded (not in a dry run)
         return chosen
 

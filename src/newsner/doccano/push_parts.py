@@ -182,6 +182,8 @@ class PushState:
     project_id: int
     in_flight: list[str] = field(default_factory=list)  # article ids of a batch whose import may be running
     suggested: dict[str, str] = field(default_factory=dict)  # article id -> fingerprint of pushed suggestions
+    # A --select round chosen but not yet recorded (the push stopped before the end): a rerun finishes it.
+    pending_round: dict[str, Any] | None = None
 
     @classmethod
     def location(cls, state_dir: Path, server: str, project_id: int) -> Path:
@@ -198,6 +200,8 @@ class PushState:
             data = loads(path.read_bytes())
             state.in_flight = [str(x) for x in data.get("in_flight", [])]
             state.suggested = {str(k): str(v) for k, v in data.get("suggested", {}).items()}
+            pending = data.get("pending_round")
+            state.pending_round = dict(pending) if isinstance(pending, dict) else None
         except (ValueError, AttributeError, OSError) as exc:
             raise InputError(f"{path}: unreadable push state ({exc}); delete the file and push again "
                              "(pre-annotations are then checked example by example)") from None
@@ -205,7 +209,9 @@ class PushState:
 
     def save(self) -> None:
         atomic_write_text(self.path, dumps({"server": self.server, "project_id": self.project_id,
-                                            "in_flight": self.in_flight, "suggested": self.suggested}) + "\n")
+                                            "in_flight": self.in_flight, "suggested": self.suggested,
+                                            **({"pending_round": self.pending_round} if self.pending_round
+                                               else {})}) + "\n")
 
 
 def _settle(client: DoccanoClient, project_id: int, *, quiet: float = 2.0, limit: float = 120.0) -> None:
