@@ -10,7 +10,8 @@ import typer
 from newsner.cli._app import app, err_console, workspace_of
 
 serve_app = typer.Typer(help="The model server: suggestions (UTF-16 offsets) for doccano's auto-labeling, on "
-                             "127.0.0.1 only.", no_args_is_help=True)
+                             "127.0.0.1 only.\n\nExample: newsner serve up --model models/baseline/model-best && "
+                             "newsner doccano push --auto-label", no_args_is_help=True)
 app.add_typer(serve_app, name="serve")
 
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="A `newsner train` output, e.g. "
