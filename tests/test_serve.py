@@ -150,6 +150,8 @@ def test_an_annotator_triggers_auto_labeling_and_gets_spans_in_their_own_layer(
     with annotator:
         auto_label(annotator, pid, int(example["id"]))  # the annotator's own token, as the UI does
         mine = annotator.list_spans(pid, int(example["id"]))
+        auto_label(annotator, pid, int(example["id"]))  # opening the document again adds no duplicate
+        assert len(annotator.list_spans(pid, int(example["id"]))) == len(mine)
     types = {int(t["id"]): t["text"] for t in doccano_client.list_span_types(pid)}
     start = EMOJI_TEXT.index("Wagner fighters")
     got = {(s["start_offset"], s["end_offset"], types[int(s["label"])]) for s in mine}
