@@ -67,3 +67,29 @@ def test_pull_reads_the_projects_grapheme_mode(workspace: Path, doccano_client: 
     me = str(doccano_client.me()["username"])
     [record] = AnnotationStore(ws.annotations_dir).read(me)
     assert [(s.start, s.end, s.label, s.text) for s in record.spans] == [(start, start + 5, "LOCATION", "Kidal")]
+
+
+def test_auto_labeling_in_a_grapheme_mode_project_gets_grapheme_offsets(
+        workspace: Path, doccano_client: DoccanoClient, doccano_server: Any, doccano_project: dict[str, Any]) -> None:
+    from newsner.doccano.autolabel import auto_label, configure_auto_labeling
+    from newsner.serve.process import ModelServer
+
+    pid, project = int(doccano_project["id"]), str(doccano_project["name"])
+    ws, _ = setup_workspace(workspace, [TEXT])
+    sync.push(ws, project=project, client=doccano_client)
+    doccano_client.update_project(pid, grapheme_mode=True)
+    model = ModelServer(ws, die_with_parent=True)
+    try:
+        info = model.up(timeout=120)
+        assert configure_auto_labeling(doccano_client, pid, info.url, ws.label_schema()) == "created"
+        user = doccano_client.create_user(f"graph{pid}", "Kidal-Sahel-Ledger-77")
+        doccano_client.add_member(pid, int(user["id"]), "annotator")
+        [example] = list(doccano_client.iter_examples(pid))
+        with DoccanoClient.login(doccano_server.url, f"graph{pid}", "Kidal-Sahel-Ledger-77") as annotator:
+            auto_label(annotator, pid, int(example["id"]))
+    finally:
+        model.down()
+    sync.pull(ws, project=project, client=doccano_client)
+    [record] = AnnotationStore(ws.annotations_dir).read(f"graph{pid}")
+    start = TEXT.index("Wagner fighters")
+    assert (start, start + 15, "ACTOR", "Wagner fighters") in [(s.start, s.end, s.label, s.text) for s in record.spans]

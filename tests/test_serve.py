@@ -233,3 +233,11 @@ def test_a_slow_model_gives_the_annotator_an_empty_suggestion_not_an_error(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_grapheme_unit_on_request(patterns_suggester: Suggester) -> None:
+    text = "👍🏽 🇲🇱 Wagner fighters attacked."
+    with TestClient(create_app(patterns_suggester)) as http:
+        body = http.post("/suggest?unit=grapheme", json={"text": text}).json()
+        assert http.post("/suggest?unit=bytes", json={"text": text}).status_code == 400
+    assert {"label": "ACTOR", "start_offset": 4, "end_offset": 19} in body["labels"] and body["unit"] == "grapheme"

@@ -3,7 +3,8 @@
 doccano (auto_labeling_pipeline's "Custom REST Request") POSTs `{"text": <the example's text>}` to the model
 server, renders the JSON answer through a Jinja2 template into `[{"label", "start_offset", "end_offset"}]`,
 keeps the labels named in `label_mapping` (mapped to span type names) and saves the spans as the user who
-asked, so each annotator gets suggestions in their own layer. Offsets are taken as they come: UTF-16 units.
+asked, so each annotator gets suggestions in their own layer. Offsets are taken as they come: UTF-16 units,
+or grapheme clusters for a project with grapheme_mode on (the config then asks the server for that unit).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ MARKER_HEADER = "X-Newsner-Serve"
 TEMPLATE = "{{ input.labels | tojson }}"
 
 
-def config_body(url: str, schema: LabelSchema) -> dict[str, Any]:
+def config_body(url: str, schema: LabelSchema, *, grapheme_mode: bool = False) -> dict[str, Any]:
     return {
         "model_name": MODEL_NAME,
-        "model_attrs": {"url": f"{url.rstrip('/')}/suggest", "method": "POST", "params": {},
+        "model_attrs": {"url": f"{url.rstrip('/')}/suggest", "method": "POST",
+                        "params": {"unit": "grapheme"} if grapheme_mode else {},
                         "headers": {MARKER_HEADER: "1"}, "body": {"text": "{{ text }}"}},
         "template": TEMPLATE,
         "label_mapping": {name: name for name in schema.names},
@@ -41,7 +43,9 @@ def _ours(config: dict[str, Any]) -> bool:
 def configure_auto_labeling(client: DoccanoClient, project_id: int, url: str, schema: LabelSchema) -> str:
     """Make the project's newsner auto-labeling config call `url`. Returns "created", "updated" or "unchanged"."""
     base = f"/v1/projects/{int(project_id)}/auto-labeling/configs"
-    wanted = config_body(url, schema)
+    # A project counting offsets in grapheme clusters gets them in that unit (rerun after switching the mode).
+    grapheme_mode = bool(client.get_project(project_id).get("grapheme_mode"))
+    wanted = config_body(url, schema, grapheme_mode=grapheme_mode)
     existing = [c for c in client._request("GET", base) or [] if _ours(c)]
     if not existing:
         client._request("POST", base, json=wanted)

@@ -1,7 +1,8 @@
 """The suggestion endpoint: POST /suggest {"text": "..."} -> spans with offsets in UTF-16 code units.
 
 UTF-16 because the caller is doccano: its browser counts JavaScript string positions, and doccano's
-auto-labeling stores the offsets it receives as they are. `labels` holds exactly the three keys doccano's
+auto-labeling stores the offsets it receives as they are (`?unit=grapheme` for a project with grapheme_mode
+on, whose offsets count grapheme clusters). `labels` holds exactly the three keys doccano's
 auto-labeling template turns into spans; `spans` adds the source and score for other callers.
 
 A suggestion that takes longer than `budget` seconds answers an empty list (`"timed_out": true`) instead of
@@ -22,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from newsner.doccano.offsets import OffsetMap
+from newsner.doccano.offsets import GraphemeMap, OffsetMap
+from newsner.errors import AnnotationError
 from newsner.schema import Span
 
 #: Longest text accepted (characters): a news article is far shorter; this bounds one request's work.
@@ -35,11 +37,23 @@ class SuggesterLike(Protocol):
     def suggest(self, texts: Sequence[str]) -> list[list[Span]]: ...
 
 
-def spans_utf16(text: str, spans: Sequence[Span]) -> list[dict[str, Any]]:
+UNITS = ("utf-16", "grapheme")
+
+
+def spans_utf16(text: str, spans: Sequence[Span], unit: str = "utf-16") -> list[dict[str, Any]]:
+    """Spans with offsets in UTF-16 code units, or in grapheme clusters (`unit="grapheme"`, for a doccano
+    project with grapheme_mode on); a span whose edge falls inside a cluster is left out there."""
     omap = OffsetMap(text)
+    gmap = GraphemeMap(text) if unit == "grapheme" else None
     out = []
     for span in sorted(spans, key=lambda s: (s.start, s.end)):
-        start, end = omap.span_to_utf16(span.start, span.end)
+        if gmap is not None:
+            try:
+                start, end = gmap.to_graphemes(span.start), gmap.to_graphemes(span.end)
+            except AnnotationError:
+                continue
+        else:
+            start, end = omap.span_to_utf16(span.start, span.end)
         out.append({"label": span.label, "start_offset": start, "end_offset": end,
                     "source": span.source, "score": span.score})
     return out
@@ -64,15 +78,18 @@ def create_app(suggester: SuggesterLike, *, budget: float = 10.0) -> Starlette:
                                 status_code=400)
         if len(text) > MAX_TEXT:
             return JSONResponse({"detail": f"text longer than {MAX_TEXT} characters"}, status_code=413)
+        unit = request.query_params.get("unit", "utf-16")
+        if unit not in UNITS:
+            return JSONResponse({"detail": f"unit must be one of {', '.join(UNITS)}"}, status_code=400)
         loop = asyncio.get_running_loop()
         try:
             [spans] = await asyncio.wait_for(loop.run_in_executor(pool, suggester.suggest, [text]), budget)
         except asyncio.TimeoutError:
-            return JSONResponse({"labels": [], "spans": [], "unit": "utf-16", "timed_out": True,
+            return JSONResponse({"labels": [], "spans": [], "unit": unit, "timed_out": True,
                                  "name": suggester.name})
-        items = spans_utf16(text, spans)
+        items = spans_utf16(text, spans, unit)
         labels = [{k: item[k] for k in ("label", "start_offset", "end_offset")} for item in items]
-        return JSONResponse({"labels": labels, "spans": items, "unit": "utf-16", "timed_out": False,
+        return JSONResponse({"labels": labels, "spans": items, "unit": unit, "timed_out": False,
                              "name": suggester.name})
 
     @contextlib.asynccontextmanager
