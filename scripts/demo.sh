@@ -2,9 +2,11 @@
 # The main job end to end on the shipped sample, in this checkout as the workspace:
 #   set up → ingest the sample (and the seed article when ../shared is beside the checkout) → pattern
 #   suggestions → local doccano up → push articles + suggestions → pull every annotator's layer →
-#   export a Hugging Face dataset and spaCy DocBins → train a small baseline.
+#   export a Hugging Face dataset and spaCy DocBins → train a small baseline → serve its suggestions (model +
+#   patterns) on 127.0.0.1 → point doccano's auto-labeling at it → a second annotator triggers auto-labeling as
+#   the web UI does → pull: that annotator's own layer holds the suggestions.
 # Rerunning it is safe: every step is idempotent. The doccano server stays up for annotators at the end;
-# stop it with `.venv/bin/newsner doccano down`.
+# stop it with `.venv/bin/newsner doccano down` (and the model server with `.venv/bin/newsner serve down`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,6 +30,55 @@ newsner export spacy --out exports/spacy --layer admin --include-unconfirmed
 newsner train --data exports/spacy --max-steps 200
 newsner report --out exports/report.html
 
+# Model in the loop: suggestions in every annotator's own layer through doccano's auto-labeling.
+newsner serve up --model models/baseline/model-best --patterns annotations/patterns/conflict.jsonl
+newsner serve status
+newsner doccano push --auto-label
+# A user that does not exist yet (a rerun cannot log in as an earlier run's user: passwords are never kept).
+ANNOTATOR=$(.venv/bin/python - "${NEWSNER_DEMO_ANNOTATOR:-annotator2}" <<'PY'
+import secrets, sys
+
+from newsner.doccano.config import connect
+from newsner.workspace import Workspace
+
+name = sys.argv[1]
+with connect(Workspace.at(".")) as admin:
+    while admin.find_user(name) is not None:
+        name = f"{sys.argv[1]}-{secrets.token_hex(2)}"
+print(name)
+PY
+)
+# A random password, only in this shell's environment: never printed, never written to a file.
+NEWSNER_NEW_USER_PASSWORD=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(18))')
+export NEWSNER_NEW_USER_PASSWORD
+newsner doccano users add "$ANNOTATOR" --role annotator
+echo "+ as $ANNOTATOR: POST /v1/projects/{p}/auto-labeling?example={id} for every example (what the editor does)" >&2
+ANNOTATOR=$ANNOTATOR .venv/bin/python - <<'PY'
+import os
+
+from newsner.doccano.autolabel import auto_label
+from newsner.doccano.client import DoccanoClient
+from newsner.doccano.config import connect
+from newsner.doccano.sync import default_project
+from newsner.workspace import Workspace
+
+with connect(Workspace.at(".")) as admin:
+    url = str(admin.base_url)
+with DoccanoClient.login(url, os.environ["ANNOTATOR"], os.environ["NEWSNER_NEW_USER_PASSWORD"]) as client:
+    project = client.find_project(default_project())
+    assert project is not None
+    examples = list(client.iter_examples(int(project["id"])))
+    for example in examples:
+        auto_label(client, int(project["id"]), int(example["id"]))
+print(f"auto-labeled {len(examples)} example(s) as {os.environ['ANNOTATOR']}")
+PY
+unset NEWSNER_NEW_USER_PASSWORD
+newsner doccano pull
+suggested=$(.venv/bin/python -c 'import json, sys; print(sum(len(json.loads(l)["spans"]) for l in open(sys.argv[1])))' \
+  "annotations/$ANNOTATOR.jsonl")
+echo "$ANNOTATOR's own layer (annotations/$ANNOTATOR.jsonl) holds $suggested suggested span(s) from newsner serve"
+[ "$suggested" -gt 0 ]
+
 newsner doccano status
 echo
 echo "Open the URL above and log in as 'admin' (password in .newsner/doccano/credentials.json, mode 0600) to see"
@@ -35,4 +86,5 @@ echo "project 'newsner' with the suggestions. Give each annotator an account of 
 echo "  NEWSNER_NEW_USER_PASSWORD=... .venv/bin/newsner doccano users add NAME --role annotator"
 echo "(in the default one-layer-per-annotator project only the pushing account sees suggestions; push with"
 echo " --collaborative to share them). Then: .venv/bin/newsner doccano pull && .venv/bin/newsner export hf --out exports/hf --layer NAME"
-echo "Stop the server with: .venv/bin/newsner doccano down"
+echo "Annotators get suggestions in their own layer by switching auto-labeling on in the editor (newsner serve"
+echo "must run). Stop the servers with: .venv/bin/newsner serve down && .venv/bin/newsner doccano down"

@@ -336,3 +336,43 @@ def _parent(pid: int) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+# ---------------------------------------------------------------------------- issue 8: down/status/port
+
+
+def test_down_and_status_use_the_venv_recorded_by_up_not_the_current_one(fake: LocalServer, tmp_path: Path) -> None:
+    info = fake.up(timeout=20)
+    # Another shell with another NEWSNER_DOCCANO_VENV: the same workspace, a different venv.
+    other = LocalServer(fake.workspace, venv=tmp_path / "another-venv")
+    assert other.status().state == "running"
+    assert other.down() is True
+    assert _processes_with(str(fake.venv)) == [], "gunicorn, its worker and celery are stopped"
+    assert _proc_start_time(info.pids["celery"]) is None
+    assert not fake.pids_path.exists()
+
+
+def test_down_keeps_the_record_of_a_server_it_could_not_stop(fake: LocalServer,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.up(timeout=20)
+    monkeypatch.setattr(LocalServer, "_stop", lambda self, data, timeout: [])  # e.g. EPERM: nothing stopped
+    with pytest.raises(DoccanoServerError, match="still run after `down`"):
+        fake.down(timeout=1)
+    assert fake.pids_path.exists(), "the only record of a live server is never dropped"
+    monkeypatch.undo()
+    assert fake.down() is True and not fake.pids_path.exists()
+
+
+def test_a_restart_reuses_the_last_port_when_it_is_free(fake: LocalServer) -> None:
+    first = fake.up(timeout=20)
+    fake.down()
+    second = fake.up(timeout=20)
+    assert second.url == first.url, "same workspace, same URL across restarts"
+    fake.down()
+    port = int(first.url.rsplit(":", 1)[1])
+    with socket.socket() as busy:  # someone else took it meanwhile: a free one instead, no error
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        third = fake.up(timeout=20)
+    assert third.url != first.url

@@ -845,3 +845,21 @@ def test_round_trip_push_then_pull_gives_the_same_records(doccano_server: Any, t
                 d: (r.text_sha256, r.annotator, sorted(r.spans), r.status) for d, r in expected.items()}
         finally:
             client.delete_project(int(report.project_id or 0))
+
+
+def test_a_pull_after_a_restart_on_another_local_port_reports_records_unchanged(
+        schema: LabelSchema, corpus_articles: dict[str, Article]) -> None:
+    first = next(iter(corpus_articles.values()))
+    wagner = span_of(first, "Wagner", "ACTOR")
+    line = export_line(1, first, [[wagner.start + 2, wagner.end + 2, "ACTOR"]])
+    kwargs = dict(annotator="ann", confirmed_ids=set(), articles=corpus_articles, schema=schema)
+    old, _, _ = records_from_export([line], origin={"server": "http://127.0.0.1:8001", "project": "p",
+                                                    "pulled_at": "T1"}, previous={}, **kwargs)  # type: ignore[arg-type]
+    new, _, _ = records_from_export([line], origin={"server": "http://127.0.0.1:8002", "project": "p",
+                                                    "pulled_at": "T2"},
+                                    previous={first.id: old[0]}, **kwargs)  # type: ignore[arg-type]
+    assert new[0] is old[0], "the same record on disk: reported unchanged, file bytes untouched"
+    moved, _, _ = records_from_export([line], origin={"server": "https://doccano.example.org", "project": "p",
+                                                      "pulled_at": "T2"},
+                                      previous={first.id: old[0]}, **kwargs)  # type: ignore[arg-type]
+    assert moved[0] is not old[0], "another server is a real change"

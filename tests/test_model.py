@@ -90,3 +90,63 @@ def test_train_without_export_says_what_to_run(cli, workspace: Path) -> None:  #
     result = cli("train", "--data", str(workspace / "nothing"))
     assert result.exit_code == 1
     assert "newsner export spacy" in result.stderr
+
+
+def test_train_with_no_training_example_gives_one_line_and_writes_nothing(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    from spacy.tokens import DocBin
+
+    data = workspace / "exports" / "spacy"
+    data.mkdir(parents=True)
+    DocBin().to_disk(data / "train.spacy")  # spaCy would fail late with E923
+    _docbin(data / "validation.spacy", 3)
+    result = cli("train", "--data", str(data), "--max-steps", "10")
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "train.spacy: the train split holds no documents" in line and "newsner export spacy" in line
+    assert "Traceback" not in result.output
+    assert not (workspace / "models").exists()
+
+
+def test_evaluate_on_a_file_that_is_not_a_docbin(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = workspace / "test.spacy"
+    bad.write_text('{"text": "not a DocBin"}\n')  # spaCy would raise E1014
+    result = cli("evaluate", "--model", str(workspace / "models" / "none"), "--data", str(bad))
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "test.spacy: not a spaCy DocBin (.spacy) file (E1014)" in line
+
+
+def test_evaluate_with_a_folder_that_is_no_model(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    _docbin(workspace / "test.spacy", 2)
+    result = cli("evaluate", "--model", str(workspace), "--data", str(workspace / "test.spacy"))
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "not a trained model" in line and "newsner train" in line
+
+
+def test_train_curve_writes_points_per_label_and_a_verdict(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    data = workspace / "exports" / "spacy"
+    _docbin(data / "train.spacy", 16)
+    _docbin(data / "validation.spacy", 4, offset=1)
+    _docbin(data / "test.spacy", 4, offset=2)
+    result = cli("train", "--data", str(data), "--max-steps", "30", "--curve")
+    assert result.exit_code == 0, result.output
+    curve = json.loads((workspace / "models" / "baseline" / "curve.json").read_text())
+    assert [p["fraction"] for p in curve["points"]] == [0.25, 0.5, 0.75, 1.0]
+    assert [p["train_docs"] for p in curve["points"]] == [4, 8, 12, 16]
+    for p in curve["points"]:
+        assert list(p["f1"]) == ["ACTOR", "LOCATION", "CASUALTY", "CLAIM_SOURCE", "overall"]
+        assert all(0.0 <= v <= 1.0 for v in p["f1"].values())
+    assert curve["data"] == str(data) and curve["created_at"].endswith("Z")
+    assert curve["verdict"] and f"verdict: {curve['verdict']}" in result.stdout
+    assert (workspace / "models" / "baseline" / "model-best" / "meta.json").exists()  # the 100 % model is kept
+    assert not list((workspace / "models").glob(".curve.*"))  # the smaller models are gone
+
+
+def test_curve_verdict_lines() -> None:
+    from newsner.model.curve import verdict
+
+    assert verdict([(0.75, 0.61), (1.0, 0.65)]).startswith("the last 25% of the training data added +0.04 F1")
+    assert "more annotation still helps" in verdict([(0.75, 0.61), (1.0, 0.65)])
+    assert verdict([(0.75, 0.61), (1.0, 0.612)]).startswith("flat:")
+    assert "noisy" in verdict([(0.75, 0.61), (1.0, 0.55)])

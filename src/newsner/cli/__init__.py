@@ -13,6 +13,7 @@ from newsner.cli import (  # noqa: F401  (importing registers the commands)
     labels,
     model,
     report,
+    serve,
 )
 from newsner.cli._app import app
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
 from newsner.cli._app import doccano_app, err_console, fail, workspace_of
 from newsner.doccano import sync
@@ -30,11 +41,50 @@ PASSWORD_ENV = "NEWSNER_NEW_USER_PASSWORD"
 MAX_PROBLEMS_SHOWN = 50
 
 
+class _RateColumn(ProgressColumn):
+    """Items per second (articles uploaded, documents pre-annotated...)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "")
+
+
+class _LineProgress:
+    """Without a terminal (CI logs, pipes) a live bar shows nothing: one line per phase every few seconds and
+    when it completes, with the rate so far."""
+
+    EVERY = 2.0
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        # A phase may report only once it is done: it started when the previous one last reported.
+        self.mark = time.monotonic()
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        first = self.started.setdefault(phase, self.mark)
+        self.mark = now
+        complete = total is not None and done >= total
+        if not complete and now - self.last.get(phase, first) < self.EVERY:
+            return
+        if total is None and done == 0:
+            return
+        self.last[phase] = now
+        rate = done / max(now - first, 1e-3)
+        of = f"/{total}" if total is not None else ""
+        err_console.print(f"{phase}: {done}{of} ({rate:,.0f}/s)", markup=False, highlight=False)
+
+
 @contextlib.contextmanager
 def _progress() -> Iterator[sync.Progress]:
-    """A rich progress display on stderr, one bar per phase (listing, uploading, exporting...)."""
-    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console, transient=True)
+    """A rich progress display on stderr, one bar per phase (listing, uploading, exporting...) with its rate;
+    plain lines when stderr is not a terminal."""
+    if not err_console.is_terminal:
+        yield _LineProgress()
+        return
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=True)
     tasks: dict[str, TaskID] = {}
 
     def update(phase: str, done: int, total: int | None) -> None:
@@ -72,6 +122,18 @@ def push_cli(
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Articles per import file.")]
     = sync.DEFAULT_BATCH_SIZE,
+    select: Annotated[int | None, typer.Option("--select", min=1, help="Push only N articles not yet in the "
+                                                "project, chosen by --strategy, and record them as a round "
+                                                "(annotations/rounds.jsonl).")] = None,
+    strategy: Annotated[str, typer.Option("--strategy", help="With --select: random, diverse (spread over "
+                                          "sources, months, near-duplicate clusters) or uncertain (needs "
+                                          "--model).")] = "random",
+    seed: Annotated[int, typer.Option("--seed", help="With --select: the same seed picks the same articles.")] = 0,
+    model: Annotated[Path | None, typer.Option("--model", help="With --strategy uncertain: a `newsner train` "
+                                               "output, e.g. models/baseline/model-best.")] = None,
+    auto_label: Annotated[bool, typer.Option("--auto-label", help="Point the project's auto-labeling at this "
+                                             "workspace's model server (`newsner serve up` first), so each "
+                                             "annotator gets suggestions in their own layer.")] = False,
 ) -> None:
     """Upload the articles doccano lacks, the label set and guidelines, and optional pre-annotations.
 
@@ -80,11 +142,29 @@ def push_cli(
     that pushes (every member sees them in a --collaborative project).
 
     Example: newsner doccano push --project conflict-news --with-annotations annotations/suggestions/patterns.jsonl
+
+    Example: newsner doccano push --select 50 --strategy diverse --seed 1 --auto-label
     """
     ws = workspace_of(ctx)
+    selection = None
+    if select is not None:
+        from newsner.doccano.push import Selection
+
+        selection = Selection(select, strategy, seed, model)
+    elif model is not None or strategy != "random" or seed != 0:
+        fail("--strategy, --seed and --model choose articles for --select N; add --select")
+    url = None
+    if auto_label:
+        from newsner.serve.process import ModelServer
+
+        url = ModelServer(ws).url()
+        if url is None:
+            fail("--auto-label: no model server runs in this workspace; start it with `newsner serve up` "
+                 "(add --model models/baseline/model-best for a trained model)")
     with _progress() as progress:
         report = sync.push(ws, project=project, corpus_dir=corpus, annotation_files=with_annotations or [],
-                           collaborative=collaborative, dry_run=dry_run, batch_size=batch_size, progress=progress)
+                           collaborative=collaborative, dry_run=dry_run, batch_size=batch_size, progress=progress,
+                           selection=selection, auto_label_url=url)
     dry = report.dry_run
 
     def did(past: str, future: str) -> str:
@@ -122,6 +202,15 @@ def push_cli(
         if report.pushed_as and not report.collaborative:
             typer.echo(f"  note: pre-annotations are in {report.pushed_as}'s layer; in a per-annotator project only "
                        f"{report.pushed_as} sees them (push with --collaborative to show them to every annotator)")
+    if report.round is not None:
+        r = report.round
+        number = f"round {r.round}" if r.round else "selection"
+        typer.echo(f"  {number}: {r.selected} of {r.requested} requested article(s), strategy {r.strategy}, seed "
+                   f"{r.seed}" + (f", model {r.model}" if r.model else "")
+                   + ("" if dry else " (recorded in annotations/rounds.jsonl)"))
+    if report.auto_label:
+        typer.echo(f"  auto-labeling config {report.auto_label}: doccano asks {report.auto_label_url} "
+                   "(annotators switch auto-labeling on in the editor)")
     _show_problems(report.problems)
 
 

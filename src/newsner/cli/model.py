@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,45 +15,76 @@ from newsner.errors import InputError
 
 if TYPE_CHECKING:
     from newsner.model import Scores
+    from newsner.schema import LabelSchema
+
+
+class _Rate:
+    """Progress on stderr for long loops: a line every few seconds with the count and the rate."""
+
+    def __init__(self, what: str, every: float = 5.0) -> None:
+        self.what, self.every = what, every
+        self.started = self.last = time.monotonic()
+        self.done = 0
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            err_console.print(f"{self.what}: {self.done} ({self.rate()})", markup=False)
+
+    def rate(self) -> str:
+        return f"{self.done / max(time.monotonic() - self.started, 1e-6):.1f}/s"
 
 
 @app.command("pre-annotate")
 def pre_annotate_cli(
     ctx: typer.Context,
+    model: Annotated[Path | None, typer.Option(
+        "--model", "-m", file_okay=False,
+        help="A trained spaCy pipeline (`newsner train` output, e.g. models/baseline/model-best). Its spans carry "
+             "source model:NAME and a beam probability as score. Alone, no patterns are used unless --patterns "
+             "is given too (then model spans win overlaps, patterns fill gaps).")] = None,
     patterns: Annotated[Path | None, typer.Option(
         "--patterns", "-p", dir_okay=False,
-        help="spaCy EntityRuler patterns (JSONL). Default: WORKSPACE/annotations/patterns/conflict.jsonl, "
-             "else the conflict-news patterns shipped with newsner.")] = None,
+        help="spaCy EntityRuler patterns (JSONL). Default without --model: "
+             "WORKSPACE/annotations/patterns/conflict.jsonl, else the conflict-news patterns shipped with "
+             "newsner.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", dir_okay=False,
-        help="Where to write the suggestions. Default: WORKSPACE/annotations/suggestions/patterns.jsonl.")] = None,
+        help="Where to write the suggestions. Default: WORKSPACE/annotations/suggestions/patterns.jsonl "
+             "(model-NAME.jsonl or model-NAME+patterns.jsonl with --model).")] = None,
 ) -> None:
-    """Suggest spans for every corpus article from patterns; push them with `doccano push --with-annotations`.
+    """Suggest spans for every corpus article from patterns and/or a trained model (unconfirmed records).
 
-    Example: newsner pre-annotate && newsner doccano push --with-annotations annotations/suggestions/patterns.jsonl
+    Example: newsner pre-annotate --model models/baseline/model-best --patterns annotations/patterns/conflict.jsonl
+    then: newsner doccano push --with-annotations annotations/suggestions/model-baseline+patterns.jsonl
     """
     from newsner._io import write_jsonl
     from newsner.corpus import Corpus
-    from newsner.model import default_patterns_path, load_patterns, pre_annotate
+    from newsner.model.patterns import default_patterns_path
+    from newsner.model.predict import Suggester, suggestion_records
 
     ws = workspace_of(ctx)
-    if patterns is None:
+    if patterns is None and model is None:
         own = ws.annotations_dir / "patterns" / "conflict.jsonl"
         patterns = own if own.exists() else default_patterns_path()
-    out = out or ws.annotations_dir / "suggestions" / "patterns.jsonl"
     corpus = Corpus(ws.corpus_dir)
     corpus.require()
-    rules = load_patterns(patterns, ws.label_schema())
+    suggester = Suggester.load(ws.label_schema(), model_dir=model, patterns=patterns)  # checks before writing
+    out = out or ws.annotations_dir / "suggestions" / f"{suggester.name.replace(':', '-')}.jsonl"
     spans = with_spans = 0
+    rate = _Rate("articles suggested")
 
     def records() -> Iterator[dict[str, Any]]:
         nonlocal spans, with_spans
-        for rec in pre_annotate(corpus, rules):
+        for rec in suggestion_records(corpus, suggester, progress=rate):
             spans += len(rec.spans)
             with_spans += bool(rec.spans)
             yield rec.to_dict()
 
     n = write_jsonl(out, records())
+    err_console.print(f"{suggester.name}: {n} article(s) at {rate.rate()}", markup=False)
     console.print(f"{spans} suggested span(s) on {with_spans} of {n} article(s) → {out}", markup=False)
 
 
@@ -65,16 +97,23 @@ def train_cli(
                                              help="Model folder (default: WORKSPACE/models/baseline).")] = None,
     max_steps: Annotated[int, typer.Option(min=1, help="Training steps (more = better and slower).")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    curve: Annotated[bool, typer.Option(
+        "--curve", help="Also train on 25/50/75 % of the training split (nested, seeded) and score every point: "
+                        "F1 per label, a verdict line, OUT/curve.json. Takes about 4× as long.")] = False,
 ) -> None:
     """Train a spaCy NER baseline (CPU, no pretrained vectors) and print its scores on the test split.
 
     Example: newsner export spacy --out exports/spacy && newsner train --data exports/spacy
+    Learning curve: newsner train --data exports/spacy --curve   (does more annotation still help?)
     """
     from newsner.model import evaluate, train
 
     ws = workspace_of(ctx)
     schema = ws.label_schema()
     out = out or ws.models_dir / "baseline"
+    if curve:
+        _train_curve(data, out, schema, max_steps=max_steps, seed=seed)
+        return
     with err_console.status(f"training for up to {max_steps} steps…"):
         best = train(data, out, schema, max_steps=max_steps, seed=seed)
     console.print(f"model written to {best}", markup=False)
@@ -85,6 +124,33 @@ def train_cli(
         err_console.print(f"no test scores: {exc}", markup=False)
     else:
         _print_scores(scores, title=f"scores on {test}")
+
+
+def _train_curve(data: Path, out: Path, schema: LabelSchema, *, max_steps: int, seed: int) -> None:
+    from newsner.model.curve import CurvePoint, train_curve
+
+    started = time.monotonic()
+
+    def on_point(p: CurvePoint) -> None:
+        err_console.print(f"{p.fraction:.0%} of the training split ({p.train_docs} docs): F1 {p.scores.f1:.3f} "
+                          f"({time.monotonic() - started:.0f} s)", markup=False)
+
+    with err_console.status(f"learning curve: 4 trainings of up to {max_steps} steps…"):
+        result = train_curve(data, out, schema, max_steps=max_steps, seed=seed, on_point=on_point)
+    console.print(f"model written to {out / 'model-best'}", markup=False)
+    table = Table(title=f"learning curve, F1 on {result.evaluated_on}", title_justify="left")
+    table.add_column("train", justify="right")
+    table.add_column("docs", justify="right")
+    for name in schema.names:
+        table.add_column(name, justify="right")
+    table.add_column("overall", justify="right")
+    for p in result.points:
+        row = p.to_dict()["f1"]
+        table.add_row(f"{p.fraction:.0%}", str(p.train_docs), *(f"{row[n]:.3f}" for n in schema.names),
+                      f"{row['overall']:.3f}")
+    console.print(table)
+    console.print(f"verdict: {result.verdict}", markup=False)
+    console.print(f"curve written to {out / 'curve.json'}", markup=False)
 
 
 @app.command("evaluate")

@@ -26,109 +26,49 @@ import datetime as dt
 import json
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
 from newsner._io import atomic_write_text
 from newsner.doccano.config import Connection
-from newsner.doccano.models import DOCCANO_VERSION
+from newsner.doccano.install import (  # noqa: F401 (re-exported: tests and the CLI import them from here)
+    ENV_PYTHON,
+    ENV_VENV,
+    REQUIREMENTS,
+    SETTINGS_MODULE,
+    DoccanoInstall,
+    InstallInfo,
+    Progress,
+)
+from newsner.doccano.procs import (  # noqa: F401 (re-exported)
+    _alive,
+    _children,
+    _free_port,
+    _port_free,
+    _proc_cmdline,
+    _proc_start_time,
+    _reap,
+    _record,
+    _set_pdeathsig,
+    _tail,
+)
 from newsner.errors import DoccanoServerError
 from newsner.workspace import Workspace
 
 __all__ = ["InstallInfo", "LocalServer", "ServerInfo", "ServerStatus", "default_venv", "REQUIREMENTS"]
 
-ENV_VENV = "NEWSNER_DOCCANO_VENV"
-ENV_PYTHON = "NEWSNER_DOCCANO_PYTHON"
 ENV_TEMPLATES = "NEWSNER_DOCCANO_TEMPLATE_DIR"
 #: numpy<2: doccano pins pandas 1.5, which crashes on numpy 2. marshmallow<4: doccano's environs 9.5 breaks on 4.
-REQUIREMENTS = (f"doccano=={DOCCANO_VERSION}", "numpy<2", "marshmallow<4")
 ADMIN_USERNAME = "admin"
-SETTINGS_MODULE = "newsner_doccano_settings"
-_MARKER = ".newsner-doccano.json"
 _PROCESSES = ("gunicorn", "celery")
 
-Progress = Callable[[str], None]
-
-# Written into the state dir at every `up`. The SQLAlchemy broker polls once a second, adding ~1 s to every
-# import/export; setting the class attribute is the only way that works (CELERY_BROKER_TRANSPORT_OPTIONS
-# crashes the worker).
-_SETTINGS = """\
-# Written by newsner at every `newsner doccano up`; edits are overwritten.
-from config.settings.production import *  # noqa: F401,F403
-
-import kombu.transport.sqlalchemy
-
-kombu.transport.sqlalchemy.Transport.polling_interval = 0.1
-"""
-
-# Runs inside the doccano venv. The admin password arrives on stdin, never on a command line (`ps` shows those).
-_BOOTSTRAP = """\
-import os
-import shutil
-import sys
-import django
-django.setup()
-from django.core import management
-from django.db import connection
-args = sys.argv[1:]
-if "--migrate" in args:
-    management.call_command("migrate", verbosity=0, interactive=False)
-    management.call_command("create_roles")
-if "--template" in args:
-    # Saved before the admin exists, so the template holds no password hash; a cache only: failures are fine.
-    db, template = args[args.index("--template") + 1], args[args.index("--template") + 2]
-    connection.close()
-    try:
-        os.makedirs(os.path.dirname(template), exist_ok=True)
-        tmp = f"{template}.{os.getpid()}.tmp"
-        shutil.copyfile(db, tmp)
-        os.replace(tmp, template)
-        print("saved the migrated database as", template)
-    except OSError as exc:
-        print("could not save the template:", exc)
-if "--admin" in args:
-    from django.contrib.auth import get_user_model
-    username = args[args.index("--admin") + 1]
-    password = sys.stdin.readline().rstrip("\\n")
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        User.objects.create_superuser(username, "", password)
-    else:
-        user.set_password(password)
-        user.is_superuser = user.is_staff = True
-        user.save()
-    print("admin user ready:", username)
-"""
-
-_VERIFY = """\
-import importlib.metadata as m, json
-out = {}
-for name in ("doccano", "numpy", "marshmallow", "gunicorn", "celery"):
-    try:
-        out[name] = m.version(name)
-    except m.PackageNotFoundError:
-        out[name] = None
-print(json.dumps(out))
-"""
-
-
-@dataclass(frozen=True)
-class InstallInfo:
-    venv: Path
-    reused: bool
-    seconds: float
-    log_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -168,94 +108,10 @@ def default_venv(workspace: Workspace) -> Path:
     return Path(env).expanduser().resolve() if env else workspace.state_dir / "venv-doccano"
 
 
-# ---------------------------------------------------------------------------- processes (Linux /proc)
-
-def _proc_start_time(pid: int) -> int | None:
-    """The kernel start time of a live process (None if gone or a zombie): with the pid it names the process
-    uniquely, so a pid reused after a crash or a reboot is never mistaken for ours."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] in ("Z", "X"):
-        _reap(pid)
-        return None
-    return int(fields[19])
-
-
-def _proc_cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(entry.name))
-    return out
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status if the process is our own child (the test process starts servers itself)."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _alive(pid: int) -> bool:
-    return _proc_start_time(pid) is not None
-
-
-def _record(pid: int) -> dict[str, int]:
-    return {"pid": pid, "start_time": _proc_start_time(pid) or 0}
-
-
-def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
-    import ctypes
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # Same option gunicorn uses, so a port in TIME_WAIT counts as free, a listening one does not.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        data = path.read_bytes()[-20000:]
-    except OSError:
-        return f"(no log at {path})"
-    text = data.decode("utf-8", "replace").splitlines()[-lines:]
-    return "\n".join(text) if text else f"({path} is empty)"
-
 
 # ---------------------------------------------------------------------------- the server
 
-class LocalServer:
+class LocalServer(DoccanoInstall):
     """The doccano server of one workspace.
 
     Args:
@@ -287,111 +143,6 @@ class LocalServer:
 
     def __repr__(self) -> str:
         return f"LocalServer({str(self.state_dir)!r}, venv={str(self.venv)!r})"
-
-    # ------------------------------------------------------------------ install
-
-    @property
-    def python(self) -> Path:
-        return self.venv / "bin" / "python"
-
-    def backend_dir(self) -> Path | None:
-        """doccano's Django project inside the venv (site-packages/backend), or None."""
-        found = sorted(self.venv.glob("lib/python*/site-packages/backend"))
-        return found[0] if found else None
-
-    def installed(self) -> bool:
-        """Cheap check that the venv has what `up` runs (install() verifies versions)."""
-        return all((self.venv / "bin" / name).exists() for name in ("python", "gunicorn", "celery")) \
-            and self.backend_dir() is not None
-
-    def _verify_venv(self) -> bool:
-        """True when the venv holds the pinned doccano (a marker caches a successful check)."""
-        if not self.installed():
-            return False
-        marker = self.venv / _MARKER
-        with contextlib.suppress(OSError, ValueError):
-            if json.loads(marker.read_text()).get("requirements") == list(REQUIREMENTS):
-                return True
-        try:
-            out = subprocess.run([str(self.python), "-c", _VERIFY], capture_output=True, text=True, timeout=60)
-            found = json.loads(out.stdout)
-        except (OSError, ValueError, subprocess.SubprocessError):
-            return False
-
-        def major(name: str) -> int:
-            return int(str(found.get(name) or "999").split(".")[0])
-
-        if found.get("doccano") != DOCCANO_VERSION or major("numpy") >= 2 or major("marshmallow") >= 4 \
-                or not found.get("gunicorn") or not found.get("celery"):
-            return False
-        atomic_write_text(marker, json.dumps({"requirements": list(REQUIREMENTS), "found": found}) + "\n")
-        return True
-
-    @staticmethod
-    def _base_python() -> str:
-        """An interpreter doccano 1.8.4 runs on: its pandas 1.5 has no wheels past Python 3.11."""
-        env = os.environ.get(ENV_PYTHON, "").strip()
-        if env:
-            return env
-        if (3, 8) <= sys.version_info[:2] <= (3, 11):
-            return sys.executable
-        for name in ("python3.11", "python3.10", "python3.9"):
-            found = shutil.which(name)
-            if found:
-                return found
-        raise DoccanoServerError(f"doccano {DOCCANO_VERSION} needs Python 3.8–3.11 (its pandas 1.5 has no newer "
-                                 f"wheels): install python3.11 or set {ENV_PYTHON} to one")
-
-    def install(self, progress: Progress | None = None, *, force: bool = False) -> InstallInfo:
-        """Build doccano's venv (reused when it already holds the pinned versions).
-
-        Raises:
-            DoccanoServerError: no suitable Python, the path is not a venv, or pip failed (with its log tail).
-        """
-        say = progress or (lambda _msg: None)
-        started = time.monotonic()
-        if not force and self._verify_venv():
-            return InstallInfo(self.venv, reused=True, seconds=time.monotonic() - started)
-        python = self._base_python()
-        if self.venv.exists():
-            if not (self.venv / "pyvenv.cfg").exists() and any(self.venv.iterdir()):
-                raise DoccanoServerError(f"{self.venv} exists and is not a virtual environment: remove it or set "
-                                         f"{ENV_VENV} to another folder")
-            say(f"removing the incomplete doccano environment at {self.venv}")
-            shutil.rmtree(self.venv)
-        self.venv.parent.mkdir(parents=True, exist_ok=True)
-        log_path = self.venv.parent / f"{self.venv.name}-install.log"
-        say(f"creating a virtual environment at {self.venv} ({python})")
-        with open(log_path, "w", encoding="utf-8") as log:
-            self._run_logged([python, "-m", "venv", str(self.venv)], log, log_path, "creating the venv")
-            say(f"installing doccano {DOCCANO_VERSION} (1–2 minutes, ~700 MB; log: {log_path})")
-            self._run_logged([str(self.python), "-m", "pip", "install", "--disable-pip-version-check",
-                              "--no-input", *REQUIREMENTS], log, log_path, f"pip install {' '.join(REQUIREMENTS)}")
-        if not self._verify_venv():
-            raise DoccanoServerError(f"doccano was installed into {self.venv} but does not import as expected; "
-                                     f"see {log_path}, then rerun `newsner doccano install --force`")
-        return InstallInfo(self.venv, reused=False, seconds=time.monotonic() - started, log_path=log_path)
-
-    @staticmethod
-    def _run_logged(argv: list[str], log: IO[str], log_path: Path, what: str) -> None:
-        log.write(f"$ {' '.join(argv)}\n")
-        log.flush()
-        result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if result.returncode != 0:
-            log.flush()
-            raise DoccanoServerError(f"{what} failed (exit {result.returncode}); last lines of {log_path}:\n"
-                                     f"{_tail(log_path)}")
-
-    def _require_venv(self) -> Path:
-        backend = self.backend_dir()
-        if not self.installed() or backend is None:
-            raise DoccanoServerError(f"doccano is not installed at {self.venv} — run `newsner doccano install` "
-                                     f"(or set {ENV_VENV} to an existing doccano venv)")
-        if not os.access(backend, os.W_OK):
-            raise DoccanoServerError(f"doccano's venv {self.venv} is not writable, but doccano stores uploads "
-                                     f"inside it: set {ENV_VENV} to a writable place and run `newsner doccano "
-                                     "install`")
-        return backend
 
     # ------------------------------------------------------------------ state files
 
@@ -470,14 +221,35 @@ class LocalServer:
                                      "workspace still runs, then delete the file")
         return data
 
-    def _is_ours(self, rec: dict[str, Any]) -> bool:
-        """The recorded process still runs: same pid, same kernel start time, and a doccano command line."""
+    def _is_ours(self, rec: dict[str, Any], venv: str | None = None) -> bool:
+        """The recorded process still runs: same pid, same kernel start time, and a doccano command line.
+
+        `venv` is the one pids.json recorded: `down` from a shell whose NEWSNER_DOCCANO_VENV differs from the
+        `up` call must still recognise (and stop) the server `up` started."""
         try:
             pid, start = int(rec["pid"]), int(rec["start_time"])
         except (KeyError, TypeError, ValueError):
             return False
         now = _proc_start_time(pid)
-        return now is not None and now == start and str(self.venv) in _proc_cmdline(pid)
+        return now is not None and now == start and (venv or str(self.venv)) in _proc_cmdline(pid)
+
+    @staticmethod
+    def _recorded_venv(data: dict[str, Any] | None) -> str | None:
+        venv = data.get("venv") if data else None
+        return str(venv) if isinstance(venv, str) and venv else None
+
+    @property
+    def port_path(self) -> Path:
+        """The port the last `up` used, kept after `down` so a restart gets the same URL (and the same push
+        state and pulled origins) when that port is free."""
+        return self.state_dir / "port"
+
+    def last_port(self) -> int | None:
+        try:
+            port = int(self.port_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return port if 1 <= port <= 65535 else None
 
     def _env(self, backend: Path, db_path: Path | None = None) -> dict[str, str]:
         drop = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY",
@@ -497,59 +269,6 @@ class LocalServer:
         })
         return env
 
-    # ------------------------------------------------------------------ database
-
-    def init_database(self, progress: Progress | None = None) -> bool:
-        """Create the database and the admin user if missing. Returns True when it had to.
-
-        A migrated, user-less database is kept per doccano version (template_dir) and copied for new workspaces.
-        """
-        say = progress or (lambda _msg: None)
-        backend = self._require_venv()
-        self._make_state_dir()
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        # gunicorn and celery both run django_drf_filepond's app init, which makes MEDIA_ROOT without exist_ok:
-        # started together they race and one dies with FileExistsError. Made here, neither has to.
-        (self.state_dir / "media").mkdir(mode=0o700, exist_ok=True)
-        self._write_settings()
-        had_credentials = self.credentials_path.exists()
-        username, password = self.credentials()
-        if self.db_path.exists() and had_credentials:
-            return False
-        log_path = self.log_dir / "init.log"
-        template = self.template_dir / f"doccano-{DOCCANO_VERSION}-migrated.sqlite3"
-        partial = self.state_dir / "db.sqlite3.partial"
-        args = ["--admin", username]
-        if self.db_path.exists():  # credentials were lost: give the existing admin a new password
-            say("setting a new admin password (credentials.json was missing)")
-            target = self.db_path
-        else:
-            target = partial
-            partial.unlink(missing_ok=True)
-            if template.exists():
-                shutil.copyfile(template, partial)
-            else:
-                say(f"creating doccano's database (first time for doccano {DOCCANO_VERSION}: ~10 s)")
-                args = ["--migrate", "--template", str(partial), str(template), *args]
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')} init {' '.join(args)}\n")
-            log.flush()
-            result = subprocess.run([str(self.python), "-c", _BOOTSTRAP, *args], input=password + "\n", text=True,
-                                    stdout=log, stderr=subprocess.STDOUT, env=self._env(backend, target),
-                                    cwd=self.state_dir, timeout=600)
-        if result.returncode != 0:
-            partial.unlink(missing_ok=True)
-            raise DoccanoServerError(f"doccano's database could not be created (exit {result.returncode}); last "
-                                     f"lines of {log_path}:\n{_tail(log_path)}")
-        if target == partial:
-            os.replace(partial, self.db_path)
-        return True
-
-    def _write_settings(self) -> None:
-        path = self.state_dir / "settings" / f"{SETTINGS_MODULE}.py"
-        if not path.exists() or path.read_text() != _SETTINGS:
-            atomic_write_text(path, _SETTINGS)
-
     # ------------------------------------------------------------------ up / status / down
 
     def _inspect(self) -> tuple[str, dict[str, Any] | None, dict[str, int]]:
@@ -557,8 +276,9 @@ class LocalServer:
         data = self._read_pids()
         if data is None:
             return "stopped", None, {}
+        venv = self._recorded_venv(data)
         alive = {name: int(rec["pid"]) for name, rec in data["processes"].items()
-                 if isinstance(rec, dict) and self._is_ours(rec)}
+                 if isinstance(rec, dict) and self._is_ours(rec, venv)}
         if not alive:
             return "stale", data, {}
         if len(alive) < len(data["processes"]):
@@ -607,7 +327,9 @@ class LocalServer:
                                              "another with --port, or leave --port out for a free one")
             if self.init_database(say):
                 notes.append("created the database and the admin user")
-            port = port if port is not None else _free_port()
+            if port is None:
+                last = self.last_port()
+                port = last if last is not None and _port_free(last) else _free_port()
             url = f"http://127.0.0.1:{port}"
             say(f"starting doccano at {url}")
             self._start(backend, port, url, started + timeout)
@@ -646,6 +368,7 @@ class LocalServer:
                 data["processes"][name] = _record(procs[name].pid)
                 self._write_pids(data)  # recorded at once: a crash from here on leaves something `down` can stop
             self._wait_ready(url, procs, data, deadline)
+            atomic_write_text(self.port_path, f"{port}\n")
         except BaseException:
             self._stop(data, timeout=10)
             self.pids_path.unlink(missing_ok=True)
@@ -694,8 +417,9 @@ class LocalServer:
     def _stop(self, data: dict[str, Any], *, timeout: float) -> list[int]:
         """TERM the recorded processes that are still ours (and gunicorn's workers), KILL what outlives
         `timeout`. Returns the pids that were running."""
+        venv = self._recorded_venv(data)
         targets = [int(rec["pid"]) for rec in data.get("processes", {}).values()
-                   if isinstance(rec, dict) and self._is_ours(rec)]
+                   if isinstance(rec, dict) and self._is_ours(rec, venv)]
         workers = [child for pid in targets for child in _children(pid)]
         for pid in targets:
             with contextlib.suppress(ProcessLookupError):
@@ -752,6 +476,12 @@ class LocalServer:
             if data is None:
                 return False
             stopped = self._stop(data, timeout=timeout)
+            venv = self._recorded_venv(data)
+            left = [name for name, rec in data["processes"].items()
+                    if isinstance(rec, dict) and self._is_ours(rec, venv)]
+            if left:  # never drop the record of a live server: it is the only way to stop it by PID later
+                raise DoccanoServerError(f"doccano's {', '.join(sorted(left))} still run after `down`; "
+                                         f"{self.pids_path} is kept so `newsner doccano down` can try again")
             self.pids_path.unlink(missing_ok=True)
             return bool(stopped)
 
@@ -763,3 +493,4 @@ class LocalServer:
         username, password = self.credentials()
         return Connection(url=str(data["url"]), username=username, password=password,
                           source=str(self.credentials_path))
+

@@ -1,0 +1,191 @@
+"""Suggestions from a trained spaCy pipeline and/or pattern rules, each span with its `source` and `score`.
+
+Scores: the pipeline `newsner train` writes uses spaCy's greedy `ner`. For a confidence we re-run its transition
+model as a beam search (`beam_parse`, width 16) and read `scored_ents`: the probability mass of the beam parses
+that contain exactly that entity (start, end, label). This is how Prodigy's ner.teach scores a greedy model, and it
+is a real probability over the model's own alternatives (not a softmax of one action). Spans are the best beam
+parse, so they match what `nlp(text)` finds except where the beam finds a better-scoring parse.
+
+Combining (model + patterns): the model was trained on this project's adjudicated annotations, so where a model
+span and a pattern span overlap, the model span is kept; a pattern span fills in only where the model found
+nothing overlapping (labels the model has not learned yet, e.g. early rounds). A pattern span that agrees exactly
+with a model span (same start, end, label) marks it `source="model:NAME+patterns"` and keeps the model's score.
+Pattern spans carry no score (a rule has no confidence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsner.errors import ModelError
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
+
+BEAM_WIDTH = 16
+BATCH = 64
+
+
+def model_name(model_dir: Path) -> str:
+    """"baseline" for models/baseline/model-best (the training output folder names the model)."""
+    model_dir = Path(model_dir)
+    if model_dir.name in ("model-best", "model-last") and model_dir.parent.name:
+        return model_dir.parent.name
+    return model_dir.name
+
+
+def load_pipeline(model_dir: Path, schema: LabelSchema) -> Any:
+    """spacy.load with one clear line when the folder is not a trained pipeline with an `ner` component."""
+    import spacy
+
+    model_dir = Path(model_dir)
+    if not (model_dir / "meta.json").exists() and not (model_dir / "config.cfg").exists():
+        raise ModelError(f"{model_dir}: not a trained model (no config.cfg); run `newsner train` first, "
+                         "then pass its model-best folder")
+    try:
+        nlp = spacy.load(model_dir)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{model_dir}: cannot load the model ({str(exc).splitlines()[0]})") from None
+    if "ner" not in nlp.pipe_names:
+        raise ModelError(f"{model_dir}: the pipeline has no 'ner' component; train one with `newsner train`")
+    unknown = sorted(set(nlp.get_pipe("ner").labels) - set(schema.names))  # type: ignore[attr-defined]
+    if unknown:
+        raise ModelError(f"{model_dir}: the model predicts label(s) {', '.join(unknown)} that are not in the "
+                         f"label schema ({', '.join(schema.names)}); retrain it on this workspace's export")
+    return nlp
+
+
+@dataclass
+class Scored:
+    """One document's best-parse spans and every entity candidate the beam considered, with probabilities."""
+
+    spans: list[Span]
+    candidates: dict[tuple[int, int, str], float] = field(default_factory=dict)
+
+
+def score_texts(nlp: Any, texts: Sequence[str], *, source: str, beam_width: int = BEAM_WIDTH) -> list[Scored]:
+    """Run the pipeline up to `ner`, then a beam over the ner model; code-point spans with probabilities."""
+    ner = nlp.get_pipe("ner")
+    out: list[Scored] = []
+    for start in range(0, len(texts), BATCH):
+        chunk = list(texts[start:start + BATCH])
+        # Every component but ner runs as usual (tok2vec fills doc.tensor, which ner's listener reads).
+        docs = list(nlp.pipe(chunk, disable=["ner"]))
+        beams = ner.beam_parse(docs, beam_width=beam_width)
+        probs = ner.scored_ents(beams)
+        ner.set_annotations(docs, beams)  # the best parse of each beam becomes doc.ents
+        for doc, prob in zip(docs, probs, strict=True):
+            cands: dict[tuple[int, int, str], float] = {}
+            for (s, e, label), p in prob.items():
+                span = doc[s:e]
+                cands[(span.start_char, span.end_char, label)] = min(1.0, float(p))
+            spans = [Span(e.start_char, e.end_char, e.label_, e.text, source=source,
+                          score=round(cands.get((e.start_char, e.end_char, e.label_), 0.0), 4))
+                     for e in doc.ents]
+            out.append(Scored(spans, cands))
+    return out
+
+
+def merge(model_spans: Iterable[Span], pattern_spans: Iterable[Span], *, both: str) -> list[Span]:
+    """Model spans win overlaps; pattern spans fill gaps; exact agreement is marked with source `both`."""
+    kept = sorted(model_spans)
+    exact = {(s.start, s.end, s.label): i for i, s in enumerate(kept)}
+    extra: list[Span] = []
+    for p in sorted(pattern_spans):
+        i = exact.get((p.start, p.end, p.label))
+        if i is not None:
+            m = kept[i]
+            kept[i] = Span(m.start, m.end, m.label, m.text, source=both, score=m.score)
+        elif not any(p.start < m.end and m.start < p.end for m in kept):
+            extra.append(p)
+    return sorted(kept + extra)
+
+
+class Suggester:
+    """Suggestions from a trained model, patterns, or both; load once, call `suggest` many times.
+
+    Example:
+        s = Suggester.load(schema, model_dir=Path("models/baseline/model-best"), patterns=default_patterns_path())
+        s.name  # "model:baseline+patterns"
+        s.suggest(["Wagner fighters attacked Kidal."])  # [[Span(0, 15, "ACTOR", ..., source=..., score=0.97), ...]]
+    """
+
+    def __init__(self, *, name: str, nlp: Any | None, ruler: Any | None, model_source: str | None) -> None:
+        self.name = name
+        self._nlp = nlp
+        self._ruler = ruler
+        self._model_source = model_source
+
+    @classmethod
+    def load(cls, schema: LabelSchema, *, model_dir: Path | None = None,
+             patterns: Path | None = None) -> Suggester:
+        """A model (`newsner train` output, e.g. models/baseline/model-best) and/or patterns (EntityRuler JSONL).
+
+        With neither, the conflict-news patterns shipped with newsner are used.
+        """
+        from newsner.model.patterns import default_patterns_path, load_patterns
+
+        if model_dir is None and patterns is None:
+            patterns = default_patterns_path()
+        nlp = load_pipeline(Path(model_dir), schema) if model_dir is not None else None
+        ruler = None
+        if patterns is not None:
+            import spacy
+
+            rules = load_patterns(Path(patterns), schema)
+            ruler = spacy.blank("en")
+            # Phrases match case-insensitively: news text capitalises names at sentence starts and in headlines.
+            pipe = ruler.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+            pipe.add_patterns(rules)  # type: ignore[attr-defined]
+        model_source = f"model:{model_name(Path(model_dir))}" if model_dir is not None else None
+        name = "+".join(p for p in (model_source, "patterns" if ruler is not None else None) if p)
+        return cls(name=name, nlp=nlp, ruler=ruler, model_source=model_source)
+
+    @property
+    def has_model(self) -> bool:
+        return self._nlp is not None
+
+    def pattern_spans(self, texts: Sequence[str]) -> list[list[Span]]:
+        if self._ruler is None:
+            return [[] for _ in texts]
+        return [[Span(e.start_char, e.end_char, e.label_, e.text, source="patterns") for e in doc.ents]
+                for doc in self._ruler.pipe(texts, batch_size=256)]
+
+    def score(self, texts: Sequence[str]) -> list[Scored]:
+        """The model's best-parse spans and beam candidates (ModelError when no model was loaded)."""
+        if self._nlp is None or self._model_source is None:
+            raise ModelError("no model loaded; pass model_dir (a `newsner train` output)")
+        return score_texts(self._nlp, texts, source=self._model_source)
+
+    def suggest(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Non-overlapping spans per text (code-point offsets), `source` and (model spans) `score` set."""
+        texts = list(texts)
+        patterns = self.pattern_spans(texts)
+        if self._nlp is None:
+            return patterns
+        scored = self.score(texts)
+        both = f"{self._model_source}+patterns"
+        return [merge(s.spans, p, both=both) for s, p in zip(scored, patterns, strict=True)]
+
+
+def suggestion_records(articles: Iterable[Article], suggester: Suggester, *, annotator: str | None = None,
+                       progress: Callable[[int], None] | None = None) -> Iterator[AnnotationRecord]:
+    """One unconfirmed record per article with the suggester's spans; streams in batches (memory stays flat)."""
+    who = annotator or ("newsner-patterns" if suggester.name == "patterns" else "newsner-model")
+    batch: list[Article] = []
+
+    def flush() -> Iterator[AnnotationRecord]:
+        for article, spans in zip(batch, suggester.suggest([a.text for a in batch]), strict=True):
+            yield AnnotationRecord(doc_id=article.id, text_sha256=article.text_sha256, annotator=who,
+                                   spans=spans, status="unconfirmed", origin={"suggester": suggester.name})
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for article in articles:
+        batch.append(article)
+        if len(batch) >= BATCH:
+            yield from flush()
+    if batch:
+        yield from flush()
