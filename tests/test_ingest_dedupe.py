@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,7 +98,7 @@ def test_signatures_are_stable_across_processes() -> None:
     code = ("import sys; from newsner.ingest.dedupe import NearDuplicateIndex as I; "
             "sys.stdout.write(','.join(map(str, I().signature(sys.stdin.read()).digest())))")
     out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True,
-                         env={"PYTHONHASHSEED": "12345", "PATH": ""})
+                         env={"PYTHONHASHSEED": "12345", "PATH": "", "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
     here = NearDuplicateIndex().signature(text).digest()
     assert np.array_equal(np.array(out.stdout.split(","), dtype=np.uint64), here.astype(np.uint64))
 
