@@ -12,7 +12,7 @@ import pytest
 from newsner.corpus import Corpus
 from newsner.ingest import ingest
 from newsner.ingest.decode import decode_bytes
-from newsner.ingest.html import page_language
+from newsner.ingest.html import page_language, page_languages
 from newsner.ingest.lang import resolve_language
 
 FR = ("Le président a déclaré vendredi que les forces armées avaient repoussé une attaque près de la frontière, "
@@ -150,19 +150,21 @@ def test_language_from_the_text_and_comments_ignored() -> None:
     assert page_language(page) == "fr"
     assert page_language('<!--[if IE]><html lang="en"><![endif]--><html><body>x</body></html>') is None
     assert resolve_language(None, FR * 2) == ("fr", None)
-    assert resolve_language("en", FR * 3) == ("fr", "en")  # a template's lang on a French article
+    assert resolve_language(["en", "fr"], FR * 3) == ("fr", "en,fr")  # the page contradicts itself
     assert resolve_language("fr", FR * 3) == ("fr", None)
+    both = '<html lang="en"><head><meta http-equiv="content-language" content="fr"></head></html>'
+    assert page_languages(both) == ["en", "fr"]
     assert resolve_language(None, "Kidal") == (None, None)
 
 
 def test_jsonl_without_language_gets_it_from_the_text(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     feed.write_text(json.dumps({"text": FR + " " + FR.replace("vendredi", "samedi")}) + "\n"
-                    + json.dumps({"text": EN + " " + EN, "language": "de"}) + "\n")
+                    + json.dumps({"text": EN + " " + EN}) + "\n")
     corpus = Corpus(tmp_path / "corpus")
     ingest([feed], corpus)
     got = {a.language: a.meta.get("language_declared") for a in corpus}
-    assert got == {"fr": None, "en": "de"}
+    assert got == {"fr": None, "en": None}
 
 
 def test_cli_start_up_imports_nothing_heavy() -> None:

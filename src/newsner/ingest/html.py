@@ -61,18 +61,28 @@ class HtmlArticle:
     published: str | None
     language: str | None
     sitename: str | None
+    languages: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def page_language(html: str) -> str | None:
-    """The ISO 639 language the page declares (lower-case primary subtag), or None."""
+def page_languages(html: str) -> list[str]:
+    """Every ISO 639 language the page declares (<html lang>, <meta> content-language / og:locale /
+    dc.language), lower-case primary subtags, first one first, without repeats."""
     # markup inside comments is not the page's: `<!--[if IE]><html lang="en"><![endif]-->` in old templates
     head = _COMMENT.sub(" ", html[:40000])[:20000]
+    found: list[str] = []
     for pattern in (_HTML_LANG, _META_LANG, _META_LANG_REVERSED):
-        m = pattern.search(head)
-        if m:
-            return m.group(1).lower()
-    return None
+        for m in pattern.finditer(head):
+            code = m.group(1).lower()
+            if code not in found:
+                found.append(code)
+    return found
+
+
+def page_language(html: str) -> str | None:
+    """The first ISO 639 language the page declares, or None."""
+    langs = page_languages(html)
+    return langs[0] if langs else None
 
 
 def _no_text_reason(html: str) -> str:
@@ -141,4 +151,4 @@ def extract_html(html: str) -> HtmlArticle:
             meta[key] = value
     published = _first_string(doc.date)
     return HtmlArticle(text=text, title=title, url=_first_string(doc.url), published=published,
-                       language=page_language(html), sitename=sitename, meta=meta)
+                       language=page_language(html), languages=page_languages(html), sitename=sitename, meta=meta)

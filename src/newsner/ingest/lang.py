@@ -1,9 +1,9 @@
 """The article's language, read from its text (py3langid, whose model ships inside the package: nothing is
 downloaded) when the input declares none or declares one the text clearly contradicts.
 
-A declared language is kept unless the detector is very sure of another one on enough text (a template's
-`<html lang="en">` on a French article); what the input declared then stays in `meta.language_declared`.
-An unsure detection gives null (unknown), which is better than wrong.
+One declared language is kept; none, or declarations that disagree with each other, are settled by the text,
+and what the input declared then stays in `meta.language_declared`. An unsure detection gives null (unknown),
+which is better than wrong.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Any
 
 #: Detection used for an input that declares no language (normalized probability).
 MIN_CONFIDENCE = 0.8
-#: Detection needed to overrule a declared language, and on how many characters at least.
+#: Detection needed to pick a language none of the disagreeing declarations names.
 OVERRULE_CONFIDENCE = 0.99
-OVERRULE_MIN_CHARS = 200
 _MIN_CHARS = 30
-_SAMPLE = 3000
+_SAMPLE = 600  # characters classified: enough for a clear answer, ~0.3 ms
 _LETTER = re.compile(r"[^\W\d_]")
 _IDENTIFIER: list[Any] = []
 
@@ -46,14 +45,19 @@ def guess_language(text: str, *, words: list[str] | None = None) -> str | None:
     return code if code and prob >= MIN_CONFIDENCE else None
 
 
-def resolve_language(declared: str | None, text: str) -> tuple[str | None, str | None]:
-    """(language to record, the declared value it overruled or None)."""
-    declared = declared.strip().lower()[:3] if declared and declared.strip() else None
-    if declared is None:
-        return guess_language(text), None
-    if len(text) < OVERRULE_MIN_CHARS:
-        return declared, None
+def resolve_language(declared: str | list[str] | None, text: str) -> tuple[str | None, str | None]:
+    """(language to record, what the input declared when the text decided instead, else None).
+
+    One declared language is kept as is (reading every text costs ~0.3 ms an article); none, or several that
+    disagree (`<html lang="en">` and `<meta content-language="fr">`), are settled by the text.
+    """
+    values = [declared] if isinstance(declared, str) else list(declared or [])
+    codes = list(dict.fromkeys(v.strip().lower()[:3].rstrip("-_") for v in values if v and v.strip()))
+    if len(codes) == 1:
+        return codes[0], None
     code, prob = detect_language(text)
-    if code and code != declared and prob >= OVERRULE_CONFIDENCE:
-        return code, declared
-    return declared, None
+    if not codes:
+        return (code if code and prob >= MIN_CONFIDENCE else None), None
+    if code in codes:
+        return code, ",".join(codes)
+    return (code if code and prob >= OVERRULE_CONFIDENCE else codes[0]), ",".join(codes)

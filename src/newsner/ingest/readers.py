@@ -334,7 +334,7 @@ def read_document(display: str, data: bytes, kind: str, *, encoding: str | None 
         page = extract_html(decoded.text)
         meta = dict(page.meta)
         meta["encoding"] = decoded.encoding
-        language, overruled = resolve_language(page.language, page.text)
+        language, overruled = resolve_language(page.languages, page.text)
         if overruled:
             meta["language_declared"] = overruled
         return Draft(text=page.text, title=page.title, url=page.url, source=page.sitename,
@@ -392,6 +392,9 @@ def _iter_records(item: InputFile, kind: str, fh: BinaryIO, options: ReadOptions
     except UnicodeDecodeError as exc:
         raise IngestError(f"undecodable bytes: byte {exc.start} of a read block is not {exc.encoding}; "
                           "pass --encoding NAME or re-save the file as UTF-8") from None
+    finally:
+        if isinstance(stream, io.TextIOWrapper):
+            stream.detach()  # the caller owns (and closes) the byte stream
 
 
 def _iter_jsonl(display: str, lines: Iterable[str], options: ReadOptions) -> Iterator[Draft | Rejection]:
