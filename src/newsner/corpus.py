@@ -27,7 +27,7 @@ import orjson
 
 from newsner._io import atomic_open, dumps, read_jsonl
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
-from newsner.index import CorpusIndex, Row, shard_stat
+from newsner.index import Chunk, CorpusIndex, Row, shard_stat
 from newsner.schema import Article, validate_article_dict
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ class Corpus:
         idx.mark_pending(touched)
         idx.begin()
         try:
-            seq = idx.next_seq()
+            chunk = Chunk(idx)
             lines: dict[str, list[bytes]] = {name: [] for name in touched}
             name = f"{SHARD_PREFIX}{number:05d}.jsonl"
             for article, sig in zip(batch, sigs, strict=True):
@@ -282,11 +282,12 @@ class Corpus:
                     number, count, size = number + 1, 0, 0
                     name = f"{SHARD_PREFIX}{number:05d}.jsonl"
                 if link and article.duplicate_of is None:
-                    article.duplicate_of = idx.match(sig)
+                    article.duplicate_of = chunk.match(sig)
                 line = dumps(article).encode("utf-8")  # orjson writes dataclasses in field order, = to_dict()
-                idx.insert(seq, Row(article, sig, name, size, len(line)))
+                chunk.add(Row(article, sig, name, size, len(line)))
                 lines[name].append(line)
-                seq, count, size = seq + 1, count + 1, size + len(line) + 1
+                count, size = count + 1, size + len(line) + 1
+            chunk.flush()
             stats = []
             for shard, shard_lines in lines.items():
                 path = self.root / shard

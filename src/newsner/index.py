@@ -181,11 +181,14 @@ class CorpusIndex:
 
     # ---------------------------------------------------------------------------------- near-duplicates
     def match(self, sig: Signature) -> str | None:
-        """Cluster root of the earliest indexed article linked to `sig` (see dedupe.linked), or None.
+        """Cluster root of the earliest indexed article linked to `sig` (see dedupe.linked), or None."""
+        best = self.match_ranked(sig)
+        return best[1] if best else None
 
-        Candidates are the articles sharing an LSH band with `sig` (one indexed SQL lookup); rows inserted in
-        the open transaction count too, so a chunk's articles match each other exactly as they would across
-        chunks.
+    def match_ranked(self, sig: Signature) -> tuple[int, str] | None:
+        """(position of the root, root) of the earliest cluster linked to `sig`, or None.
+
+        Candidates are the committed articles sharing an LSH band with `sig` (one indexed SQL lookup).
         """
         from newsner.ingest.dedupe import Signature as Sig
         from newsner.ingest.dedupe import linked
@@ -198,10 +201,14 @@ class CorpusIndex:
         roots = {root for root, blob, count in rows if linked(sig, Sig.from_bytes(blob, count))}
         if not roots:
             return None
-        if len(roots) == 1:
-            return roots.pop()
         ranked = self._seqs(sorted(roots))
-        return min(ranked)[1] if ranked else sorted(roots)[0]
+        return min(ranked) if ranked else (-1, sorted(roots)[0])
+
+    def root_rank(self, article_id: str) -> tuple[int, str]:
+        """(position of the root, root) of the cluster `article_id` belongs to (a dangling id ranks first)."""
+        root = self.cluster_of(article_id) or article_id
+        ranked = self._seqs([root])
+        return ranked[0] if ranked else (-1, root)
 
     # ------------------------------------------------------------------------------------------ writing
     def next_seq(self) -> int:
@@ -216,17 +223,21 @@ class CorpusIndex:
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
 
-    def insert(self, seq: int, row: Row) -> None:
-        """Step 2: one article row and its band keys, inside the open transaction."""
-        a = row.article
-        root = (self.cluster_of(a.duplicate_of) or a.duplicate_of) if a.duplicate_of else a.id
-        self.conn.execute(
+    def insert_many(self, rows: Sequence[tuple[int, Row, str]]) -> None:
+        """Step 2: article rows (seq, row, cluster root) and their band keys, inside the open transaction."""
+        self.conn.executemany(
             "INSERT INTO articles(seq, id, shard, offset, length, sha, root, shingles, sig, chars, source, language,"
             " month, duplicate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (seq, a.id, row.shard, row.offset, row.length, a.text_sha256, root, row.sig.count, row.sig.to_bytes(),
-             len(a.text), a.source, a.language, (a.published or "")[:7] or None, int(bool(a.duplicate_of))))
+            ((seq, r.article.id, r.shard, r.offset, r.length, r.article.text_sha256, root, r.sig.count,
+              r.sig.to_bytes(), len(r.article.text), r.article.source, r.article.language,
+              (r.article.published or "")[:7] or None, int(bool(r.article.duplicate_of))) for seq, r, root in rows))
         self.conn.executemany("INSERT OR IGNORE INTO bands(key, seq) VALUES (?, ?)",
-                              ((k, seq) for k in row.sig.band_keys()))
+                              ((k, seq) for seq, r, _ in rows for k in r.sig.band_keys()))
+
+    def insert(self, seq: int, row: Row) -> None:
+        a = row.article
+        root = (self.cluster_of(a.duplicate_of) or a.duplicate_of) if a.duplicate_of else a.id
+        self.insert_many([(seq, row, root)])
 
     def finish(self, stats: Sequence[tuple[ShardStat, int]]) -> None:
         """Step 4: the shards' new stats, `pending` cleared, and the chunk committed."""
@@ -324,6 +335,46 @@ class CorpusIndex:
             self.rollback()
             raise
         return seq
+
+
+class Chunk:
+    """The articles of one commit: matched against the index and against each other (in memory, ranked like
+    committed ones, so where a chunk boundary falls never changes a link), then inserted in bulk."""
+
+    def __init__(self, idx: CorpusIndex) -> None:
+        self.idx = idx
+        self.seq = idx.next_seq()
+        self.rows: list[tuple[int, Row, str]] = []
+        self._bands: dict[int, list[tuple[int, str, int, Signature]]] = {}
+        self._rank: dict[str, tuple[int, str]] = {}
+
+    def match(self, sig: Signature) -> str | None:
+        from newsner.ingest.dedupe import linked
+
+        best = self.idx.match_ranked(sig)
+        seen: set[int] = set()
+        for key in sig.band_keys():
+            for rank, root, seq, other in self._bands.get(key, ()):
+                if seq not in seen:
+                    seen.add(seq)
+                    if (best is None or rank < best[0]) and linked(sig, other):
+                        best = (rank, root)
+        return best[1] if best else None
+
+    def add(self, row: Row) -> None:
+        a, seq = row.article, self.seq
+        self.seq += 1
+        if a.duplicate_of:
+            rank = self._rank.get(a.duplicate_of) or self.idx.root_rank(a.duplicate_of)
+        else:
+            rank = (seq, a.id)
+        self._rank[a.id] = rank
+        for key in set(row.sig.band_keys()):
+            self._bands.setdefault(key, []).append((rank[0], rank[1], seq, row.sig))
+        self.rows.append((seq, row, rank[1]))
+
+    def flush(self) -> None:
+        self.idx.insert_many(self.rows)
 
 
 def _parse(path: Path, lineno: int, raw: bytes) -> Article:
