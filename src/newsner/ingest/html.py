@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from newsner.errors import IngestError
 from newsner.ingest.clean import clean_text, normalize
