@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from newsner.errors import CorpusError
-from newsner.schema import Article, SchemaError
+from newsner.errors import CorpusError, SchemaError
+from newsner.schema import Article
 
 if TYPE_CHECKING:
     from newsner.ingest.dedupe import Signature

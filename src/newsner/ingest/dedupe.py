@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from newsner.ingest.clean import WORD
 
@@ -106,19 +106,19 @@ def shingle_hashes(text: str, k: int = SHINGLE, *, words: list[str] | None = Non
 
     `words`: the text's lower-cased word tokens (clean.WORD), when the caller has them already.
     """
-    np = _np()
-    h = np.array(_word_hashes(text, words), dtype=np.uint32)
+    npy = _np()
+    h = npy.array(_word_hashes(text, words), dtype=npy.uint32)
     if len(h) == 0:
-        return np.array([zlib.crc32(text.encode("utf-8"))], dtype=np.uint32)
+        return cast("np.ndarray", npy.array([zlib.crc32(text.encode("utf-8"))], dtype=npy.uint32))
     if len(h) < k:
         k = len(h)
     n = len(h) - k + 1
     acc = h[:n].copy()
-    mix = np.uint32(0x01000193)  # FNV prime: any odd multiplier spreads the words; products wrap at 32 bits
+    mix = npy.uint32(0x01000193)  # FNV prime: any odd multiplier spreads the words; products wrap at 32 bits
     for j in range(1, k):
         acc *= mix
         acc += h[j:n + j]
-    return acc  # repeated windows are harmless: a MinHash keeps minima
+    return cast("np.ndarray", acc)  # repeated windows are harmless: a MinHash keeps minima
 
 
 class Signature:
@@ -134,14 +134,14 @@ class Signature:
 
     @classmethod
     def of(cls, text: str, words: list[str] | None = None) -> Signature:
-        np = _np()
+        npy = _np()
         sh = shingle_hashes(text, words=words)
         # in 32-bit arithmetic, in place: (a·x + b) mod 2^32 with a odd is a bijection of the (already CRC-mixed)
         # shingle hashes, and one uint32 temporary is ~10x cheaper than the 64-bit mod-prime family
-        table = np.multiply(sh[:, None], _STATE["a"])
+        table = npy.multiply(sh[:, None], _STATE["a"])
         table += _STATE["b"]
         values = table.min(axis=0)
-        windows: list[np.ndarray] = []
+        windows: list[Any] = []
         n = len(sh)
         if n >= WINDOW_MIN:  # a window's MinHash is the minimum over its rows of the same table: nearly free
             starts = list(range(0, n - WINDOW + 1, STRIDE))
@@ -153,8 +153,8 @@ class Signature:
 
     @classmethod
     def from_bytes(cls, data: bytes, count: int) -> Signature:
-        np = _np()
-        return cls(np.frombuffer(data, dtype=np.uint32), count)
+        npy = _np()
+        return cls(npy.frombuffer(data, dtype=npy.uint32), count)
 
     def to_bytes(self) -> bytes:
         return bytes(self.values.tobytes())
@@ -181,11 +181,11 @@ class Signature:
 
 
 def _keys(values: np.ndarray, bands: int = BANDS) -> list[int]:
-    np = _np()
-    v = values[:bands * ROWS].astype(np.uint64).reshape(bands, ROWS)
-    with np.errstate(over="ignore"):
-        keys = (v * _STATE["mult"]).sum(axis=1, dtype=np.uint64) + _STATE["band_salt"][:bands]
-    return [int(k) for k in (keys & np.uint64((1 << 63) - 1))]
+    npy = _np()
+    v = values[:bands * ROWS].astype(npy.uint64).reshape(bands, ROWS)
+    with npy.errstate(over="ignore"):
+        keys = (v * _STATE["mult"]).sum(axis=1, dtype=npy.uint64) + _STATE["band_salt"][:bands]
+    return [int(k) for k in (keys & npy.uint64((1 << 63) - 1))]
 
 
 def linked(a: Signature, b: Signature) -> bool:

@@ -39,7 +39,7 @@ def _text_stream(fh: BinaryIO, newline: str, forced: str | None) -> io.TextIOWra
     head = fh.read(_HEAD)
     fh.seek(0)
     if forced:
-        return io.TextIOWrapper(fh, encoding=forced, errors="strict", newline=newline)  # type: ignore[arg-type]
+        return io.TextIOWrapper(fh, encoding=forced, errors="strict", newline=newline)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head[:8192]:
         # UTF-16/32: rare for feeds; decoded whole, the old way
         return io.StringIO(decode_bytes(fh.read()).text, newline=newline)
@@ -57,7 +57,7 @@ def _text_stream(fh: BinaryIO, newline: str, forced: str | None) -> io.TextIOWra
                 guess = decode_bytes(head).encoding
                 codec = "utf-8" if guess.startswith("utf-8") else guess
     errors = STRAY_HANDLER if codec.startswith("utf-8") else "strict"
-    return io.TextIOWrapper(fh, encoding=codec, errors=errors, newline=newline)  # type: ignore[arg-type]
+    return io.TextIOWrapper(fh, encoding=codec, errors=errors, newline=newline)
 
 
 def iter_records(item: InputFile, kind: str, fh: BinaryIO, options: ReadOptions) -> Iterator[Draft | Rejection]:
