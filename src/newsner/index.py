@@ -231,8 +231,9 @@ class CorpusIndex:
             ((seq, r.article.id, r.shard, r.offset, r.length, r.article.text_sha256, root, r.sig.count,
               r.sig.to_bytes(), len(r.article.text), r.article.source, r.article.language,
               (r.article.published or "")[:7] or None, int(bool(r.article.duplicate_of))) for seq, r, root in rows))
+        # sorted: consecutive inserts land on neighbouring B-tree pages (3-5x faster than random order)
         self.conn.executemany("INSERT OR IGNORE INTO bands(key, seq) VALUES (?, ?)",
-                              ((k, seq) for seq, r, _ in rows for k in r.sig.band_keys()))
+                              sorted((k, seq) for seq, r, _ in rows for k in r.sig.band_keys()))
 
     def insert(self, seq: int, row: Row) -> None:
         a = row.article
@@ -393,6 +394,8 @@ def _open(path: Path) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode=WAL")  # readers see the last committed chunk while a writer works
         conn.execute("PRAGMA synchronous=FULL")
+        # 32 MB of pages: the band B-tree's hot part stays in memory (bounded, whatever the corpus size)
+        conn.execute("PRAGMA cache_size=-32768")
         conn.executescript(_SCHEMA)
     except BaseException:
         conn.close()
