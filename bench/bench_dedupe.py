@@ -98,11 +98,13 @@ def measure(copies: int = 10, seed: int = 0, data: Path = DATA) -> dict[str, tup
             sig[text] = Signature.of(text)
         return sig[text]
 
-    def candidates(a: Signature, b: Signature) -> bool:  # LSH: they share a band
-        return bool(set(a.band_keys()) & set(b.band_keys()))
+    def candidates(indexed: Signature, new: Signature) -> bool:  # LSH: a key the new text looks up is stored
+        return bool(set(indexed.stored_keys()) & set(new.band_keys()))
 
     def found(a: str, b: str) -> bool:
-        return candidates(s(a), s(b)) and linked(s(a), s(b))
+        """Linked whichever of the two came first."""
+        both_orders = candidates(s(a), s(b)) and candidates(s(b), s(a))
+        return both_orders and linked(s(a), s(b))
 
     def true_containment(a: str, b: str) -> float:
         sa, sb = shingles(a), shingles(b)

@@ -275,6 +275,8 @@ class Corpus:
         idx.begin()
         try:
             chunk = Chunk(idx)
+            if link:
+                chunk.prefetch(sigs)
             lines: dict[str, list[bytes]] = {name: [] for name in touched}
             name = f"{SHARD_PREFIX}{number:05d}.jsonl"
             for article, sig in zip(batch, sigs, strict=True):

@@ -44,6 +44,9 @@ CONTAINMENT_MIN_SHINGLES = 40
 #: Texts with at least this many shingles also get the band keys of windows of WINDOW shingles (every STRIDE):
 #: a story quoted inside a long roundup page shares a window with it even though their Jaccard is low.
 WINDOW_MIN = 400
+#: Window keys are *stored* in the index only for texts this long (roundup pages); shorter texts use them only
+#: to query. A story that arrives after a short roundup is still found through the full-text bands.
+WINDOW_STORE_MIN = 400
 WINDOW = 200
 STRIDE = 100
 #: Windows get the keys of their first WINDOW_BANDS bands only: a quarter of the index rows, and a window
@@ -174,10 +177,17 @@ class Signature:
         return min(1.0, j * (self.count + other.count) / ((1 + j) * smaller))
 
     def band_keys(self) -> list[int]:
-        """One 63-bit key per band (SQLite INTEGER), the band number mixed in; then those of the windows."""
+        """One 63-bit key per band (SQLite INTEGER), the band number mixed in; then those of the windows.
+
+        These are the keys a new text looks up."""
         if self._bands is None:
             self._bands = _keys(self.values) + [k for v in self.windows for k in _keys(v, WINDOW_BANDS)]
         return self._bands
+
+    def stored_keys(self) -> list[int]:
+        """The keys an indexed text is found under: its bands, and its windows' only when it is long."""
+        keys = self.band_keys()
+        return keys if self.count >= WINDOW_STORE_MIN else keys[:BANDS]
 
 
 def _keys(values: np.ndarray, bands: int = BANDS) -> list[int]:
@@ -185,7 +195,7 @@ def _keys(values: np.ndarray, bands: int = BANDS) -> list[int]:
     v = values[:bands * ROWS].astype(npy.uint64).reshape(bands, ROWS)
     with npy.errstate(over="ignore"):
         keys = (v * _STATE["mult"]).sum(axis=1, dtype=npy.uint64) + _STATE["band_salt"][:bands]
-    return [int(k) for k in (keys & npy.uint64((1 << 63) - 1))]
+    return cast("list[int]", (keys & npy.uint64((1 << 63) - 1)).tolist())  # tolist: C speed, Python ints
 
 
 def linked(a: Signature, b: Signature) -> bool:
@@ -245,5 +255,5 @@ class NearDuplicateIndex:
         self._order.setdefault(key, len(self._order))
         self._root[key] = root
         self._sigs[key] = sig
-        for band in sig.band_keys():
+        for band in sig.stored_keys():
             self._bands.setdefault(band, []).append(key)
