@@ -174,3 +174,31 @@ def test_cli_start_up_imports_nothing_heavy() -> None:
             "'charset_normalizer') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_progress_line_and_rate_for_logs(cli, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from newsner.cli import ingest as ingest_cli
+
+    monkeypatch.setattr(ingest_cli, "_LOG_EVERY", 0.0)  # a line per chunk instead of one every 10 s
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in _records(6)))
+    result = cli("ingest", str(feed), "--chunk", "2")
+    assert result.exit_code == 0, result.output
+    assert "ingest: 2 articles written" in result.stderr and "articles/s" in result.stderr
+    assert "rate (articles/s)" in result.stdout
+
+
+def test_reindex_and_stats_from_the_index(cli, workspace: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    feed = tmp_path / "feed.jsonl"
+    records = _records(4)
+    records.append({"text": records[0]["text"].replace("met on day 1", "met on day one") + " More soon.",
+                    "title": "Copy"})
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert cli("ingest", str(feed)).exit_code == 0
+    index = workspace / "corpus" / ".index.sqlite3"
+    index.unlink()
+    result = cli("corpus", "reindex")
+    assert result.exit_code == 0 and "indexed 5 articles" in result.stdout and index.exists()
+    result = cli("corpus", "stats")
+    assert result.exit_code == 0 and "5 articles in 1 shard(s)" in result.stdout
+    assert "near-duplicates: 1 in 1 cluster(s)" in result.stdout
