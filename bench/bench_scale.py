@@ -2,13 +2,16 @@
 
     python bench/bench_scale.py                      # full size: 100,000 vs 10,000 articles, 5 kill trials
     python bench/bench_scale.py --large 20000 --small 2000 --kill-size 5000 --trials 3   # a quick run
+    python bench/bench_scale.py --ray-only --ray-files 2000   # only the Ray-local vs local-engine line
 
 Prints, each measured in this run against a baseline measured in the same run:
 - peak RSS of `newsner ingest` on LARGE vs SMALL generated ~3 KB articles (target <= 1.3x);
 - wall time of ingesting 100 new articles into the LARGE corpus vs into an empty one (target <= 2x);
 - the plain-text ingest rate on one process, in articles/s (target >= 2,000);
 - SIGKILL at random points of an ingest of KILL_SIZE articles, then a rerun: unparsable lines, index
-  consistency and equality with an uninterrupted run (ingested_at aside).
+  consistency and equality with an uninterrupted run (ingested_at aside);
+- with --ray-files N: N generated .txt files ingested by the local engine and by `--engine ray` (local Ray,
+  2 CPUs), the ratio, and Ray's fixed start-up cost (so a user sees from what size Ray pays off).
 """
 
 from __future__ import annotations
@@ -79,6 +82,34 @@ def index_consistent(root: Path, expected: int) -> bool:
     return fresh and not Corpus(root).validate()
 
 
+def bench_ray(work: Path, files: int, seed: int) -> list[tuple[str, str, str]]:
+    sys.path.insert(0, str(SRC))
+    from newsner.corpus import Corpus
+    from newsner.ingest import ingest
+    from newsner.ingest.ray_engine import start
+
+    folder = work / "ray-in"
+    folder.mkdir()
+    feed = work / "ray.jsonl"
+    generate(feed, files, seed=seed + 7, start=20_000_000)
+    for n, line in enumerate(feed.read_text(encoding="utf-8").splitlines()):
+        record = json.loads(line)
+        (folder / f"a{n:06d}.txt").write_text(record["title"] + "\n\n" + record["text"], encoding="utf-8")
+    t = time.monotonic()
+    ingest([folder], Corpus(work / "ray-local"))
+    local = time.monotonic() - t
+    t = time.monotonic()
+    ray = start(num_cpus=2)
+    ray.data.range(2).map_batches(lambda b: b).take_all()  # a first task: workers started
+    startup = time.monotonic() - t
+    t = time.monotonic()
+    ingest([folder], Corpus(work / "ray-ray"), engine="ray")
+    on_ray = time.monotonic() - t
+    ray.shutdown()
+    return [(f"{files:,} .txt files: Ray local (2 CPUs) vs local engine", f"{on_ray:.1f} s vs {local:.1f} s",
+             f"{on_ray / local:.2f}x, plus {startup:.1f} s to start Ray once")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--large", type=int, default=100_000)
@@ -86,10 +117,20 @@ def main() -> None:
     parser.add_argument("--kill-size", type=int, default=100_000)
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ray-files", type=int, default=0, help="also compare --engine ray on N .txt files")
+    parser.add_argument("--ray-only", action="store_true", help="only the Ray line")
     opts = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     work = Path(tempfile.mkdtemp(prefix="newsner-scale-"))
     rows: list[tuple[str, str, str]] = []
+    if opts.ray_only:
+        try:
+            rows = bench_ray(work, opts.ray_files or 2000, opts.seed)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        for name, value, verdict in rows:
+            print(f"{name}  {value}  {verdict}")
+        return
     try:
         big, small, extra = work / "large.jsonl", work / "small.jsonl", work / "extra.jsonl"
         t = time.monotonic()
@@ -151,6 +192,8 @@ def main() -> None:
         rows.append((f"SIGKILL at random points of a {opts.kill_size:,}-article ingest, then rerun",
                      f"{opts.trials} trials: {unparsable} unparsable line(s), index consistent in {consistent}, "
                      f"identical to the uninterrupted run in {identical}", "target: 0 / all / all"))
+        if opts.ray_files:
+            rows.extend(bench_ray(work, opts.ray_files, opts.seed))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     width = max(len(r[0]) for r in rows)

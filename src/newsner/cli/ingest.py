@@ -102,6 +102,12 @@ def ingest_cli(
         "default: UTF-8, else Western windows-1252 unless the bytes clearly say otherwise).")] = None,
     chunk: Annotated[int, typer.Option(
         "--chunk", min=1, help="Articles per commit: memory holds one chunk, a crash loses at most one.")] = 1000,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local (this machine, --jobs processes) or ray (Ray Data; needs newsner[ray]).")
+    ] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", envvar="RAY_ADDRESS", help="Ray cluster to run on with --engine ray (default: start Ray "
+        "on this machine).")] = None,
 ) -> None:
     """Ingest articles: boilerplate removed, metadata kept, duplicates caught, bad files reported.
 
@@ -121,7 +127,7 @@ def ingest_cli(
     try:
         report = ingest(paths, target, source=source, jobs=jobs, strict=strict,
                         max_bytes=max(1, int(max_size * 1_048_576)), text_column=text_column, progress=progress,
-                        chunk_size=chunk, encoding=encoding)
+                        chunk_size=chunk, encoding=encoding, engine=engine, ray_address=ray_address)
     finally:
         progress.stop()
     console.print(_summary(report))

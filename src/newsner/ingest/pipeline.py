@@ -184,7 +184,8 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
            strict: bool = False, max_bytes: int = DEFAULT_MAX_BYTES, text_column: str | None = None,
            progress: ProgressCallback | None = None, stdin: BinaryIO | None = None,
            threshold: float = DEFAULT_THRESHOLD, lock_timeout: float = 600.0, chunk_size: int = DEFAULT_CHUNK,
-           encoding: str | None = None) -> IngestReport:
+           encoding: str | None = None, engine: str = "local", ray_address: str | None = None,
+           ray_cpus: int | None = None) -> IngestReport:
     """Ingest files, folders, globs or '-' (stdin) into `corpus`; see the module docstring for the steps.
 
     Bad inputs never raise: they are listed in the report's `rejected`. Raises InputError for bad options
@@ -196,6 +197,12 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
         raise InputError(f"--jobs must be at least 1, got {jobs}")
     if max_bytes <= 0:
         raise InputError("--max-size must be more than 0 MB")
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        from newsner.ingest.ray_engine import _ray
+
+        _ray()  # without Ray installed: one line saying how to install it, before anything is read
     if chunk_size < 1:
         raise InputError(f"--chunk must be at least 1, got {chunk_size}")
     if encoding:
@@ -221,8 +228,12 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
         stdin = io.BytesIO((stdin or sys.stdin.buffer).read())  # read twice below; stdin is read whole anyway
 
     def stream(pass_progress: Callable[[int, int], None] | None) -> Iterator[Draft | Rejection]:
-        if stdin is not None:
-            stdin.seek(0) if isinstance(stdin, io.BytesIO) else None
+        if isinstance(stdin, io.BytesIO):
+            stdin.seek(0)
+        if engine == "ray":
+            from newsner.ingest.ray_engine import iter_inputs_ray
+
+            return iter_inputs_ray(items, options, address=ray_address, num_cpus=ray_cpus, stdin=stdin)
         return iter_inputs(items, options, jobs=jobs, progress=pass_progress, stdin=stdin)
 
     if strict:
