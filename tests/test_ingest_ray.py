@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -14,23 +15,31 @@ from newsner.ingest import ingest
 
 PARAGRAPH = ("The council of {town} said on {day} that the road to the market had reopened after the floods, and "
              "that {n} families who had left the district were expected to return before the harvest. ")
+WORDS = ("road bridge market clinic school council river convoy harvest drought police court border mayor bank "
+         "cotton gold rain flood camp truck fuel price wage strike vote").split()
+
+
+def story(seed: int, sentences: int = 12) -> str:
+    """A distinct text per seed (no 5-word window shared by chance with another seed's)."""
+    rng = random.Random(seed)
+    return " ".join(" ".join(rng.choice(WORDS) for _ in range(10)).capitalize() + f" ({seed}-{k})."
+                    for k in range(sentences))
 
 
 def _inputs(folder: Path) -> Path:
     folder.mkdir()
     for i in range(6):
-        (folder / f"story{i}.txt").write_text(
-            f"Headline {i}\n\n" + PARAGRAPH.format(town=f"Town{i}", day="Monday", n=i * 10) * 4)
+        (folder / f"story{i}.txt").write_text(f"Headline {i}\n\n" + story(i))
     # an edited copy: must land in the same cluster with both engines
-    (folder / "story_copy.txt").write_text(
-        "Headline 2 (update)\n\n" + PARAGRAPH.format(town="Town2", day="Tuesday", n=20) * 4)
+    (folder / "story_copy.txt").write_text("Headline 2 (update)\n\n" + story(2).replace("(2-3)", "(2-3b)")
+                                           + " Reporting by the desk.")
     (folder / "page.html").write_text(
         "<html lang='en'><head><title>Dam opens</title></head><body><article><h1>Dam opens</h1>"
-        + "".join(f"<p>{PARAGRAPH.format(town='Sorbaya', day='Friday', n=k)}</p>" for k in range(5))
+        + "".join(f"<p>{PARAGRAPH.format(town='Sorbaya', day='Friday', n=k)} {story(100 + k, 3)}</p>"
+                  for k in range(5))
         + "</article></body></html>")
     (folder / "feed.jsonl").write_text(
-        "".join(json.dumps({"text": PARAGRAPH.format(town=f"Feed{i}", day="Sunday", n=i) * 3}) + "\n"
-                for i in range(5)) + "{not json\n")
+        "".join(json.dumps({"text": story(200 + i)}) + "\n" for i in range(5)) + "{not json\n")
     (folder / "empty.txt").write_text("")
     return folder
 

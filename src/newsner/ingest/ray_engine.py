@@ -59,6 +59,10 @@ def _path(value: Any) -> Any:
 def start(address: str | None = None, num_cpus: int | None = None) -> Any:
     """Connect to RAY_ADDRESS / `address`, or start Ray on this machine (quietly, no dashboard)."""
     ray = _ray()
+    import logging
+
+    for name in ("ray", "ray.data"):  # Ray's own progress and statistics would drown the ingest summary
+        logging.getLogger(name).setLevel(logging.WARNING)
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
         kwargs: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False, "configure_logging": False}
@@ -85,6 +89,8 @@ def iter_inputs_ray(items: list[InputFile], options: ReadOptions, *, address: st
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
+        ctx.print_on_execution_start = False
+        ctx.execution_options.verbose_progress = False
         ds = ray.data.from_items([{"n": n, "display": item.display, "path": str(item.path), "kind": item.kind,
                                    "size": item.size} for n, item in files])
         ds = ds.map_batches(read_batch, fn_kwargs={"options": options}, batch_size=_BATCH, batch_format="numpy")
