@@ -82,6 +82,18 @@ def index_consistent(root: Path, expected: int) -> bool:
     return fresh and not Corpus(root).validate()
 
 
+class _Rows(list):  # type: ignore[type-arg]
+    """The result rows, each printed as soon as it is measured (a long run shows its figures as it goes)."""
+
+    def append(self, row: tuple[str, str, str]) -> None:  # type: ignore[override]
+        print("  ".join(row), flush=True)
+        super().append(row)
+
+    def extend(self, rows: list[tuple[str, str, str]]) -> None:  # type: ignore[override]
+        for row in rows:
+            self.append(row)
+
+
 def bench_ray(work: Path, files: int, seed: int) -> list[tuple[str, str, str]]:
     sys.path.insert(0, str(SRC))
     from newsner.corpus import Corpus
@@ -122,14 +134,12 @@ def main() -> None:
     opts = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     work = Path(tempfile.mkdtemp(prefix="newsner-scale-"))
-    rows: list[tuple[str, str, str]] = []
+    rows = _Rows()
     if opts.ray_only:
         try:
-            rows = bench_ray(work, opts.ray_files or 2000, opts.seed)
+            rows.extend(bench_ray(work, opts.ray_files or 2000, opts.seed))
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        for name, value, verdict in rows:
-            print(f"{name}  {value}  {verdict}")
         return
     try:
         big, small, extra = work / "large.jsonl", work / "small.jsonl", work / "extra.jsonl"
@@ -196,6 +206,7 @@ def main() -> None:
             rows.extend(bench_ray(work, opts.ray_files, opts.seed))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print("\nsummary:")
     width = max(len(r[0]) for r in rows)
     for name, value, verdict in rows:
         print(f"{name:<{width}}  {value}  {verdict}")
