@@ -103,5 +103,34 @@ def test_pending_rows_are_durable_before_shards_change(tmp_path: Path) -> None:
     corpus.append(articles(2))
     conn = sqlite3.connect(corpus.root / INDEX_NAME)
     assert conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
-    assert conn.execute("SELECT COUNT(*) FROM bands").fetchone()[0] == 2 * 42
+    assert conn.execute("SELECT (SELECT COUNT(*) FROM bands) + (SELECT COUNT(*) FROM bands_recent)").fetchone()[0] \
+        == 2 * 42
     conn.close()
+
+
+def test_band_rows_merge_into_the_main_table_and_still_match(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsner import index as index_module
+
+    monkeypatch.setattr(index_module, "MERGE_ROWS", 100)  # a merge every ~2 articles' worth of band rows
+    corpus = Corpus(tmp_path / "corpus")
+    first = articles(5)
+    for a in first:
+        corpus.append([a], link=True)
+    conn = sqlite3.connect(corpus.root / INDEX_NAME)
+    main, recent = (conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("bands", "bands_recent"))
+    conn.close()
+    assert main >= 100 and recent < 100 and main + recent == 5 * 42
+    edited = Article.from_text(first[0].text.replace("was seen", "was spotted", 2) + " Reporting by the desk.")
+    corpus.append([edited], link=True)  # matched through the merged main table
+    idx = corpus.index()
+    try:
+        assert idx.cluster_of(edited.id) == first[0].id
+    finally:
+        idx.close()
+    assert corpus.reindex() == 6  # the rebuild merges too, and keeps the cluster stored in the shards
+    idx = corpus.index()
+    try:
+        assert idx.cluster_of(edited.id) == first[0].id and idx.count() == 6
+    finally:
+        idx.close()

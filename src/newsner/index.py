@@ -5,7 +5,8 @@ cluster is it in, which earlier articles share an LSH band with a new text (so a
 candidates come from SQL lookups, not by recomputing the corpus), and the per-article facts `corpus stats` counts.
 
 Tables: `articles` (seq = position in shard order, id, shard, offset, length, text hash, cluster root, MinHash
-signature + shingle count, characters, source, language, month), `bands` (LSH band key → seq), `shards` (size,
+signature + shingle count, characters, source, language, month), `bands` + `bands_recent` (LSH band key → seq,
+in two levels, see MERGE_ROWS), `shards` (size,
 mtime, inode and record count of every shard when the index last matched it), `pending` (the shards a chunk is
 about to change, with their size before it) and `meta` (schema version and MinHash parameters).
 
@@ -39,7 +40,11 @@ if TYPE_CHECKING:
     from newsner.ingest.dedupe import Signature
 
 INDEX_NAME = ".index.sqlite3"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+#: Band rows collect in a small `bands_recent` table (cheap to insert into: it stays in the page cache) and are
+#: merged into `bands` in key order once there are this many: a chunk's commit no longer rewrites pages all
+#: over the big table, so its cost stops growing with the corpus (an LSM tree with two levels).
+MERGE_ROWS = 1_000_000
 SHARD_GLOB = "articles-*.jsonl"
 _REBUILD_BATCH = 500
 
@@ -53,6 +58,8 @@ CREATE TABLE IF NOT EXISTS articles(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UN
     shingles INTEGER NOT NULL, sig BLOB NOT NULL, chars INTEGER NOT NULL, source TEXT, language TEXT, month TEXT,
     duplicate INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bands(key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(key, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands_recent(key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(key, seq))
+    WITHOUT ROWID;
 """
 
 
@@ -197,7 +204,8 @@ class CorpusIndex:
         marks = ",".join("?" * len(keys))
         rows = self.conn.execute(
             f"SELECT a.root, a.sig, a.shingles FROM articles a WHERE a.seq IN "
-            f"(SELECT DISTINCT seq FROM bands WHERE key IN ({marks}))", keys).fetchall()
+            f"(SELECT seq FROM bands WHERE key IN ({marks}) UNION SELECT seq FROM bands_recent WHERE key IN "
+            f"({marks}))", [*keys, *keys]).fetchall()
         roots = {root for root, blob, count in rows if linked(sig, Sig.from_bytes(blob, count))}
         if not roots:
             return None
@@ -240,7 +248,7 @@ class CorpusIndex:
         flat_keys = numpy.fromiter((k for ks in keys for k in ks), dtype=numpy.int64)
         flat_seqs = numpy.repeat(numpy.array([seq for seq, _, _ in rows], dtype=numpy.int64), [len(k) for k in keys])
         order = numpy.argsort(flat_keys, kind="stable")
-        self.conn.executemany("INSERT OR IGNORE INTO bands(key, seq) VALUES (?, ?)",
+        self.conn.executemany("INSERT OR IGNORE INTO bands_recent(key, seq) VALUES (?, ?)",
                               zip(flat_keys[order].tolist(), flat_seqs[order].tolist(), strict=True))
 
     def insert(self, seq: int, row: Row) -> None:
@@ -253,7 +261,16 @@ class CorpusIndex:
         self.conn.executemany("INSERT OR REPLACE INTO shards(name, size, mtime_ns, inode, records) VALUES "
                               "(?,?,?,?,?)", ((s.name, s.size, s.mtime_ns, s.inode, n) for s, n in stats))
         self.conn.execute("DELETE FROM pending")
+        self._merge_if_due()
         self.conn.execute("COMMIT")
+
+    def _merge_if_due(self, force: bool = False) -> None:
+        """Move `bands_recent` into `bands` (key order) when it has grown to MERGE_ROWS, inside the commit."""
+        if not force and self.conn.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM bands_recent LIMIT ?)", (MERGE_ROWS,)).fetchone()[0] < MERGE_ROWS:
+            return
+        self.conn.execute("INSERT OR IGNORE INTO bands(key, seq) SELECT key, seq FROM bands_recent ORDER BY key")
+        self.conn.execute("DELETE FROM bands_recent")
 
     def rollback(self) -> None:
         if self.conn.in_transaction:
@@ -315,9 +332,12 @@ class CorpusIndex:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("articles", "bands", "shards", "pending", "meta"):
+            for table in ("articles", "bands", "bands_recent", "shards", "pending", "meta"):
                 conn.execute(f"DELETE FROM {table}")
             seq = 0
+            batch: list[tuple[int, Row, str]] = []
+            batch_ids: set[str] = set()
+            roots: dict[str, str] = {}
             for path in shard_paths:
                 before = shard_stat(path)
                 records = 0
@@ -328,17 +348,28 @@ class CorpusIndex:
                         if not raw.strip():
                             continue
                         article = _parse(path, lineno, raw)
-                        if self.known(article.id):
+                        if article.id in batch_ids or self.known(article.id):
                             continue  # a repeated id (hand-edited corpus): `corpus validate` reports it
                         sig = Signature.of(article.text)
-                        self.insert(seq, Row(article, sig, path.name, start, len(raw.rstrip(b"\r\n"))))
+                        dup = article.duplicate_of
+                        root = (roots.get(dup) or self.cluster_of(dup) or dup) if dup else article.id
+                        roots[article.id] = root
+                        batch.append((seq, Row(article, sig, path.name, start, len(raw.rstrip(b"\r\n"))), root))
+                        batch_ids.add(article.id)
                         seq += 1
                         records += 1
+                        if len(batch) >= _REBUILD_BATCH:
+                            self.insert_many(batch)
+                            batch, batch_ids, roots = [], set(), {}
+                            self._merge_if_due()
+                self.insert_many(batch)
+                batch, batch_ids, roots = [], set(), {}
                 if shard_stat(path) != before:
                     raise CorpusError(f"{path}: changed while it was being indexed; rerun `newsner corpus reindex`")
                 conn.execute("INSERT INTO shards(name, size, mtime_ns, inode, records) VALUES (?,?,?,?,?)",
                              (before.name, before.size, before.mtime_ns, before.inode, records))
             conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", _params().items())
+            self._merge_if_due()
             conn.execute("COMMIT")
         except BaseException:
             self.rollback()
@@ -371,7 +402,8 @@ class Chunk:
         conn.execute("DELETE FROM probe")
         conn.executemany("INSERT INTO probe(key) VALUES (?)", ((k,) for k in keys))
         committed: dict[int, list[int]] = {}
-        for key, seq in conn.execute("SELECT b.key, b.seq FROM probe p JOIN bands b ON b.key = p.key"):
+        for key, seq in conn.execute("SELECT b.key, b.seq FROM probe p JOIN bands b ON b.key = p.key UNION ALL "
+                                     "SELECT r.key, r.seq FROM probe p JOIN bands_recent r ON r.key = p.key"):
             committed.setdefault(key, []).append(seq)
         conn.execute("DELETE FROM probe")
         wanted = sorted({seq for seqs in committed.values() for seq in seqs})
