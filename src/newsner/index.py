@@ -402,8 +402,11 @@ class Chunk:
         conn.execute("DELETE FROM probe")
         conn.executemany("INSERT INTO probe(key) VALUES (?)", ((k,) for k in keys))
         committed: dict[int, list[int]] = {}
-        for key, seq in conn.execute("SELECT b.key, b.seq FROM probe p JOIN bands b ON b.key = p.key UNION ALL "
-                                     "SELECT r.key, r.seq FROM probe p JOIN bands_recent r ON r.key = p.key"):
+        # CROSS JOIN fixes the loop order (SQLite's rule): probe outside, one index search per key. With a plain
+        # JOIN the planner, knowing nothing of the temp table, scans the whole band table instead.
+        for key, seq in conn.execute("SELECT b.key, b.seq FROM probe p CROSS JOIN bands b ON b.key = p.key "
+                                     "UNION ALL SELECT r.key, r.seq FROM probe p CROSS JOIN bands_recent r "
+                                     "ON r.key = p.key"):
             committed.setdefault(key, []).append(seq)
         conn.execute("DELETE FROM probe")
         wanted = sorted({seq for seqs in committed.values() for seq in seqs})
