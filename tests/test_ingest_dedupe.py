@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from newsner.ingest.dedupe import NearDuplicateIndex, shingle_hashes
+from newsner.ingest.clean import WORD
+from newsner.ingest.dedupe import NearDuplicateIndex, linked, shingle_hashes
 from newsner.ingest.readers import InputFile, ReadOptions, read_file
 
 RAW = Path(__file__).resolve().parents[1] / "corpus" / "raw"
@@ -97,7 +101,7 @@ def test_signatures_are_stable_across_processes() -> None:
     code = ("import sys; from newsner.ingest.dedupe import NearDuplicateIndex as I; "
             "sys.stdout.write(','.join(map(str, I().signature(sys.stdin.read()).digest())))")
     out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True,
-                         env={"PYTHONHASHSEED": "12345", "PATH": ""})
+                         env={"PYTHONHASHSEED": "12345", "PATH": "", "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
     here = NearDuplicateIndex().signature(text).digest()
     assert np.array_equal(np.array(out.stdout.split(","), dtype=np.uint64), here.astype(np.uint64))
 
@@ -106,3 +110,50 @@ def test_short_texts_still_get_a_signature() -> None:
     assert len(shingle_hashes("Kidal")) == 1
     assert len(shingle_hashes("")) == 1
     assert len(shingle_hashes("one two three")) == 1
+
+
+def _re3d_documents(shared_data: Path) -> list[str]:
+    docs = []
+    for source in sorted(p for p in (shared_data / "re3d").iterdir() if p.is_dir()):
+        for line in (source / "documents.json").read_text(encoding="utf-8").splitlines():
+            if line.strip() and len((text := json.loads(line)["text"]).split()) >= 80:
+                docs.append(text)
+    return docs
+
+
+def _shingle_set(text: str) -> set[tuple[str, ...]]:
+    words = WORD.findall(text.lower())
+    return {tuple(words[i:i + 5]) for i in range(max(1, len(words) - 4))}
+
+
+def test_recall_and_precision_on_pairs_built_from_real_conflict_documents(shared_data: Path) -> None:
+    """Edited copies at Jaccard >= 0.5 and stories quoted in roundups are found; distinct stories are not."""
+    docs = _re3d_documents(shared_data)
+    assert len(docs) >= 60
+    rng = random.Random(7)
+    index = NearDuplicateIndex()
+    for n, doc in enumerate(docs):
+        index.add(f"doc{n}", index.signature(doc))
+    found = total = 0
+    for n, doc in enumerate(docs):
+        words = doc.split()
+        edited = " ".join(rng.choice(words) if rng.random() < 0.03 else w for w in words if rng.random() > 0.02)
+        copy = f"Republished from a partner. {edited} Sign up for our newsletter."
+        a, b = _shingle_set(doc), _shingle_set(copy)
+        if len(a & b) / len(a | b) >= 0.5:
+            total += 1
+            found += index.match(index.signature(copy)) == f"doc{n}"
+    assert total >= 50 and found / total >= 0.95, (found, total)
+    embedded = 0
+    for n, doc in enumerate(docs):
+        others = rng.sample([d for m, d in enumerate(docs) if m != n and not d.startswith("On Jan.")], 3)
+        page = "Today's roundup.\n\n" + "\n\n".join([others[0], doc, *others[1:]])
+        probe = NearDuplicateIndex()
+        probe.add("story", probe.signature(doc))
+        embedded += probe.match(probe.signature(page)) == "story"
+    assert embedded / len(docs) >= 0.95, embedded
+    sigs = [index.signature(d) for d in docs]
+    for i, j in itertools.combinations(range(len(docs)), 2):
+        a, b = _shingle_set(docs[i]), _shingle_set(docs[j])
+        if len(a & b) / min(len(a), len(b)) < 0.5:  # distinct stories (not one template filled in twice)
+            assert not linked(sigs[i], sigs[j]), (docs[i][:80], docs[j][:80])

@@ -3,7 +3,11 @@
 - Shards are `articles-00000.jsonl`, `articles-00001.jsonl`, ... of at most `shard_size` records, so an append
   rewrites at most one shard (temp file + rename) and readers stream shard by shard.
 - Writers take an exclusive lock (`corpus/.lock`, fcntl) so two concurrent ingests cannot interleave or lose
-  lines; the second waits, then sees the first one's articles and skips them as duplicates.
+  lines; the second waits, then sees the first one's articles and skips them as duplicates. The lock is
+  re-entrant within one process (flock would otherwise deadlock a process against itself).
+- `corpus/.index.sqlite3` (newsner.index) answers id / offset / cluster / near-duplicate-candidate questions
+  without a pass over the shards; `index()` verifies it against the shards first and repairs or rebuilds it.
+- `append` commits one chunk at a time, shards and index together (the protocol is in newsner.index).
 """
 
 from __future__ import annotations
@@ -17,14 +21,24 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from newsner._io import atomic_open, dumps, read_jsonl
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
+from newsner.index import Chunk, CorpusIndex, Row, shard_stat
 from newsner.schema import Article, validate_article_dict
+
+if TYPE_CHECKING:
+    from newsner.ingest.dedupe import Signature
 
 SHARD_PREFIX = "articles-"
 DEFAULT_SHARD_SIZE = 5000
+ORPHAN_GLOB = f".{SHARD_PREFIX}*.tmp"  # temp shards of a writer killed before its rename
+
+# corpus folder -> how many times this process holds its lock (flock is per open file, not per process)
+_HELD: dict[str, int] = {}
 
 
 @dataclass
@@ -102,25 +116,84 @@ class Corpus:
             except SchemaError as exc:
                 raise CorpusError(f"{exc} — run `newsner corpus validate` for every problem") from None
 
+    def index(self) -> CorpusIndex:
+        """The corpus index, verified against the shards (repaired or rebuilt under the lock when it is not).
+
+        The caller closes it. Raises CorpusError when the corpus folder is missing or a shard is unreadable.
+        """
+        self.require()
+        idx = CorpusIndex(self.root)
+        try:
+            if idx.problems():
+                with self.lock():
+                    problems = idx.problems()
+                    if "a write was interrupted" in problems:
+                        idx.recover()
+                        problems = idx.problems()
+                    if problems:
+                        idx.rebuild(self.shard_paths())
+        except BaseException:
+            idx.close()
+            raise
+        return idx
+
+    def reindex(self) -> int:
+        """Rebuild the index from the shards (`newsner corpus reindex`); returns the number of articles."""
+        self.require()
+        with self.lock():
+            idx = CorpusIndex(self.root)
+            try:
+                return idx.rebuild(self.shard_paths())
+            finally:
+                idx.close()
+
     def ids(self) -> set[str]:
-        return {obj["id"] for _, _, obj in self.iter_raw() if isinstance(obj, dict) and "id" in obj}
+        idx = self.index()
+        try:
+            return set(idx.iter_ids())
+        finally:
+            idx.close()
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
-        wanted = set(ids)
-        return {a.id: a for a in self if a.id in wanted}
+        idx = self.index()
+        try:
+            return {a.id: a for a in idx.iter_articles(list(set(ids)))}
+        finally:
+            idx.close()
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.iter_raw())
+        if not self.shard_paths():
+            return 0
+        idx = self.index()
+        try:
+            return idx.count()
+        finally:
+            idx.close()
 
     # ------------------------------------------------------------------------------------ writing
     @contextlib.contextmanager
     def lock(self, *, timeout: float = 60.0) -> Iterator[None]:
-        """Hold the corpus write lock; waits up to `timeout` seconds for another writer."""
+        """Hold the corpus write lock; waits up to `timeout` seconds for another writer. Re-entrant.
+
+        Taking it also removes the temp shards a killed writer left behind.
+        """
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CorpusError(f"{self.root}: cannot create the corpus folder ({exc.strerror})") from None
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        key = str(self.root.resolve())
+        if _HELD.get(key):
+            _HELD[key] += 1
+            try:
+                yield
+            finally:
+                _HELD[key] -= 1
+            return
+        try:
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CorpusError(f"{self.root}: cannot write the corpus lock file ({exc.strerror}); "
+                              "check the folder's permissions") from None
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -135,53 +208,128 @@ class Corpus:
                             f"{self.root}: another newsner process is writing this corpus "
                             f"(waited {timeout:.0f} s); try again when it has finished") from None
                     time.sleep(0.05)
-            yield
+            _HELD[key] = 1
+            try:
+                for orphan in self.root.glob(ORPHAN_GLOB):
+                    with contextlib.suppress(FileNotFoundError):
+                        orphan.unlink()
+                yield
+            finally:
+                _HELD.pop(key, None)
         finally:
             os.close(fd)  # closing releases the flock
 
-    def append(self, articles: Iterable[Article]) -> int:
-        """Append articles; the caller holds `lock()` and has already removed duplicates.
+    def append(self, articles: Iterable[Article], *, signatures: list[Signature] | None = None,
+               link: bool = False, timeout: float = 60.0) -> int:
+        """Append one chunk of articles, shards and index together (all of it or, after a crash, none).
 
+        The caller has removed duplicates (ids already in the corpus are skipped here too, so a rerun never
+        writes a record twice). `signatures`: their MinHash signatures when the caller has them. `link`: set
+        each article's `duplicate_of` to the root of its near-duplicate cluster, matched through the index.
         Fills the last shard up to `shard_size`, then starts new ones; each shard is replaced atomically.
         """
-        pending = [dumps(a) for a in articles]  # orjson writes dataclasses in field order, = to_dict()
-        total = len(pending)
-        if not pending:
+        from newsner.ingest.dedupe import Signature
+
+        batch = list(articles)
+        if not batch:
             return 0
+        with self.lock(timeout=timeout):
+            idx = self.index()
+            try:
+                known = idx.known_many([a.id for a in batch])
+                keep = [n for n, a in enumerate(batch) if a.id not in known]
+                if not keep:
+                    return 0
+                sigs = [signatures[n] if signatures else Signature.of(batch[n].text) for n in keep]
+                return self._commit(idx, [batch[n] for n in keep], sigs, link)
+            finally:
+                idx.close()
+
+    def _commit(self, idx: CorpusIndex, batch: list[Article], sigs: list[Signature], link: bool) -> int:
         shards = self.shard_paths()
-        index = 0
+        records = idx.shard_records()
+        number, size, count, existing = 0, 0, self.shard_size, b""  # "full": the first article opens a shard
         if shards:
             last = shards[-1]
-            index = int(last.stem[len(SHARD_PREFIX):])
-            with open(last, "rb") as fh:
-                existing = fh.read()
-            count = existing.count(b"\n") + (0 if not existing or existing.endswith(b"\n") else 1)
-            room = self.shard_size - count
-            if room > 0:
-                self._write_shard(last, existing, pending[:room])
-                pending = pending[room:]
-            index += 1
-        while pending:
-            chunk, pending = pending[: self.shard_size], pending[self.shard_size:]
-            self._write_shard(self.root / f"{SHARD_PREFIX}{index:05d}.jsonl", b"", chunk)
-            index += 1
-        return total
-
-    def _write_shard(self, path: Path, existing: bytes, lines: list[str]) -> None:
-        with atomic_open(path, "wb") as fh:
-            if existing:
-                fh.write(existing if existing.endswith(b"\n") else existing + b"\n")
-            fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+            number = int(last.stem[len(SHARD_PREFIX):])
+            count = records.get(last.name, 0)
+            if count < self.shard_size:
+                existing = last.read_bytes()
+                if existing and not existing.endswith(b"\n"):
+                    existing += b"\n"
+                size = len(existing)
+            else:
+                number += 1
+                count = 0
+        else:
+            count = 0
+        # the shards this chunk will touch, known before anything is written (step 1 of the commit)
+        touched: dict[str, int] = {}
+        n_left, c, num = len(batch), count, number
+        while n_left > 0:
+            room = self.shard_size - c
+            touched[f"{SHARD_PREFIX}{num:05d}.jsonl"] = size if num == number else 0
+            n_left -= room
+            num, c = num + 1, 0
+        idx.mark_pending(touched)
+        idx.begin()
+        try:
+            chunk = Chunk(idx)
+            if link:
+                chunk.prefetch(sigs)
+            lines: dict[str, list[bytes]] = {name: [] for name in touched}
+            name = f"{SHARD_PREFIX}{number:05d}.jsonl"
+            for article, sig in zip(batch, sigs, strict=True):
+                if count >= self.shard_size:
+                    number, count, size = number + 1, 0, 0
+                    name = f"{SHARD_PREFIX}{number:05d}.jsonl"
+                if link and article.duplicate_of is None:
+                    article.duplicate_of = chunk.match(sig)
+                line = dumps(article).encode("utf-8")  # orjson writes dataclasses in field order, = to_dict()
+                chunk.add(Row(article, sig, name, size, len(line)))
+                lines[name].append(line)
+                count, size = count + 1, size + len(line) + 1
+            chunk.flush()
+            stats = []
+            for shard, shard_lines in lines.items():
+                path = self.root / shard
+                with atomic_open(path, "wb") as fh:
+                    if touched[shard]:
+                        fh.write(existing)
+                    fh.write(b"\n".join(shard_lines) + b"\n")
+                stats.append((shard_stat(path), records.get(shard, 0) + len(shard_lines)))
+            idx.finish(stats)
+        except BaseException:
+            idx.rollback()
+            raise
+        return len(batch)
 
     # ------------------------------------------------------------------------------ validate/stats
     def validate(self) -> list[ValidationProblem]:
-        """Every record checked against the Article contract, with file and line; duplicate ids too."""
+        """Every record checked against the Article contract, with file and line; duplicate ids too.
+
+        Reads the shards themselves (never the index): it is what you run when something looks wrong.
+        """
         self.require()
         problems: list[ValidationProblem] = []
         first_seen: dict[str, tuple[Path, int]] = {}
+        dup_refs: list[tuple[Path, int, str]] = []
         for path in self.shard_paths():
             try:
-                for lineno, obj in read_jsonl(path):
+                fh = open(path, "rb")
+            except OSError as exc:
+                problems.append(ValidationProblem(path, 0, f"cannot read ({exc.strerror})"))
+                continue
+            with fh:
+                for lineno, raw in enumerate(fh, start=1):
+                    if not raw.strip():
+                        continue
+                    try:
+                        obj = orjson.loads(raw)
+                    except orjson.JSONDecodeError as exc:
+                        cut = " (the line is truncated?)" if not raw.endswith(b"\n") else ""
+                        problems.append(ValidationProblem(path, lineno, f"invalid JSON{cut}: {exc}"))
+                        continue
                     for message in validate_article_dict(obj):
                         problems.append(ValidationProblem(path, lineno, message))
                     if isinstance(obj, dict) and isinstance(obj.get("id"), str):
@@ -191,11 +339,11 @@ class Corpus:
                                 path, lineno, f"duplicate id {obj['id']} (first at {p.name}:{ln})"))
                         else:
                             first_seen[obj["id"]] = (path, lineno)
-            except InputError as exc:
-                problems.append(ValidationProblem(path, 0, str(exc)))
-        for path, lineno, obj in self.iter_raw_lenient():
-            dup = obj.get("duplicate_of") if isinstance(obj, dict) else None
-            if dup and dup not in first_seen:
+                        dup = obj.get("duplicate_of")
+                        if isinstance(dup, str) and dup:
+                            dup_refs.append((path, lineno, dup))
+        for path, lineno, dup in dup_refs:
+            if dup not in first_seen:
                 problems.append(ValidationProblem(path, lineno, f"duplicate_of {dup} names no article"))
         return problems
 
@@ -207,23 +355,27 @@ class Corpus:
                 continue
 
     def stats(self) -> CorpusStats:
+        """Counts from the index (no pass over the article texts)."""
         self.require()
         st = CorpusStats(shards=len(self.shard_paths()))
+        if not st.shards:
+            return st
         clusters: set[str] = set()
-        lengths: list[int] = []
-        for article in self:
-            st.articles += 1
-            n = len(article.text)
-            lengths.append(n)
-            st.characters += n
-            st.by_source[article.source or "(unknown)"] += 1
-            st.by_language[article.language or "(unknown)"] += 1
-            st.by_month[(article.published or "")[:7] or "(undated)"] += 1
-            st.length_buckets[_length_bucket(n)] += 1
-            if article.duplicate_of:
-                st.near_duplicates += 1
-                clusters.add(article.duplicate_of)
+        idx = self.index()
+        try:
+            for chars, source, language, month, duplicate, root in idx.facts():
+                st.articles += 1
+                st.characters += chars
+                st.min_length = chars if st.articles == 1 else min(st.min_length, chars)
+                st.max_length = max(st.max_length, chars)
+                st.by_source[source or "(unknown)"] += 1
+                st.by_language[language or "(unknown)"] += 1
+                st.by_month[month or "(undated)"] += 1
+                st.length_buckets[_length_bucket(chars)] += 1
+                if duplicate:
+                    st.near_duplicates += 1
+                    clusters.add(root)
+        finally:
+            idx.close()
         st.duplicate_clusters = len(clusters)
-        if lengths:
-            st.min_length, st.max_length = min(lengths), max(lengths)
         return st

@@ -55,3 +55,21 @@ def validate_cli(ctx: typer.Context, corpus: CorpusOpt = None) -> None:
     if problems:
         fail(f"{len(problems)} problem(s) in {c.root}")
     console.print(f"{len(c)} articles in {c.root}: all valid")
+
+
+@corpus_app.command("reindex")
+def reindex_cli(ctx: typer.Context, corpus: CorpusOpt = None) -> None:
+    """Rebuild the corpus index (corpus/.index.sqlite3) from the JSONL shards.
+
+    The index is never the store of record: every command checks it against the shards and rebuilds it when
+    they differ, so this is only needed to rebuild it ahead of time (or after copying a corpus by hand).
+
+    Example: newsner corpus reindex --corpus corpus/
+    """
+    import time
+
+    c = _corpus(ctx, corpus)
+    started = time.monotonic()
+    n = c.reindex()
+    seconds = time.monotonic() - started
+    console.print(f"indexed {n} articles of {c.root} in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} articles/s)")

@@ -4,38 +4,53 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from newsner.cli._app import app, console, err_console, workspace_of
-from newsner.corpus import Corpus
-from newsner.ingest import IngestReport, ingest
-from newsner.ingest.decode import DEFAULT_MAX_BYTES
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from newsner.ingest import IngestReport
+
+# the ingest machinery (numpy, the readers, sqlite) is imported by the command, not by `newsner --help`
+DEFAULT_MAX_MB = 10.0  # = newsner.ingest.decode.DEFAULT_MAX_BYTES
 _SHOW_PROGRESS_AFTER = 0.5  # seconds: quick runs finish before a bar would be worth drawing
+_LOG_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal (logs, CI)
 
 
 class _LazyProgress:
-    """A rich progress bar on stderr that appears only once a run has taken more than half a second."""
+    """Progress on stderr with the rate in articles/s: a rich bar on a terminal once a run has taken more than
+    half a second, else one plain line every 10 s (so logs show a long run is alive and how fast it goes)."""
 
     def __init__(self) -> None:
         self.started = time.monotonic()
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
+        self.last_line = self.started
+        self.progress: Any = None
+        self.task: Any = None
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, articles: int) -> None:
+        now = time.monotonic()
+        elapsed = max(now - self.started, 1e-9)
+        rate = f"{articles / elapsed:,.0f} articles/s"
+        if not err_console.is_terminal:
+            if now - self.last_line >= _LOG_EVERY:
+                self.last_line = now
+                share = f" ({100 * done / total:.0f} % of the input)" if total else ""
+                typer.echo(f"ingest: {articles:,} articles written{share}, {rate}", err=True)
+            return
         if self.progress is None:
-            if time.monotonic() - self.started < _SHOW_PROGRESS_AFTER or not err_console.is_terminal:
+            if now - self.started < _SHOW_PROGRESS_AFTER:
                 return
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
             self.progress = Progress(TextColumn("ingesting"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                                     console=err_console, transient=True)
+                                     TextColumn("{task.fields[rate]}"), console=err_console, transient=True)
             self.progress.start()
-            self.task = self.progress.add_task("ingest", total=total or None)
-        assert self.task is not None
-        self.progress.update(self.task, completed=done, total=total or None)
+            self.task = self.progress.add_task("ingest", total=total or None, rate=rate)
+        self.progress.update(self.task, completed=done, total=total or None, rate=rate)
 
     def stop(self) -> None:
         if self.progress is not None:
@@ -43,6 +58,8 @@ class _LazyProgress:
 
 
 def _summary(report: IngestReport) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"ingest → {report.corpus}", title_justify="left")
     table.add_column("")
     table.add_column("articles", justify="right")
@@ -54,6 +71,8 @@ def _summary(report: IngestReport) -> Table:
         table.add_row(f"  {reason}", str(n))
     if report.skipped:
         table.add_row("files skipped in folders (type not read)", str(len(report.skipped)))
+    if report.ingested and report.seconds:
+        table.add_row("rate (articles/s)", f"{report.ingested / report.seconds:,.0f}")
     return table
 
 
@@ -74,10 +93,21 @@ def ingest_cli(
         "--strict", help="Write nothing at all if any input is rejected.")] = False,
     max_size: Annotated[float, typer.Option(
         "--max-size", min=0.001, help="Largest single document in MB (a file, or one JSONL line / CSV row).")
-    ] = DEFAULT_MAX_BYTES / 1_048_576,
+    ] = DEFAULT_MAX_MB,
     text_column: Annotated[str | None, typer.Option(
         "--text-column", help="CSV column / JSONL field holding the article text (default: text, else content, "
         "body, article, full_text, story).")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        "--encoding", help="Read every input in this encoding instead of guessing (e.g. cp1252, latin-1, cp1250; "
+        "default: UTF-8, else Western windows-1252 unless the bytes clearly say otherwise).")] = None,
+    chunk: Annotated[int, typer.Option(
+        "--chunk", min=1, help="Articles per commit: memory holds one chunk, a crash loses at most one.")] = 1000,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local (this machine, --jobs processes) or ray (Ray Data; needs newsner[ray]).")
+    ] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", envvar="RAY_ADDRESS", help="Ray cluster to run on with --engine ray (default: start Ray "
+        "on this machine).")] = None,
 ) -> None:
     """Ingest articles: boilerplate removed, metadata kept, duplicates caught, bad files reported.
 
@@ -85,13 +115,19 @@ def ingest_cli(
 
     Exit code 1 when anything was rejected (with --strict nothing is written then), 0 otherwise.
 
+    Articles are committed in chunks (--chunk): a rerun after a crash finishes the job without duplicates.
+
     Example: newsner ingest corpus/raw/ ~/scraped/*.html feed.jsonl --source "Sahel Monitor" --jobs 2
     """
+    from newsner.corpus import Corpus
+    from newsner.ingest import ingest
+
     target = Corpus(corpus or workspace_of(ctx).corpus_dir)
     progress = _LazyProgress()
     try:
         report = ingest(paths, target, source=source, jobs=jobs, strict=strict,
-                        max_bytes=max(1, int(max_size * 1_048_576)), text_column=text_column, progress=progress)
+                        max_bytes=max(1, int(max_size * 1_048_576)), text_column=text_column, progress=progress,
+                        chunk_size=chunk, encoding=encoding, engine=engine, ray_address=ray_address)
     finally:
         progress.stop()
     console.print(_summary(report))
@@ -99,6 +135,8 @@ def ingest_cli(
         more = len(report.skipped) - 5
         shown = ", ".join(report.skipped[:5]) + (f" and {more} more" if more > 0 else "")
         typer.echo(f"note: skipped {len(report.skipped)} file(s) of other types in the folders: {shown}", err=True)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for rejection in report.rejected:
         typer.echo(str(rejection), err=True)
     if report.rejected:

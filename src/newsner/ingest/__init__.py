@@ -4,12 +4,26 @@
     decode.py    bytes → str (BOMs, declared and detected charsets, binary and empty files)
     clean.py     normalization and boilerplate removal for plain text; headline → title
     html.py      trafilatura extraction of text and metadata
-    lang.py      a small language guess for inputs that declare none
-    dedupe.py    MinHash/LSH near-duplicate clusters
-    pipeline.py  ingest(): read, dedupe, one locked atomic append
+    lang.py      the language from the text (py3langid) when the input gives none or contradicts itself
+    dedupe.py    MinHash signatures, LSH bands, the near-duplicate rule
+    pipeline.py  ingest(): streamed, chunk by chunk, each chunk one commit of shards + index
 """
 
-from newsner.ingest.pipeline import IngestReport, ingest
-from newsner.ingest.readers import Rejection
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["IngestReport", "Rejection", "ingest"]
+
+
+def __getattr__(name: str) -> Any:
+    # lazy: importing newsner.ingest.decode (or this package) must not load the whole pipeline
+    if name in ("IngestReport", "ingest"):
+        from newsner.ingest import pipeline
+
+        return getattr(pipeline, name)
+    if name == "Rejection":
+        from newsner.ingest.readers import Rejection
+
+        return Rejection
+    raise AttributeError(name)

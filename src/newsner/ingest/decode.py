@@ -6,7 +6,12 @@ The order of attempts matters and follows what browsers do:
 3. *mostly* UTF-8 with a few stray bytes (a Latin-1 caption pasted into a UTF-8 page) stays UTF-8, the stray
    bytes read as windows-1252, instead of the whole page being re-decoded in a wrong single-byte charset;
 4. for HTML, the charset the page declares in <meta>, when the bytes actually decode with it;
-5. charset-normalizer's best guess.
+5. Western single-byte text (windows-1252, the superset of Latin-1) unless the bytes clearly say otherwise:
+   short French, Spanish, Italian, Portuguese or German files carry too few accented bytes for a statistical
+   guesser, which then picks mac_latin2/cp1250/cp1258 and garbles "mañana" into "mańana";
+6. charset-normalizer's best guess (Cyrillic, Greek, CJK... single- and multi-byte encodings).
+A guess from 5 or 6 on little evidence carries a warning (shown with the file's name) to pass --encoding.
+`--encoding NAME` skips all guessing.
 Anything that still fails, or decodes to mostly control characters, is rejected with the reason.
 """
 
@@ -16,9 +21,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-
-from newsner.errors import IngestError
+from newsner.errors import IngestError, InputError
 
 #: Default --max-size: the largest single document (file, JSONL line or CSV row) accepted, in bytes.
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -61,7 +64,8 @@ _SUPERSETS = {
     "iso-8859-11": "cp874", "tis-620": "cp874", "big5": "big5hkscs",
 }
 
-_STRAY_HANDLER = "newsner-stray-cp1252"
+STRAY_HANDLER = "newsner-stray-cp1252"
+_STRAY_HANDLER = STRAY_HANDLER
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
 _STRAY = re.compile("[\udc80-\udcff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
@@ -82,6 +86,13 @@ codecs.register_error(_STRAY_HANDLER, _stray_bytes_as_cp1252)
 class Decoded:
     text: str
     encoding: str
+    warning: str | None = None  # set when the encoding is a guess on little evidence
+
+
+# Bytes windows-1252 leaves undefined: their presence rules it out.
+_CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
+#: Below this many non-ASCII bytes a guessed encoding is reported as weak.
+WEAK_EVIDENCE = 64
 
 
 def declared_charsets(data: bytes) -> list[str]:
@@ -147,10 +158,49 @@ def _check_text(decoded: Decoded) -> Decoded:
     return decoded
 
 
-def decode_bytes(data: bytes, *, html: bool = False) -> Decoded:
+def _western(data: bytes) -> Decoded | None:
+    """windows-1252 when the bytes look like a Western European language written in it.
+
+    Such text is mostly ASCII with a few accented letters; Cyrillic, Greek or Arabic single-byte text (or any
+    multi-byte encoding) has far more high bytes, or bytes that decode to symbols rather than letters.
+    """
+    high = [b for b in data if b >= 0x80]
+    if not high or any(b in _CP1252_HOLES for b in high):
+        return None
+    letters = sum(1 for b in data if (0x41 <= b <= 0x5A) or (0x61 <= b <= 0x7A))
+    if len(high) * 4 > letters:  # more than ~20 % high bytes: not a Western language
+        return None
+    text = data.decode("cp1252")
+    high_chars = [c for c in text if ord(c) >= 0x80]
+    wordlike = sum(1 for c in high_chars if c.isalpha() or c in "\u2018\u2019\u201c\u201d\u2013\u2014\u2026"
+                   "\u20ac\u00ab\u00bb\u00b0\u00a0\u00ba\u00aa\u00bf\u00a1")
+    if wordlike * 10 < len(high_chars) * 9:
+        return None
+    return Decoded(text, "windows-1252")
+
+
+def _weak(decoded: Decoded, data: bytes) -> Decoded:
+    high = sum(1 for b in data if b >= 0x80)
+    if high < WEAK_EVIDENCE:
+        return Decoded(decoded.text, decoded.encoding,
+                       f"not UTF-8; read as {decoded.encoding} from only {high} non-ASCII byte(s): if accented "
+                       "letters look wrong, rerun with --encoding NAME (e.g. --encoding cp1250)")
+    return decoded
+
+
+def decode_bytes(data: bytes, *, html: bool = False, encoding: str | None = None) -> Decoded:
     """Decode an input file's bytes; IngestError says why when it cannot be read as text."""
     if not data.strip():
         raise IngestError("empty file" if not data else "empty file (only whitespace)")
+    if encoding:
+        try:
+            return _check_text(Decoded(data.decode(encoding), encoding))
+        except LookupError:
+            raise InputError(f"--encoding {encoding}: no such encoding (try utf-8, cp1252, latin-1, "
+                             "cp1250, cp1251)") from None
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"undecodable bytes: byte {exc.start} is not valid {encoding} (--encoding); "
+                              "check the file's encoding") from None
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
@@ -179,13 +229,19 @@ def decode_bytes(data: bytes, *, html: bool = False) -> Decoded:
                 return _check_text(Decoded(data.decode(declared), declared))
             except UnicodeDecodeError:
                 continue
+    western = _western(data)
+    if western is not None:
+        return _check_text(_weak(western, data))
+    from charset_normalizer import from_bytes  # ~0.1 s to import; only files that are neither UTF-8 nor Western
+
     # charset-normalizer samples the document itself; on large pages its default chunks are enough.
     best = from_bytes(data).best()
-    encoding = best.encoding if best is not None else None
-    if encoding is None:
-        raise IngestError("undecodable bytes: not UTF-8 and no other encoding fits; re-save the file as UTF-8")
+    guessed = best.encoding if best is not None else None
+    if guessed is None:
+        raise IngestError("undecodable bytes: not UTF-8 and no other encoding fits; re-save the file as UTF-8 "
+                          "or pass --encoding NAME")
     try:
-        return _check_text(Decoded(data.decode(encoding), encoding))
+        return _check_text(_weak(Decoded(data.decode(guessed), guessed), data))
     except (UnicodeDecodeError, LookupError):
-        raise IngestError(f"undecodable bytes: not UTF-8, and not {encoding} either; "
-                          "re-save the file as UTF-8") from None
+        raise IngestError(f"undecodable bytes: not UTF-8, and not {guessed} either; "
+                          "re-save the file as UTF-8 or pass --encoding NAME") from None

@@ -1,49 +1,93 @@
-"""Near-duplicate detection: MinHash over word shingles (datasketch) with an LSH index.
+"""Near-duplicate detection: MinHash signatures over word shingles, LSH bands, and a check that links a pair.
 
 Exact duplicates share an id (the id is derived from the normalized text) and are handled by the pipeline.
-Near-duplicates — the same wire story under another header or footer, or lightly edited — are kept and point
-with `duplicate_of` at the first-seen article of their cluster, so exports can keep a cluster on one side of a
-split. Clusters are flat: a near-duplicate of a near-duplicate points at the cluster's first article.
+Near-duplicates — the same wire story under another header or footer, lightly edited, or quoted whole inside a
+longer roundup page — are kept and point with `duplicate_of` at the first-seen article of their cluster, so
+exports can keep a cluster on one side of a split. Clusters are flat: a near-duplicate of a near-duplicate points
+at the cluster's first article.
 
-Shingles are 5-word windows hashed with CRC-32 (stable across processes and runs, unlike `hash()`), combined
-with numpy and fed to `MinHash.update_batch`. Scripts written without spaces (Chinese, Japanese, Thai) use
-character 5-grams instead, since their "words" are whole clauses.
+Shingles are 5-word windows hashed with CRC-32 (stable across processes and runs, unlike `hash()`). Scripts
+written without spaces (Chinese, Japanese, Thai) use character 5-grams instead, since their "words" are whole
+clauses. The MinHash is computed here with numpy (seeded multiply-shift hashes, so signatures are identical in
+every process and on every machine); nothing imports scipy.
 
-The threshold (estimated Jaccard >= 0.5 on 5-word shingles) was set on a republished wire story (header and
-footer changed, two phrases edited, last paragraph cut: 0.59) against every pair of distinct sample stories on
-the same conflict (at most 0.02): unrelated articles are far below it, edited copies well above.
+Parameters (bench/bench_dedupe.py, on pairs built from the re3d conflict documents, both arrival orders):
+- 126 permutations in 42 bands of 3 rows: a pair at Jaccard 0.5 shares a band with probability
+  1 - (1 - 0.5³)⁴² = 0.996 (datasketch's choice for threshold 0.5, 32×4, gave 0.87, ~0.63 after its check);
+- a candidate is linked when its estimated Jaccard is >= 0.35 (lightly edited wire copy sits at 0.4-0.6), or
+  when at least half of the shorter text's shingles are in the longer one (containment, from the estimated
+  Jaccard and the two shingle counts: a story quoted whole inside a roundup page);
+- texts of 400+ shingles also get the keys of 200-shingle windows (14 bands): a story inside a long roundup
+  shares a window even though their Jaccard is low.
+Measured: edited copies at Jaccard >= 0.5 found 315/315, at 0.3-0.5 155/187; stories quoted in roundups 66/68;
+distinct stories on the same conflict linked 0/2475 (three CENTCOM daily releases filled in from one template
+share half their shingles and are linked, as the Jaccard criterion says).
 """
 
 from __future__ import annotations
 
-import functools
-import operator
 import re
 import zlib
 from collections.abc import Iterable
-
-import numpy as np
-from datasketch import MinHash, MinHashLSH
+from typing import TYPE_CHECKING, Any, cast
 
 from newsner.ingest.clean import WORD
 
-#: Estimated Jaccard similarity of shingle sets from which two articles are near-duplicates.
-DEFAULT_THRESHOLD = 0.5
-NUM_PERM = 128
-SHINGLE = 5
+if TYPE_CHECKING:
+    import numpy as np
 
+#: Estimated Jaccard similarity at or above which a pair must be found (the recall target).
+DEFAULT_THRESHOLD = 0.5
+#: Estimated Jaccard at which a candidate pair is linked (below DEFAULT_THRESHOLD: estimates scatter by ±0.045).
+LINK_JACCARD = 0.35
+#: Share of the shorter text's shingles found in the longer one at which a pair is linked (story in a roundup).
+LINK_CONTAINMENT = 0.5
+#: Containment is only trusted for texts with at least this many shingles (a one-line blurb is in everything).
+CONTAINMENT_MIN_SHINGLES = 40
+#: Texts with at least this many shingles also get the band keys of windows of WINDOW shingles (every STRIDE):
+#: a story quoted inside a long roundup page shares a window with it even though their Jaccard is low.
+WINDOW_MIN = 400
+#: Window keys are *stored* in the index only for texts this long (roundup pages); shorter texts use them only
+#: to query. A story that arrives after a short roundup is still found through the full-text bands.
+WINDOW_STORE_MIN = 400
+WINDOW = 200
+STRIDE = 100
+#: Windows get the keys of their first WINDOW_BANDS bands only: a quarter of the index rows, and a window
+#: inside a story still shares a band with it at Jaccard 0.6 with probability 1 - (1 - 0.6³)¹⁴ = 0.97.
+WINDOW_BANDS = 14
+BANDS = 42
+ROWS = 3
+NUM_PERM = BANDS * ROWS
+SHINGLE = 5
+SEED = 1
+
+_MAX_HASH = (1 << 32) - 1
 # Han, kana, Hangul, Thai, Lao, Khmer, Myanmar: scripts whose words are not separated by spaces
 _NO_SPACE_SCRIPT = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
                               "\uac00-\ud7af\uf900-\ufaff]")
-_MASK = np.uint64(0xFFFFFFFF)
 # word -> CRC-32: news vocabulary repeats, and a dict lookup is cheaper than encoding and hashing again.
 # A pure function's memo: safe to share, bounded, never persisted.
 _CRC_CACHE: dict[str, int] = {}
 _CRC_CACHE_MAX = 500_000
-_MIX = np.uint64(0x01000193)  # FNV prime: any odd multiplier spreads the window's word hashes
+_STATE: dict[str, Any] = {}
 
 
-def _word_hashes(text: str, words: list[str] | None = None) -> np.ndarray:
+def _np() -> Any:
+    """numpy and the permutations, built on first use (keeps numpy out of `newsner --help`)."""
+    if not _STATE:
+        import numpy
+
+        gen = numpy.random.RandomState(SEED)
+        _STATE["np"] = numpy
+        _STATE["a"] = gen.randint(0, 1 << 31, size=NUM_PERM, dtype=numpy.uint32) * numpy.uint32(2) + numpy.uint32(1)
+        _STATE["b"] = gen.randint(0, 1 << 31, size=NUM_PERM, dtype=numpy.uint32) * numpy.uint32(2)
+        # band key = rows combined with odd 64-bit multipliers, plus the band number, so one SQL column holds all
+        _STATE["mult"] = gen.randint(1, 1 << 62, size=ROWS, dtype=numpy.uint64) | numpy.uint64(1)
+        _STATE["band_salt"] = numpy.arange(BANDS, dtype=numpy.uint64) * numpy.uint64(0x9E3779B97F4A7C15)
+    return _STATE["np"]
+
+
+def _word_hashes(text: str, words: list[str] | None = None) -> list[int]:
     """CRC-32 of each word, or of each character for scripts written without spaces."""
     sample = text[:600]
     if not sample.isascii() and len(_NO_SPACE_SCRIPT.findall(sample)) * 3 > len(sample):
@@ -60,7 +104,7 @@ def _word_hashes(text: str, words: list[str] | None = None) -> np.ndarray:
             if h is None:
                 w = words[i]
                 hashes[i] = cache[w] = zlib.crc32(w.encode("utf-8"))
-    return np.array(hashes, dtype=np.uint64)
+    return hashes  # type: ignore[return-value]
 
 
 def shingle_hashes(text: str, k: int = SHINGLE, *, words: list[str] | None = None) -> np.ndarray:
@@ -68,34 +112,111 @@ def shingle_hashes(text: str, k: int = SHINGLE, *, words: list[str] | None = Non
 
     `words`: the text's lower-cased word tokens (clean.WORD), when the caller has them already.
     """
-    h = _word_hashes(text, words)
+    npy = _np()
+    h = npy.array(_word_hashes(text, words), dtype=npy.uint32)
     if len(h) == 0:
-        return np.array([zlib.crc32(text.encode("utf-8"))], dtype=np.uint64)
+        return cast("np.ndarray", npy.array([zlib.crc32(text.encode("utf-8"))], dtype=npy.uint32))
     if len(h) < k:
         k = len(h)
     n = len(h) - k + 1
     acc = h[:n].copy()
+    mix = npy.uint32(0x01000193)  # FNV prime: any odd multiplier spreads the words; products wrap at 32 bits
     for j in range(1, k):
-        acc = (acc * _MIX + h[j:n + j]) & _MASK
-    return acc  # repeated windows are harmless: a MinHash keeps minima
+        acc *= mix
+        acc += h[j:n + j]
+    return cast("np.ndarray", acc)  # repeated windows are harmless: a MinHash keeps minima
 
 
-@functools.lru_cache(maxsize=8)
-def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) datasketch picks for a threshold; it integrates numerically, so once per process."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return lsh.b, lsh.r
+class Signature:
+    """A MinHash signature (NUM_PERM values) and the number of distinct shingles it summarizes."""
+
+    __slots__ = ("_bands", "count", "values", "windows")
+
+    def __init__(self, values: np.ndarray, count: int, windows: list[np.ndarray] | None = None) -> None:
+        self.values = values
+        self.count = count
+        self.windows = windows or []  # MinHash values of the text's windows (long texts only), for candidates
+        self._bands: list[int] | None = None
+
+    @classmethod
+    def of(cls, text: str, words: list[str] | None = None) -> Signature:
+        npy = _np()
+        sh = shingle_hashes(text, words=words)
+        # in 32-bit arithmetic, in place: (a·x + b) mod 2^32 with a odd is a bijection of the (already CRC-mixed)
+        # shingle hashes, and one uint32 temporary is ~10x cheaper than the 64-bit mod-prime family
+        table = npy.multiply(sh[:, None], _STATE["a"])
+        table += _STATE["b"]
+        values = table.min(axis=0)
+        windows: list[Any] = []
+        n = len(sh)
+        if n >= WINDOW_MIN:  # a window's MinHash is the minimum over its rows of the same table: nearly free
+            starts = list(range(0, n - WINDOW + 1, STRIDE))
+            if starts[-1] != n - WINDOW:
+                starts.append(n - WINDOW)
+            windows = [table[i:i + WINDOW].min(axis=0) for i in starts]
+        # windows, not distinct shingles: news text rarely repeats 5 words, and np.unique costs a quarter of this
+        return cls(values, int(n), windows)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, count: int) -> Signature:
+        npy = _np()
+        return cls(npy.frombuffer(data, dtype=npy.uint32), count)
+
+    def to_bytes(self) -> bytes:
+        return bytes(self.values.tobytes())
+
+    def digest(self) -> np.ndarray:
+        return self.values
+
+    def jaccard(self, other: Signature) -> float:
+        return float((self.values == other.values).sum()) / NUM_PERM
+
+    def containment(self, other: Signature, jaccard: float | None = None) -> float:
+        """Estimated share of the smaller set's shingles found in the other set."""
+        j = self.jaccard(other) if jaccard is None else jaccard
+        smaller = min(self.count, other.count)
+        if smaller == 0:
+            return 0.0
+        return min(1.0, j * (self.count + other.count) / ((1 + j) * smaller))
+
+    def band_keys(self) -> list[int]:
+        """One 63-bit key per band (SQLite INTEGER), the band number mixed in; then those of the windows.
+
+        These are the keys a new text looks up."""
+        if self._bands is None:
+            self._bands = _keys(self.values) + [k for v in self.windows for k in _keys(v, WINDOW_BANDS)]
+        return self._bands
+
+    def stored_keys(self) -> list[int]:
+        """The keys an indexed text is found under: its bands, and its windows' only when it is long."""
+        keys = self.band_keys()
+        return keys if self.count >= WINDOW_STORE_MIN else keys[:BANDS]
+
+
+def _keys(values: np.ndarray, bands: int = BANDS) -> list[int]:
+    npy = _np()
+    v = values[:bands * ROWS].astype(npy.uint64).reshape(bands, ROWS)
+    with npy.errstate(over="ignore"):
+        keys = (v * _STATE["mult"]).sum(axis=1, dtype=npy.uint64) + _STATE["band_salt"][:bands]
+    return cast("list[int]", (keys & npy.uint64((1 << 63) - 1)).tolist())  # tolist: C speed, Python ints
+
+
+def linked(a: Signature, b: Signature) -> bool:
+    """Whether two signatures are near-duplicates (see the module docstring for the rule)."""
+    j = a.jaccard(b)
+    if j >= LINK_JACCARD:
+        return True
+    return (min(a.count, b.count) >= CONTAINMENT_MIN_SHINGLES
+            and a.containment(b, j) >= LINK_CONTAINMENT)
 
 
 class NearDuplicateIndex:
-    """First-seen-wins clusters of near-duplicate texts."""
+    """First-seen-wins clusters of near-duplicate texts, in memory (the corpus index keeps the same in SQLite)."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = NUM_PERM) -> None:
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
-        # the shingles are already 32-bit hashes; operator.index hands them over unchanged, at C speed
-        self._template = MinHash(num_perm=num_perm, hashfunc=operator.index)
-        self._lsh = MinHashLSH(num_perm=num_perm, params=_lsh_params(threshold, num_perm))
-        self._sigs: dict[str, MinHash] = {}
+        self._bands: dict[int, list[str]] = {}
+        self._sigs: dict[str, Signature] = {}
         self._root: dict[str, str] = {}
         self._order: dict[str, int] = {}
 
@@ -105,26 +226,29 @@ class NearDuplicateIndex:
     def __contains__(self, key: str) -> bool:
         return key in self._sigs
 
-    def signature(self, text: str, words: list[str] | None = None) -> MinHash:
-        sig = self._template.copy()
-        sig.update_batch(shingle_hashes(text, words=words).tolist())
-        return sig
+    def signature(self, text: str, words: list[str] | None = None) -> Signature:
+        return Signature.of(text, words)
 
-    def signatures(self, texts: Iterable[str]) -> list[MinHash]:
+    def signatures(self, texts: Iterable[str]) -> list[Signature]:
         return [self.signature(t) for t in texts]
 
-    def match(self, sig: MinHash) -> str | None:
+    def match(self, sig: Signature) -> str | None:
         """Root id of the earliest indexed article similar enough to `sig`, or None."""
+        seen: set[str] = set()
         best: tuple[int, str] | None = None
-        for key in self._lsh.query(sig):
-            if sig.jaccard(self._sigs[key]) >= self.threshold:
-                root = self._root[key]
-                rank = self._order[root]
-                if best is None or rank < best[0]:
-                    best = (rank, root)
+        for band in sig.band_keys():
+            for key in self._bands.get(band, ()):
+                if key in seen:
+                    continue
+                seen.add(key)
+                if linked(sig, self._sigs[key]):
+                    root = self._root[key]
+                    rank = self._order[root]
+                    if best is None or rank < best[0]:
+                        best = (rank, root)
         return best[1] if best else None
 
-    def add(self, key: str, sig: MinHash, duplicate_of: str | None = None) -> None:
+    def add(self, key: str, sig: Signature, duplicate_of: str | None = None) -> None:
         """Index an article; `duplicate_of` names its cluster root (None when it starts a cluster)."""
         if key in self._sigs:
             return
@@ -134,4 +258,5 @@ class NearDuplicateIndex:
         self._order.setdefault(key, len(self._order))
         self._root[key] = root
         self._sigs[key] = sig
-        self._lsh.insert(key, sig, check_duplication=False)
+        for band in sig.stored_keys():
+            self._bands.setdefault(band, []).append(key)

@@ -1,23 +1,28 @@
-"""`ingest()`: inputs → cleaned Article records appended to the corpus, in one all-or-nothing write.
+"""`ingest()`: inputs → cleaned Article records appended to the corpus, streamed in committed chunks.
 
 1. expand the PATH arguments (files, folders, globs, '-');
-2. read every input into drafts (HTML in a process pool with jobs > 1); bad inputs become rejections;
-3. with `strict`, stop here if anything was rejected: the corpus is not touched;
-4. drop exact repeats within the batch;
-5. under the corpus lock: skip articles already in the corpus (same id), compute MinHash signatures of the
-   corpus and of the new articles, mark near-duplicates against the corpus and the batch (first seen wins),
-   append the new ones (shards replaced atomically).
+2. with `strict`, a first streaming pass reads everything and stops if anything is rejected: the corpus is not
+   touched;
+3. read the inputs as a stream of drafts (HTML in a process pool with jobs > 1, a bounded number in flight;
+   JSONL/CSV record by record) and cut it into chunks of `chunk_size` articles;
+4. per chunk, under the corpus lock: skip ids already in the corpus (the index answers), compute the MinHash
+   signatures of what is new, link near-duplicates through the index's LSH bands (first seen wins), and append
+   shards + index rows as one commit (see newsner.index for the protocol).
 
-Nothing is written before step 5, and nothing at all when no article is new, so re-ingesting the same inputs
-changes no byte of the corpus (`ingested_at` is only set on articles actually written).
+Memory holds one chunk whatever the input size. A crash loses at most the chunk being committed; a rerun skips
+what was committed (same ids) and finishes the rest, so the corpus ends identical to an uninterrupted run's
+(`ingested_at` aside). Re-ingesting the same inputs changes no byte of the corpus.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import sys
-from collections import Counter
-from collections.abc import Callable, Iterable
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,7 +32,7 @@ from typing import Any, BinaryIO
 from newsner.corpus import Corpus
 from newsner.errors import CorpusError, InputError
 from newsner.ingest.decode import DEFAULT_MAX_BYTES
-from newsner.ingest.dedupe import DEFAULT_THRESHOLD, NearDuplicateIndex
+from newsner.ingest.dedupe import DEFAULT_THRESHOLD
 from newsner.ingest.readers import (
     Draft,
     FileResult,
@@ -36,12 +41,16 @@ from newsner.ingest.readers import (
     Rejection,
     expand_paths,
     file_key,
+    iter_file,
     read_file,
 )
 from newsner.schema import Article
 
-#: progress(done, total) in bytes of input read so far; total is 0 when unknown (stdin only).
-ProgressCallback = Callable[[int, int], None]
+#: Articles per commit: the most a crash can lose, and what memory holds at once.
+DEFAULT_CHUNK = 1000
+
+#: progress(done, total, articles): bytes of input read so far (total 0 when unknown: stdin), articles written.
+ProgressCallback = Callable[[int, int, int], None]
 
 
 @dataclass
@@ -59,6 +68,9 @@ class IngestReport:
     ids: list[str] = field(default_factory=list)
     written: bool = False
     strict: bool = False
+    warnings: list[str] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -87,14 +99,13 @@ def _safe_read(item: InputFile, options: ReadOptions, stdin: BinaryIO | None = N
                                                 f"{exc}); please report this file", "internal error")])
 
 
-def read_inputs(items: list[InputFile], options: ReadOptions, *, jobs: int = 1,
-                progress: ProgressCallback | None = None,
-                stdin: BinaryIO | None = None) -> list[FileResult]:
-    """Read every input, HTML in `jobs` processes; results come back in input order."""
+def iter_inputs(items: list[InputFile], options: ReadOptions, *, jobs: int = 1,
+                progress: Callable[[int, int], None] | None = None,
+                stdin: BinaryIO | None = None) -> Iterator[Draft | Rejection]:
+    """Drafts and rejections of every input, in input order; HTML read in `jobs` processes with at most
+    4 × jobs pages in flight (memory stays bounded), everything else streamed here."""
     total = sum(i.size for i in items)
     done = 0
-    results: list[FileResult | None] = [None] * len(items)
-    html = [n for n, item in enumerate(items) if item.kind == "html" and item.path is not None]
 
     def tick(n: int) -> None:
         nonlocal done
@@ -102,25 +113,56 @@ def read_inputs(items: list[InputFile], options: ReadOptions, *, jobs: int = 1,
         if progress:
             progress(done, total)
 
-    if jobs > 1 and len(html) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(html)), mp_context=_pool_context()) as pool:
-            futures: dict[int, Future[FileResult]] = {n: pool.submit(_safe_read, items[n], options) for n in html}
-            for n, item in enumerate(items):  # the rest is read here meanwhile
-                if n not in futures:
-                    results[n] = _safe_read(item, options, stdin)
-                    tick(n)
-            for n, fut in futures.items():
-                try:
-                    results[n] = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker (e.g. killed for memory)
-                    results[n] = FileResult(rejections=[Rejection(items[n].display, None, "extraction crashed "
-                                                                  f"({type(exc).__name__}: {exc})", "internal error")])
-                tick(n)
-    else:
+    html = sum(1 for item in items if item.kind == "html" and item.path is not None)
+    if jobs <= 1 or html <= 1:
         for n, item in enumerate(items):
-            results[n] = _safe_read(item, options, stdin)
+            try:
+                yield from iter_file(item, options, stdin)
+            except Exception as exc:  # noqa: BLE001 - one unexpected failure costs one file, not the batch
+                yield _internal(item, exc)
             tick(n)
-    return [r if r is not None else FileResult() for r in results]
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+        window: deque[tuple[int, Future[FileResult] | None]] = deque()
+        pending = iter(enumerate(items))
+        exhausted = False
+        while True:
+            while not exhausted and len(window) < 4 * jobs:
+                nxt = next(pending, None)
+                if nxt is None:
+                    exhausted = True
+                    break
+                n, item = nxt
+                parallel = item.kind == "html" and item.path is not None
+                window.append((n, pool.submit(_safe_read, item, options) if parallel else None))
+            if not window:
+                return
+            n, fut = window.popleft()
+            if fut is None:
+                try:
+                    yield from iter_file(items[n], options, stdin)
+                except Exception as exc:  # noqa: BLE001
+                    yield _internal(items[n], exc)
+            else:
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker (e.g. killed for memory)
+                    result = FileResult(rejections=[Rejection(items[n].display, None, "extraction crashed "
+                                                              f"({type(exc).__name__}: {exc})", "internal error")])
+                yield from result.drafts
+                yield from result.rejections
+            tick(n)
+
+
+def _internal(item: InputFile, exc: Exception) -> Rejection:
+    return Rejection(item.display, None, f"could not be read ({type(exc).__name__}: {exc}); please report this file",
+                     "internal error")
+
+
+def read_inputs(items: list[InputFile], options: ReadOptions, *, jobs: int = 1,
+                stdin: BinaryIO | None = None) -> list[FileResult]:
+    """Every input read whole (small inputs and tests); `ingest` streams with iter_inputs instead."""
+    return [_safe_read(item, options, stdin) for item in items]
 
 
 def to_article(draft: Draft, *, source: str | None, ingested_at: str) -> Article:
@@ -138,77 +180,137 @@ def to_article(draft: Draft, *, source: str | None, ingested_at: str) -> Article
                              meta=meta)
 
 
-def _index_corpus(corpus: Corpus, index: NearDuplicateIndex) -> None:
-    """Signatures of every article already in the corpus, streamed (texts are not kept in memory)."""
-    for _, _, obj in corpus.iter_raw():
-        if isinstance(obj, dict) and isinstance(obj.get("id"), str) and isinstance(obj.get("text"), str):
-            dup = obj.get("duplicate_of")
-            index.add(obj["id"], index.signature(obj["text"]), duplicate_of=dup if isinstance(dup, str) else None)
-
-
 def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | None = None, jobs: int = 1,
            strict: bool = False, max_bytes: int = DEFAULT_MAX_BYTES, text_column: str | None = None,
            progress: ProgressCallback | None = None, stdin: BinaryIO | None = None,
-           threshold: float = DEFAULT_THRESHOLD, lock_timeout: float = 600.0) -> IngestReport:
+           threshold: float = DEFAULT_THRESHOLD, lock_timeout: float = 600.0, chunk_size: int = DEFAULT_CHUNK,
+           encoding: str | None = None, engine: str = "local", ray_address: str | None = None,
+           ray_cpus: int | None = None) -> IngestReport:
     """Ingest files, folders, globs or '-' (stdin) into `corpus`; see the module docstring for the steps.
 
     Bad inputs never raise: they are listed in the report's `rejected`. Raises InputError for bad options
-    and CorpusError when the corpus cannot be read or written.
+    and CorpusError when the corpus cannot be read or written. (`threshold` is kept for callers; the linking
+    rule lives in newsner.ingest.dedupe.)
     """
     corpus = corpus if isinstance(corpus, Corpus) else Corpus(Path(corpus))
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
     if max_bytes <= 0:
         raise InputError("--max-size must be more than 0 MB")
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        from newsner.ingest.ray_engine import _ray
+
+        _ray()  # without Ray installed: one line saying how to install it, before anything is read
+    if chunk_size < 1:
+        raise InputError(f"--chunk must be at least 1, got {chunk_size}")
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"--encoding {encoding}: no such encoding (try utf-8, cp1252, latin-1, cp1250, "
+                             "cp1251)") from None
     if corpus.root.exists() and not corpus.root.is_dir():
         raise CorpusError(f"{corpus.root}: is a file, expected the corpus folder")
     args = [str(p) for p in paths]
     if not args:
         raise InputError("no PATH given: name files, folders, globs or '-' for stdin")
     report = IngestReport(corpus=corpus.root, strict=strict)
+    started = time.monotonic()
 
     own_shards = {k for p in corpus.shard_paths() if (k := file_key(p)) is not None}
     items, report.rejected, report.skipped = expand_paths(args, exclude=own_shards)
-    options = ReadOptions(max_bytes=max_bytes, text_column=text_column)
-    results = read_inputs(items, options, jobs=jobs, progress=progress, stdin=stdin)
-    drafts: list[Draft] = []
-    for result in results:
-        drafts.extend(result.drafts)
-        report.rejected.extend(result.rejections)
-    report.inputs = sum(1 for r in results if r.drafts or not r.rejections)
-    report.documents = len(drafts)
-    if strict and report.rejected:
-        return report  # --strict: the whole batch is refused before anything is written
+    options = ReadOptions(max_bytes=max_bytes, text_column=text_column, encoding=encoding)
+    if strict and any(item.path is None for item in items):
+        stdin = io.BytesIO((stdin or sys.stdin.buffer).read())  # read twice below; stdin is read whole anyway
+
+    def stream(pass_progress: Callable[[int, int], None] | None) -> Iterator[Draft | Rejection]:
+        if isinstance(stdin, io.BytesIO):
+            stdin.seek(0)
+        if engine == "ray":
+            from newsner.ingest.ray_engine import iter_inputs_ray
+
+            return iter_inputs_ray(items, options, address=ray_address, num_cpus=ray_cpus, stdin=stdin)
+        return iter_inputs(items, options, jobs=jobs, progress=pass_progress, stdin=stdin)
+
+    if strict:
+        rejected: list[Rejection] = []
+        for got in stream(None):  # --strict: validate everything first, keep nothing but the rejections
+            if isinstance(got, Rejection):
+                rejected.append(got)
+        if rejected or report.rejected:
+            report.rejected.extend(rejected)
+            report.inputs = len(items)
+            report.seconds = time.monotonic() - started
+            return report
+    state = {"bytes": 0, "total": 0}
+
+    def on_bytes(done: int, total: int) -> None:
+        state["bytes"], state["total"] = done, total
+        if progress:
+            progress(done, total, report.ingested)
 
     ingested_at = _now()
-    batch: dict[str, Article] = {}
-    words: dict[str, list[str] | None] = {}
+    rejected_inputs: set[str] = set()
+    chunk: list[Draft] = []
+    locked: list[bool] = []
+    with contextlib.ExitStack() as held:
+        def commit() -> None:
+            if not locked:  # the lock (and the corpus folder) only once there is something to add
+                held.enter_context(corpus.lock(timeout=lock_timeout))
+                locked.append(True)
+            _commit_chunk(corpus, chunk, report, source=source, ingested_at=ingested_at)
+            if progress:
+                progress(state["bytes"], state["total"], report.ingested)
+
+        for got in stream(on_bytes):
+            if isinstance(got, Rejection):
+                report.rejected.append(got)
+                if got.line is None:
+                    rejected_inputs.add(got.path)
+                continue
+            report.documents += 1
+            report.warnings.extend(got.warnings)
+            chunk.append(got)
+            if len(chunk) >= chunk_size:
+                commit()
+                chunk = []
+        if chunk:
+            commit()
+    report.inputs = len(items) - len(rejected_inputs)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _commit_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, source: str | None,
+                  ingested_at: str) -> None:
+    """One chunk: exact repeats and known ids skipped, signatures of the rest, one commit (links included)."""
+    from newsner.ingest.dedupe import Signature
+
+    batch: dict[str, tuple[Article, Draft]] = {}
     for draft in drafts:
         article = to_article(draft, source=source, ingested_at=ingested_at)
         if article.id in batch:
             report.duplicates += 1
         else:
-            batch[article.id] = article
-            words[article.id] = draft.words
-    if not batch:
-        return report
-
-    index = NearDuplicateIndex(threshold=threshold)
-    with corpus.lock(timeout=lock_timeout):
-        known = corpus.ids()
-        new = [a for key, a in batch.items() if key not in known]
-        report.duplicates += len(batch) - len(new)
-        if not new:
-            return report  # a re-ingest stops here: nothing is written, no signature computed
-        _index_corpus(corpus, index)
-        for article in new:  # signatures only for what is new: a re-ingest computes none
-            sig = index.signature(article.text, words[article.id])
-            article.duplicate_of = index.match(sig)
-            index.add(article.id, sig, duplicate_of=article.duplicate_of)
-            if article.duplicate_of:
-                report.near_duplicates += 1
-        corpus.append(new)
-    report.ingested = len(new)
-    report.ids = [a.id for a in new]
-    report.written = True
-    return report
+            batch[article.id] = (article, draft)
+    idx = corpus.index()
+    try:
+        known = idx.known_many(list(batch))
+    finally:
+        idx.close()
+    new = [(a, d) for key, (a, d) in batch.items() if key not in known]
+    report.duplicates += len(batch) - len(new)
+    if not new:
+        return  # a re-ingest stops here: nothing is written, no signature computed
+    sigs = [Signature.of(a.text, d.words) for a, d in new]
+    articles = [a for a, _ in new]
+    written = corpus.append(articles, signatures=sigs, link=True)
+    report.ingested += written
+    report.near_duplicates += sum(1 for a in articles if a.duplicate_of)
+    report.ids.extend(a.id for a in articles)
+    report.written = report.written or written > 0
+    report.chunks += 1

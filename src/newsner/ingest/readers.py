@@ -7,25 +7,22 @@ line) and what to do, and the other documents of the same file are still read.
 
 from __future__ import annotations
 
-import csv
 import glob
 import io
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from newsner import __version__
 from newsner.errors import IngestError
-from newsner.ingest.clean import clean_text, normalize, parse_date
+from newsner.ingest.clean import clean_text
 from newsner.ingest.decode import decode_bytes
 from newsner.ingest.html import EXTRACTOR, EXTRACTOR_VERSION, extract_html
-from newsner.ingest.lang import guess_language
+from newsner.ingest.lang import resolve_language
 
 KINDS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html", ".xhtml": "html",
          ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
@@ -76,6 +73,7 @@ class Draft:
     extractor: str = "newsner.text"
     extractor_version: str = __version__
     words: list[str] | None = field(default=None, repr=False)  # clean.WORD tokens of `text`, if known
+    warnings: list[str] = field(default_factory=list, repr=False)  # "FILE: what to check", shown on stderr
 
 
 @dataclass(frozen=True)
@@ -92,6 +90,7 @@ class InputFile:
 class ReadOptions:
     max_bytes: int
     text_column: str | None = None
+    encoding: str | None = None  # --encoding: every input is read in it, no guessing
 
 
 @dataclass
@@ -285,15 +284,31 @@ def sniff_kind(data: bytes) -> str:
 def read_file(item: InputFile, options: ReadOptions, stdin: BinaryIO | None = None) -> FileResult:
     """Read one input into drafts; every problem becomes a Rejection (never an exception)."""
     result = FileResult()
+    for got in iter_file(item, options, stdin):
+        if isinstance(got, Rejection):
+            result.rejections.append(got)
+        else:
+            result.drafts.append(got)
+    return result
+
+
+def iter_file(item: InputFile, options: ReadOptions, stdin: BinaryIO | None = None) -> Iterator[Draft | Rejection]:
+    """Drafts and rejections of one input, in order; JSONL and CSV files are streamed record by record, so
+    memory does not grow with the file."""
+    from newsner.ingest.records import iter_records  # records.py builds on the types defined here
+
     try:
+        if item.path is not None and item.kind in RECORD_KINDS:
+            with _open_bytes(item.path) as fh:
+                yield from iter_records(item, item.kind, fh, options)
+            return
         data, kind = read_input_bytes(item, options.max_bytes, stdin)
         if kind in RECORD_KINDS:
-            _read_records(item, kind, data, options, result)
+            yield from iter_records(item, kind, io.BytesIO(data), options)
         else:
-            result.drafts.append(read_document(item.display, data, kind))
+            yield read_document(item.display, data, kind, encoding=options.encoding)
     except IngestError as exc:
-        result.rejections.append(Rejection(item.display, None, str(exc), _reason_kind(str(exc))))
-    return result
+        yield Rejection(item.display, None, str(exc), _reason_kind(str(exc)))
 
 
 def _reason_kind(reason: str) -> str:
@@ -306,16 +321,23 @@ def _reason_kind(reason: str) -> str:
     return "rejected"
 
 
-def read_document(display: str, data: bytes, kind: str) -> Draft:
-    """One .txt or .html document → draft (IngestError when it holds no article)."""
-    decoded = decode_bytes(data, html=kind == "html")
+def read_document(display: str, data: bytes, kind: str, *, encoding: str | None = None) -> Draft:
+    """One .txt or .html document → draft (IngestError when it holds no article).
+
+    `encoding`: read the bytes in this encoding instead of guessing (--encoding).
+    """
+    decoded = decode_bytes(data, html=kind == "html", encoding=encoding)
+    warnings = [f"{display}: {decoded.warning}"] if decoded.warning else []
     if kind == "html":
         page = extract_html(decoded.text)
         meta = dict(page.meta)
         meta["encoding"] = decoded.encoding
+        language, overruled = resolve_language(page.languages, page.text)
+        if overruled:
+            meta["language_declared"] = overruled
         return Draft(text=page.text, title=page.title, url=page.url, source=page.sitename,
-                     published=page.published, language=page.language or guess_language(page.text), meta=meta,
-                     path=display, extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION)
+                     published=page.published, language=language, meta=meta, path=display,
+                     extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION, warnings=warnings)
     cleaned = clean_text(decoded.text, find_title=True)
     if not cleaned.text:
         raise IngestError("no article text left after removing boilerplate (empty or only appeals/widgets)")
@@ -323,159 +345,5 @@ def read_document(display: str, data: bytes, kind: str) -> Draft:
     if cleaned.author:
         meta["author"] = cleaned.author
     return Draft(text=cleaned.text, title=cleaned.title, published=cleaned.published,
-                 language=guess_language(cleaned.text, words=cleaned.words), meta=meta, path=display,
-                 words=cleaned.words)
-
-
-# ------------------------------------------------------------------------------------- JSONL / CSV
-def _read_records(item: InputFile, kind: str, data: bytes, options: ReadOptions, result: FileResult) -> None:
-    decoded = decode_bytes(data)
-    text = decoded.text
-    if kind == "jsonl":
-        _read_jsonl(item.display, text, options, result)
-    else:
-        _read_csv(item.display, text, kind, options, result)
-
-
-def _read_jsonl(display: str, text: str, options: ReadOptions, result: FileResult) -> None:
-    lines = text.split("\n")
-    ends_with_newline = text.endswith("\n")
-    for lineno, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        where = Rejection(display, lineno, "")
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            last = lineno == len(lines) and not ends_with_newline
-            opened = raw.count("{") + raw.count("[") > raw.count("}") + raw.count("]")
-            if last and opened:
-                reason = "truncated JSON (the line ends before the object closes; was the file cut off?)"
-            else:
-                reason = f"invalid JSON ({exc}); fix or remove this line"
-            result.rejections.append(Rejection(where.path, lineno, reason, "invalid JSON"))
-            continue
-        if not isinstance(obj, dict):
-            result.rejections.append(Rejection(display, lineno, f"expected a JSON object with a text field, "
-                                               f"got {type(obj).__name__}", "invalid JSON"))
-            continue
-        _record(display, lineno, obj, options, result, len(raw.encode("utf-8")), extractor="newsner.jsonl")
-
-
-def _read_csv(display: str, text: str, kind: str, options: ReadOptions, result: FileResult) -> None:
-    # Articles are long: lift csv's 128 KiB field limit to the document size limit.
-    csv.field_size_limit(max(options.max_bytes, 131072))
-    if kind == "tsv":
-        delimiter = "\t"
-    else:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise IngestError("empty file (no header row)") from None
-    except csv.Error as exc:
-        raise IngestError(f"not a readable CSV header ({exc})") from None
-    header = [h.strip() for h in header]
-    column = _text_key(header, options.text_column)
-    if column is None:
-        wanted = f"'{options.text_column}'" if options.text_column else f"(looked for {', '.join(TEXT_FIELDS)})"
-        raise IngestError(f"no text column {wanted} (columns: {', '.join(header) or 'none'}); "
-                          "pass --text-column NAME")
-    row_start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.rejections.append(Rejection(display, row_start, f"malformed CSV row ({exc})", "invalid CSV"))
-            break  # the reader cannot resynchronise after a broken quote
-        lineno = row_start
-        row_start = reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            result.rejections.append(Rejection(display, lineno, f"row has {len(row)} fields, the header has "
-                                               f"{len(header)}; check quoting", "invalid CSV"))
-            continue
-        record = dict(zip(header, row, strict=True))
-        _record(display, lineno, record, options, result, sum(len(c.encode("utf-8")) for c in row),
-                extractor="newsner.csv", text_key=column)
-
-
-def _text_key(keys: list[str], wanted: str | None) -> str | None:
-    lowered = {k.lower(): k for k in keys}
-    if wanted:
-        return wanted if wanted in keys else lowered.get(wanted.lower())
-    return next((lowered[k] for k in TEXT_FIELDS if k in lowered), None)
-
-
-def _record(display: str, lineno: int, obj: Mapping[str, Any], options: ReadOptions, result: FileResult,
-            size: int, *, extractor: str, text_key: str | None = None) -> None:
-    """One JSONL object / CSV row → draft; every other field is kept (mapped onto Article fields or in meta)."""
-    key = text_key or _text_key(list(obj), options.text_column)
-    if size > options.max_bytes:
-        result.rejections.append(Rejection(display, lineno, f"too large: over the size limit of "
-                                           f"{_mb(options.max_bytes)} (raise it with --max-size MB)", "too large"))
-        return
-    if key is None:
-        wanted = f"'{options.text_column}'" if options.text_column else f"(looked for {', '.join(TEXT_FIELDS)})"
-        result.rejections.append(Rejection(display, lineno, f"no text field {wanted} (fields: "
-                                           f"{', '.join(map(str, obj)) or 'none'}); pass --text-column NAME",
-                                           "no text column"))
-        return
-    raw_text = obj[key]
-    if not isinstance(raw_text, str):
-        result.rejections.append(Rejection(display, lineno, f"field '{key}' must be a string, got "
-                                           f"{type(raw_text).__name__}", "invalid JSON"))
-        return
-    fields: dict[str, Any] = {}
-    meta: dict[str, Any] = {}
-    used = {key}
-    by_lower = {k.lower(): k for k in obj}
-    for name, aliases in FIELD_ALIASES.items():
-        for alias in aliases:
-            real = by_lower.get(alias)
-            if real is not None and isinstance(obj[real], str) and obj[real].strip():
-                fields[name] = normalize(obj[real])
-                used.add(real)
-                break
-    for k, v in obj.items():
-        if k in used:
-            continue
-        if k == "meta" and isinstance(v, dict):
-            for mk, mv in v.items():
-                meta.setdefault(mk, mv)
-        else:
-            meta[k] = v  # every other field is kept, including an input's own id or provenance
-    cleaned = clean_text(raw_text, find_title="title" not in fields)
-    if not cleaned.text:
-        reason = ("empty text" if not raw_text.strip()
-                  else "no article text left after removing boilerplate")
-        result.rejections.append(Rejection(display, lineno, f"{reason} in field '{key}'", "empty"))
-        return
-    if "title" not in fields and cleaned.title:
-        fields["title"] = cleaned.title
-    if cleaned.author and "author" not in meta:
-        meta["author"] = cleaned.author
-    published = fields.pop("published", None)
-    iso = _iso_date(published) if published else cleaned.published
-    if published and iso != published:
-        meta["published_raw"] = published  # the input's own spelling, kept beside the ISO form (or its absence)
-    fields["published"] = iso
-    if "language" not in fields:
-        fields["language"] = guess_language(cleaned.text, words=cleaned.words)
-    result.drafts.append(Draft(text=cleaned.text, meta=meta, path=display, line=lineno,
-                               extractor=extractor, words=cleaned.words, **fields))
-
-
-def _iso_date(value: str) -> str | None:
-    """ISO form of a date field (YYYY-MM-DD, optionally with time), or None when it is not recognisably a date."""
-    value = value.strip()
-    if _ISO_DATETIME.match(value):
-        return value
-    return parse_date(value)
+                 language=resolve_language(None, cleaned.text)[0], meta=meta, path=display,
+                 words=cleaned.words, warnings=warnings)
