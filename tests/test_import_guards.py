@@ -69,7 +69,8 @@ def test_annotations_being_a_file_is_one_line_and_no_article_is_added(workspace:
     (workspace / "annotations").rmdir()
     (workspace / "annotations").write_text("not a folder")
     out = cli("annotations", "import", str(path))
-    assert out.exit_code == 1 and "annotations is a file, not a folder" in out.stderr
+    assert out.exit_code == 1 and out.stderr.count("\n") == 1
+    assert f"{workspace / 'annotations'}: is a file" in out.stderr
     assert "Traceback" not in out.output
     corpus = Corpus(workspace / "corpus")
     assert not corpus.exists() or len(corpus) == 0

@@ -150,3 +150,15 @@ def test_curve_verdict_lines() -> None:
     assert "more annotation still helps" in verdict([(0.75, 0.61), (1.0, 0.65)])
     assert verdict([(0.75, 0.61), (1.0, 0.612)]).startswith("flat:")
     assert "noisy" in verdict([(0.75, 0.61), (1.0, 0.55)])
+
+
+def test_curve_scores_on_validation_when_the_export_has_no_test_documents(tmp_path: Path) -> None:
+    from spacy.tokens import DocBin
+
+    from newsner.model.curve import _eval_split
+
+    _docbin(tmp_path / "validation.spacy", 2)
+    DocBin().to_disk(tmp_path / "test.spacy")
+    assert _eval_split(tmp_path) == tmp_path / "validation.spacy"
+    _docbin(tmp_path / "test.spacy", 2)
+    assert _eval_split(tmp_path) == tmp_path / "test.spacy"

@@ -192,8 +192,8 @@ class Corpus:
         try:
             fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise CorpusError(f"{self.root}: cannot write the corpus lock file ({exc.strerror}); "
-                              "check the folder's permissions") from None
+            raise CorpusError(f"{self.root / '.lock'}: cannot open the corpus lock file ({exc.strerror}); "
+                              "check its and the folder's permissions") from None
         try:
             deadline = time.monotonic() + timeout
             while True:
