@@ -53,3 +53,19 @@ def test_labels_show_lists_relation_types(cli) -> None:  # type: ignore[no-untyp
     assert "CLAIMED_BY" in result.stdout and "CASUALTY → CLAIM_SOURCE" in result.stdout
     data = json.loads(cli("labels", "show", "--json").stdout)
     assert [r["name"] for r in data["relations"]][0] == "CLAIMED_BY"
+
+
+def test_help_loads_no_heavy_library() -> None:
+    """`newsner --help` (and every group's) stays quick: the ML, HTML, plotting and cluster libraries load only
+    when a command runs. The time itself is measured in bench/bench_cli_startup.py, not here."""
+    import subprocess
+    import sys
+
+    heavy = ("datasets", "spacy", "scipy", "sklearn", "trafilatura", "matplotlib", "ray", "pyarrow", "torch",
+             "py3langid", "text_to_num", "starlette", "uvicorn", "krippendorff", "nervaluate", "datasketch")
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom newsner.cli import app\n"
+            "for args in ([], ['ingest'], ['export'], ['annotations'], ['doccano'], ['serve'], ['corpus']):\n"
+            "    CliRunner().invoke(app, [*args, '--help'])\n"
+            f"print(' '.join(sorted(m for m in {heavy!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
