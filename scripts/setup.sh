@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv and install newsner (with the test tools) into it. Reruns are quick: the install is skipped
-# while pyproject.toml is unchanged. Needs only python3.11 (or python3 >= 3.10) and the package registry.
+# Create .venv and install newsner (with the test tools, and the extras in NEWSNER_EXTRAS, default "dev") into it.
+# Reruns are quick: the install is skipped while pyproject.toml and the extras are unchanged.
+# Needs only python3.11 (or python3 >= 3.10) and the package registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
@@ -9,10 +10,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.newsner-installed
-want=$(sha256sum pyproject.toml | cut -c1-16)
+extras=${NEWSNER_EXTRAS:-dev}
+want="$(sha256sum pyproject.toml | cut -c1-16) $extras"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing newsner and its dependencies into .venv (a few minutes the first time)" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
   echo "$want" > "$stamp"
 fi
