@@ -144,6 +144,17 @@ class RecordSource:
         self.vote_notes["overlap_dropped"] += len(vote.overlap_dropped)
         return [(s.start, s.end, s.label, s.text) for s in vote.spans], None
 
+    def relations_for(self, doc_id: str) -> list[tuple[int, int, str]]:
+        """(head, tail, type) of a single layer's record in another layout than AnnotationStore's (the line
+        itself carries them otherwise). A majority vote carries none: adjudicate first to keep relations."""
+        if self.layer == MAJORITY:
+            return []
+        obj = self.indexes[0].get_raw(doc_id) or {}
+        try:
+            return [(int(r["head"]), int(r["tail"]), str(r["type"])) for r in obj.get("relations") or []]
+        except (KeyError, TypeError, ValueError):
+            return []
+
     def labels_of(self, doc_id: str, text_sha256: str | None) -> frozenset[str]:
         """The labels an article's spans carry (what `plan_splits` needs), without aligning anything.
 
