@@ -96,6 +96,10 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
         table.add_row(f"spans dropped by --map {label}=", str(n))
     for note, n in sorted(report.notes.items()):
         table.add_row(note, str(n))
+    for kind, n in sorted(report.relations_imported.items()):
+        table.add_row(f"relations imported: {kind}", str(n))
+    if report.relation_problems:
+        table.add_row("relations not kept", str(len(report.relation_problems)))
     table.add_row("lines/documents rejected", str(len(report.rejected)))
     console.print(table)
     for path, unit in report.offset_units.items():
@@ -123,6 +127,8 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
     for skipped in report.skipped:
         if verbose or "does not match" in skipped.reason or "outside" in skipped.reason:
             console.print(f"skipped {skipped}", markup=False, soft_wrap=True)
+    for problem in report.relation_problems:  # each is a relation an annotator made: always worth seeing
+        console.print(f"relation skipped: {problem}", markup=False, soft_wrap=True)
 
 
 @annotations_app.command("validate")
