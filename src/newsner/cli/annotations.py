@@ -209,6 +209,15 @@ def render_agreement(report: AgreementReport) -> None:
                 per_label.add_row(f"{p.a} × {p.b}", la.label, f"{la.a} / {la.b}", _fmt(la.f1),
                                   _fmt(loose[la.label].f1), _fmt(p.kappa_per_label.get(la.label)))
         console.print(per_label)
+    if report.has_relations:
+        rel = Table(title="relations per type (a relation agrees when both spans and its type agree)",
+                    title_justify="left")
+        for col in ("pair", "relation", "relations A / B", "F1"):
+            rel.add_column(col, justify="left" if col in ("pair", "relation") else "right")
+        for p in report.pairs:
+            for la in p.relations_per_type + ([p.relations] if p.relations is not None else []):
+                rel.add_row(f"{p.a} × {p.b}", la.label, f"{la.a} / {la.b}", _fmt(la.f1))
+        console.print(rel)
     if report.documents:
         name = {"cohen_kappa": "Cohen's κ", "krippendorff_alpha": "Krippendorff's α (nominal)"}.get(
             report.chance_corrected_method or "", "chance-corrected agreement")
@@ -269,6 +278,10 @@ def adjudicate_cli(
     table.add_row("spans kept", str(report.spans))
     table.add_row("spans below the vote threshold", str(report.below_threshold))
     table.add_row("winning spans dropped for overlapping a stronger one", str(report.overlap_dropped))
+    if report.relations or report.relations_below_threshold or report.relations_span_lost:
+        table.add_row("relations kept", str(report.relations))
+        table.add_row("relations below the vote threshold", str(report.relations_below_threshold))
+        table.add_row("relations whose span lost the vote", str(report.relations_span_lost))
     table.add_row("records on another text version / missing article", str(len(report.stale)))
     if report.written:
         table.add_row("records added / updated / unchanged",
