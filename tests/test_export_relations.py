@@ -130,3 +130,16 @@ def test_conll_counts_relations_it_cannot_hold(workspace: Path, tmp_path: Path, 
     result = export(_ws(workspace), out, ExportOptions(fmt="conll", unit=unit))
     assert result.alignment["relation_not_representable"] == 2
     assert sum(i["kind"] == "relation_not_representable" for i in _issues(out)) == 2
+
+
+def test_majority_layer_exports_the_relations_that_won_the_vote(workspace: Path, tmp_path: Path) -> None:
+    ws = _ws(workspace)
+    store = AnnotationStore(ws.annotations_dir)
+    gold = store.read("gold")
+    for name in ("alice", "bob"):
+        store.write_layer(name, [AnnotationRecord(r.doc_id, r.text_sha256, name, r.spans, "confirmed",
+                                                  relations=r.relations) for r in gold])
+    out = tmp_path / "hf"
+    export(ws, out, ExportOptions(fmt="hf", unit="document", layer="majority"))
+    assert [r["relations"] for r in _all_rows(out) if r["relations"]] == [
+        [{"head": 0, "tail": 1, "type": 0}, {"head": 0, "tail": 3, "type": 3}]]
