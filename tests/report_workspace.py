@@ -72,7 +72,8 @@ def _add_conflict(ws: Workspace, corpus: Corpus, store: AnnotationStore) -> None
                             language="en")
     with corpus.lock():
         corpus.append([art])
-    spans = sorted([_span(CONFLICT, "At least 17 dead", "CASUALTY"), _span(CONFLICT, "a rebel spokesman", "CLAIM_SOURCE"),
+    spans = sorted([_span(CONFLICT, "At least 17 dead", "CASUALTY"),
+                    _span(CONFLICT, "a rebel spokesman", "CLAIM_SOURCE"),
                     _span(CONFLICT, "The army", "CLAIM_SOURCE"), _span(CONFLICT, "five soldiers died", "CASUALTY")])
     # sorted: 0 "At least 17 dead", 1 "a rebel spokesman", 2 "The army", 3 "five soldiers died"
     record = AnnotationRecord(art.id, art.text_sha256, "gold", spans, "confirmed",

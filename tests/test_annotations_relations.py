@@ -18,7 +18,8 @@ def _span(words: str, label: str) -> Span:
     return Span(start, start + len(words), label, words)
 
 
-CAS, SRC, KIDAL = _span("At least 17 dead", "CASUALTY"), _span("a rebel spokesman", "CLAIM_SOURCE"), _span("Kidal", "LOCATION")
+CAS, SRC = _span("At least 17 dead", "CASUALTY"), _span("a rebel spokesman", "CLAIM_SOURCE")
+KIDAL = _span("Kidal", "LOCATION")
 FIVE, ARMY, GAO = _span("Five died", "CASUALTY"), _span("the army", "CLAIM_SOURCE"), _span("Gao", "LOCATION")
 ARTICLE = Article.from_text(TEXT, language="en")
 

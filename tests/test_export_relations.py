@@ -78,7 +78,8 @@ def test_hf_document_unit_keeps_every_relation_and_ner_columns_unchanged(workspa
     doc = next(r for r in rows.values() if r["relations"])
     names = ["CLAIMED_BY", "VICTIM", "PERPETRATOR", "LOCATED_IN"]
     # entities in ner_tags order: CASUALTY 0, CLAIM_SOURCE 1, ACTOR 2, LOCATION 3
-    assert doc["relations"] == [{"head": 0, "tail": 1, "type": 0}, {"head": 0, "tail": 3, "type": names.index("LOCATED_IN")}]
+    assert doc["relations"] == [{"head": 0, "tail": 1, "type": 0},
+                                {"head": 0, "tail": 3, "type": names.index("LOCATED_IN")}]
     assert not [i for i in _issues(with_rel) if str(i["kind"]).startswith("relation")]
 
     other = tmp_path / "ws2"
@@ -120,7 +121,8 @@ def test_spacy_relations_in_user_data_survive_docbin(workspace: Path, tmp_path: 
             for d in DocBin(store_user_data=True).from_disk(out / f"{s}.spacy").get_docs(nlp.vocab)]
     doc = next(d for d in docs if d.user_data.get("relations"))
     rels = [(doc.ents[r["head"]].text, r["type"], doc.ents[r["tail"]].text) for r in doc.user_data["relations"]]
-    assert rels == [("At least 17 dead", "CLAIMED_BY", "a rebel spokesman"), ("At least 17 dead", "LOCATED_IN", "Kidal")]
+    assert rels == [("At least 17 dead", "CLAIMED_BY", "a rebel spokesman"),
+                    ("At least 17 dead", "LOCATED_IN", "Kidal")]
     assert sum(bool(d.user_data.get("relations")) for d in docs) == 1
 
 
@@ -143,3 +145,12 @@ def test_majority_layer_exports_the_relations_that_won_the_vote(workspace: Path,
     export(ws, out, ExportOptions(fmt="hf", unit="document", layer="majority"))
     assert [r["relations"] for r in _all_rows(out) if r["relations"]] == [
         [{"head": 0, "tail": 1, "type": 0}, {"head": 0, "tail": 3, "type": 3}]]
+
+
+def test_relations_same_with_worker_processes(workspace: Path, tmp_path: Path) -> None:
+    ws = _ws(workspace)
+    export(ws, tmp_path / "one", ExportOptions(fmt="hf", unit="sentence"))
+    export(ws, tmp_path / "two", ExportOptions(fmt="hf", unit="sentence", jobs=2))
+    key = lambda r: r["id"]  # noqa: E731
+    assert sorted(_all_rows(tmp_path / "one"), key=key) == sorted(_all_rows(tmp_path / "two"), key=key)
+    assert _issues(tmp_path / "one") == _issues(tmp_path / "two")

@@ -40,7 +40,8 @@ def test_reader_keeps_relations_and_names_the_broken_one(tmp_path: Path) -> None
     (doc,) = [d for d in read_doccano(path) if isinstance(d, ParsedDoc)]
     rels = sorted((TEXT[doc.spans[h].start:doc.spans[h].end], kind, TEXT[doc.spans[t].start:doc.spans[t].end])
                   for h, t, kind in doc.relations)
-    assert rels == [("At least 17 dead", "CLAIMED_BY", "a rebel spokesman"), ("At least 17 dead", "LOCATED_IN", "Kidal")]
+    assert rels == [("At least 17 dead", "CLAIMED_BY", "a rebel spokesman"),
+                    ("At least 17 dead", "LOCATED_IN", "Kidal")]
     assert len(doc.relation_problems) == 1
     assert doc.relation_problems[0].startswith(f"{path}:1: relation 3 PERPETRATOR points at entity 99")
 

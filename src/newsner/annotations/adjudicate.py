@@ -12,10 +12,10 @@ from newsner.corpus import Corpus
 from newsner.errors import InputError
 from newsner.relations import relation_keys
 from newsner.schema import AnnotationRecord, Relation, Span
+from newsner.workspace import Workspace
 
 #: A relation by its spans: ((start, end, label) of head, type, (start, end, label) of tail).
 RelationKey = tuple[tuple[int, int, str], str, tuple[int, int, str]]
-from newsner.workspace import Workspace
 
 
 @dataclass

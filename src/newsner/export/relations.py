@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from newsner.align import AlignmentIssue, Aligned, Tokens
+from newsner.align import Aligned, AlignmentIssue, Tokens
 
 #: (head, tail, type) over the record's sorted spans.
 RawRelation = tuple[int, int, str]

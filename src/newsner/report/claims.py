@@ -55,7 +55,8 @@ def claims_section(workspace: Workspace, table: Callable[[Sequence[str], list[Se
             shown.append(head + table(["source", "casualty", "figure", "approx.", "actor", "location"], rows)
                          + lowest)
     except NewsnerError as exc:  # a damaged layer or corpus: the rest of the report must still open
-        return f'<h2>Conflicting casualty claims</h2><p class="warn">could not read the claims: {html.escape(str(exc))}</p>'
+        return ('<h2>Conflicting casualty claims</h2><p class="warn">could not read the claims: '
+                f"{html.escape(str(exc))}</p>")
     if not shown:
         return ""
     out = [f"<h2>Conflicting casualty claims</h2><p>Articles of the {html.escape(layer)} layer whose sources give "
