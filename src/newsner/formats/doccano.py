@@ -168,7 +168,7 @@ def _attach_relations(obj: dict[str, Any], text: str, raw_spans: list[Any], conv
     Entity offsets were already read in the file's unit; they are handed to `from_doccano` in UTF-16 (its
     unit) so every offset unit imports the same relations.
     """
-    from newsner.doccano.offsets import OffsetMap
+    from newsner.offsets import OffsetMap
     from newsner.relations import from_doccano
 
     rels = obj["relations"]
