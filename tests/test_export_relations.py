@@ -154,3 +154,11 @@ def test_relations_same_with_worker_processes(workspace: Path, tmp_path: Path) -
     key = lambda r: r["id"]  # noqa: E731
     assert sorted(_all_rows(tmp_path / "one"), key=key) == sorted(_all_rows(tmp_path / "two"), key=key)
     assert _issues(tmp_path / "one") == _issues(tmp_path / "two")
+
+
+def test_strict_fails_on_a_relation_that_crosses_examples(workspace: Path, tmp_path: Path) -> None:
+    from newsner.errors import AlignmentError
+
+    with pytest.raises(AlignmentError, match="relation"):
+        export(_ws(workspace), tmp_path / "hf", ExportOptions(fmt="hf", unit="sentence", strict=True))
+    assert not (tmp_path / "hf").exists()

@@ -252,6 +252,7 @@ def _raise_if_not_clean(result: ExportResult, tmp: Path) -> None:
         return
     lines = [str(i) for i in result.issues_preview[:5]] + result.skipped_documents[:5]
     raise AlignmentError(
-        f"--strict: {result.issues_total} span(s) did not fit the tokens and {len(result.skipped_documents)} "
+        f"--strict: {result.issues_total} span(s) or relation(s) did not fit the examples and "
+        f"{len(result.skipped_documents)} "
         f"document(s) could not be exported; nothing was written. First: " + "; ".join(lines)
         + " (run without --strict to get every one in alignment.jsonl)")
