@@ -1,5 +1,6 @@
 """A small workspace with something for every plot of the report: three annotators pulled on different days,
-gold, two rounds, an export with alignment problems and a learning curve."""
+gold, two rounds, an export with alignment problems, a learning curve, and (added to gold after the export) one
+article whose two sources give conflicting casualty figures."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 from newsner.annotations_store import AnnotationStore
 from newsner.corpus import Corpus
 from newsner.export import ExportOptions, export
-from newsner.schema import AnnotationRecord, Article, Span
+from newsner.schema import AnnotationRecord, Article, Relation, Span
 from newsner.workspace import Workspace
 
+CONFLICT = ("Clashes near Kidal. At least 17 dead, a rebel spokesman said. "
+            "The army said five soldiers died in Kidal.")
 TEXTS = [f"Report {i}: Wagner fighters attacked Gao. At least {i + 3} dead, a U.S.-based monitor said."
          for i in range(24)]
 
@@ -58,6 +61,21 @@ def build(root: Path) -> Workspace:
                                 "CLAIM_SOURCE": 0.0, "overall": 0.2 + 0.5 * f}}
                         for f in (0.25, 0.5, 0.75, 1.0)],
              "verdict": "F1 still rises with more data: annotate more."}
+    _add_conflict(ws, corpus, store)
     (root / "models" / "baseline").mkdir(parents=True)
     (root / "models" / "baseline" / "curve.json").write_text(json.dumps(curve))
     return ws
+
+
+def _add_conflict(ws: Workspace, corpus: Corpus, store: AnnotationStore) -> None:
+    art = Article.from_text(CONFLICT, title="Kidal clashes", source="Sahel Monitor", published="2024-07-30",
+                            language="en")
+    with corpus.lock():
+        corpus.append([art])
+    spans = sorted([_span(CONFLICT, "At least 17 dead", "CASUALTY"),
+                    _span(CONFLICT, "a rebel spokesman", "CLAIM_SOURCE"),
+                    _span(CONFLICT, "The army", "CLAIM_SOURCE"), _span(CONFLICT, "five soldiers died", "CASUALTY")])
+    # sorted: 0 "At least 17 dead", 1 "a rebel spokesman", 2 "The army", 3 "five soldiers died"
+    record = AnnotationRecord(art.id, art.text_sha256, "gold", spans, "confirmed",
+                              relations=[Relation(0, 1, "CLAIMED_BY"), Relation(3, 2, "CLAIMED_BY")])
+    store.write_layer("gold", [*store.read("gold"), record])

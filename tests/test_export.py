@@ -88,7 +88,8 @@ def test_hf_dataset_loads_like_conll2003(ws: Workspace, tmp_path: Path) -> None:
     assert features["tokens"] == List(Value("string"))
     assert features["ner_tags"] == List(ClassLabel(names=names))
     assert features["ner_tags"].feature.names == names  # includes labels with no data at all, in schema order
-    assert set(features) == {"id", "doc_id", "tokens", "ner_tags", "source", "published", "language"}
+    assert set(features) == {"id", "doc_id", "tokens", "ner_tags", "source", "published", "language",
+                             "relations"}  # relations: the schema defines relation types
     total = sum(len(ds[s]) for s in ds)
     assert total == sum(st.examples for st in result.splits.values())
     assert result.documents == 40  # the unconfirmed one is left out

@@ -51,12 +51,13 @@ def test_integer_label_ids_and_users_become_layers(shared_data: Path) -> None:
     assert _spans(by[(2580, "user2")])[0] == ("RUGBY UNION", "14")
 
 
-def test_relation_export_imports_entities_and_notes_relations(shared_data: Path) -> None:
+def test_relation_export_imports_entities_and_relations(shared_data: Path) -> None:
     docs, rejected = _read(shared_data / "doccano/current/export_relation_extraction_example.json")
     assert not rejected
     assert _spans(docs[0]) == [("Google", "ORG"), ("September 4, 1998", "DATE"), ("Larry Page", "PERSON"),
                                ("Sergey Brin", "PERSON")]
-    assert any("relation" in n for n in docs[0].notes)
+    rels = {(docs[0].spans[h].label, kind, docs[0].spans[t].label) for h, t, kind in docs[0].relations}
+    assert ("ORG", "foundedAt", "DATE") in rels and not docs[0].relation_problems
 
 
 def test_exact_duplicate_spans_are_merged_and_noted(shared_data: Path) -> None:

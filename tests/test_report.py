@@ -63,3 +63,23 @@ def test_report_plots_keep_matplotlib_out_of_cli_start() -> None:
     code = "import sys, newsner.cli; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_report_shows_conflicting_claims_side_by_side(workspace: Path) -> None:
+    from newsner.report.page import build_report
+    from newsner.workspace import Workspace
+    from tests.report_workspace import build
+
+    page = build_report(build(workspace))
+    assert page.count("<h2>Conflicting casualty claims</h2>") == 1
+    section = page.split("<h2>Conflicting casualty claims</h2>")[1].split("<h2>")[0]
+    assert "Kidal clashes" in section
+    # lowest figure first: the army's five, then the spokesman's at-least-17
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>", section)
+    assert rows == [("The army", "five soldiers died", "5"), ("a rebel spokesman", "At least 17 dead", "≥ 17")]
+    assert "Lowest credible figure: <b>5</b>" in section
+    # the 24 other gold articles have one source each: no conflict, not listed
+    assert section.count("<h3>") == 1
+    # no gold layer: no section (and no error)
+    (workspace / "annotations" / "gold.jsonl").unlink()
+    assert "Conflicting casualty claims" not in build_report(Workspace.at(workspace))

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsner.doccano.offsets import OffsetMap
+from newsner.offsets import OffsetMap
 from newsner.errors import AnnotationError
 from newsner.schema import AnnotationRecord, LabelSchema, Relation, Span
 

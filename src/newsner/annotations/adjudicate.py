@@ -10,8 +10,12 @@ from newsner.annotations.layers import annotator_layers, load_layers, records_by
 from newsner.annotations_store import GOLD, AnnotationStore, UpsertResult
 from newsner.corpus import Corpus
 from newsner.errors import InputError
-from newsner.schema import AnnotationRecord, Span
+from newsner.relations import relation_keys
+from newsner.schema import AnnotationRecord, Relation, Span
 from newsner.workspace import Workspace
+
+#: A relation by its spans: ((start, end, label) of head, type, (start, end, label) of tail).
+RelationKey = tuple[tuple[int, int, str], str, tuple[int, int, str]]
 
 
 @dataclass
@@ -22,6 +26,12 @@ class VoteResult:
     below_threshold: list[tuple[Span, int]] = field(default_factory=list)
     #: Spans that won the vote but overlapped a stronger winner (more votes, then longer, then earlier).
     overlap_dropped: list[tuple[Span, Span]] = field(default_factory=list)
+    #: Relations that won the vote, over `spans` (sorted order, as records index them).
+    relations: list[Relation] = field(default_factory=list)
+    #: Relations some annotator made that did not reach the threshold, with their votes.
+    relations_below_threshold: list[tuple[RelationKey, int]] = field(default_factory=list)
+    #: Relations that won the vote but one of whose spans did not make it into the result.
+    relations_span_lost: list[RelationKey] = field(default_factory=list)
 
 
 def majority_vote(records: Sequence[AnnotationRecord], *, label_order: Sequence[str],
@@ -49,7 +59,28 @@ def majority_vote(records: Sequence[AnnotationRecord], *, label_order: Sequence[
             kept.append(span)
         else:
             dropped.append((span, clash))
-    return VoteResult(sorted(kept), n, below, dropped)
+    result = VoteResult(sorted(kept), n, below, dropped)
+    _vote_relations(records, threshold, result)
+    return result
+
+
+def _vote_relations(records: Sequence[AnnotationRecord], threshold: int, result: VoteResult) -> None:
+    """Relations by the same rule as spans: a relation (its two spans and its type) needs `threshold` votes,
+    and is kept only when both its spans survived into `result.spans`."""
+    votes: Counter[RelationKey] = Counter()
+    for rec in records:
+        votes.update(relation_keys(rec))
+    if not votes:
+        return
+    index = {(s.start, s.end, s.label): i for i, s in enumerate(result.spans)}
+    for key, v in sorted(votes.items()):
+        if v < threshold:
+            result.relations_below_threshold.append((key, v))
+        elif key[0] in index and key[2] in index:
+            result.relations.append(Relation(index[key[0]], index[key[2]], key[1]))
+        else:
+            result.relations_span_lost.append(key)
+    result.relations.sort()
 
 
 @dataclass
@@ -62,6 +93,9 @@ class AdjudicationReport:
     spans: int = 0
     below_threshold: int = 0
     overlap_dropped: int = 0
+    relations: int = 0
+    relations_below_threshold: int = 0
+    relations_span_lost: int = 0
     stale: list[str] = field(default_factory=list)
     written: UpsertResult | None = None
     disagreements: list[str] = field(default_factory=list)
@@ -124,9 +158,22 @@ def _adjudicate(workspace: Workspace, store: AnnotationStore, names: list[str],
         for span, winner in vote.overlap_dropped:
             report.disagreements.append(f"document {doc_id}: {span.text!r} {span.label} overlaps "
                                         f"{winner.text!r} {winner.label}, which won")
+        report.relations += len(vote.relations)
+        report.relations_below_threshold += len(vote.relations_below_threshold)
+        report.relations_span_lost += len(vote.relations_span_lost)
+        for key, v in vote.relations_below_threshold:
+            report.disagreements.append(f"document {doc_id}: relation {_describe(key)} has {v} of {len(recs)} votes")
+        for key in vote.relations_span_lost:
+            report.disagreements.append(f"document {doc_id}: relation {_describe(key)} won the vote but one of its "
+                                        "spans did not; left out")
         new.append(AnnotationRecord(doc_id=doc_id, text_sha256=recs[0].text_sha256, annotator=out_layer,
-                                    spans=vote.spans, status="confirmed",
+                                    spans=vote.spans, status="confirmed", relations=vote.relations,
                                     origin={"adjudicated": "majority", "layers": [r.annotator for r in recs],
                                             "min_votes": min_votes or len(recs) // 2 + 1}))
     report.written = store.upsert(out_layer, new)
     return report
+
+
+def _describe(key: RelationKey) -> str:
+    (hs, he, hl), kind, (ts, te, tl) = key
+    return f"{kind} {hl} [{hs}, {he}) → {tl} [{ts}, {te})"

@@ -9,6 +9,9 @@
   (label vs. not), and Krippendorff's α (nominal, ``krippendorff``) over all layers when there are more than two.
 - a label **confusion** table: spans of A and B that overlap, counted by (label A, label B); a span the other
   annotator did not mark at all counts against ``—``.
+- **relations** (when any compared record has some): F1 per relation type, a relation agreeing when both its
+  spans (offsets and label) and its type agree (`newsner.relations.relation_keys`), so a relation between
+  spans the annotators drew differently counts as a disagreement.
 - the documents with the **most disagreement** (spans not marked identically by every annotator of the document).
 
 No figure is ever computed on zero documents: a pair with no shared document has ``documents == 0`` and every
@@ -23,10 +26,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 from newsner.annotations.layers import annotator_layers, load_layers
 from newsner.annotations_store import AnnotationStore
 from newsner.errors import InputError
+from newsner.relations import relation_keys
 from newsner.schema import AnnotationRecord, Span
 from newsner.workspace import Workspace
 
@@ -71,6 +76,10 @@ class PairAgreement:
     kappa_per_label: dict[str, float | None] = field(default_factory=dict)
     #: (label in A, label in B) → spans; NONE when the other layer marked nothing there.
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Relation F1 per relation type (strict: both spans and the type), and over all types; empty / None when
+    #: neither layer has relations on the shared documents.
+    relations_per_type: list[LabelAgreement] = field(default_factory=list)
+    relations: LabelAgreement | None = None
 
 
 @dataclass
@@ -103,6 +112,9 @@ class AgreementReport:
     most_disagreement: list[DocumentDisagreement] = field(default_factory=list)
     #: Plain sentences for the user: why a figure is missing and what to pass.
     notes: list[str] = field(default_factory=list)
+    #: Relation types of the schema (order of the relation table); `has_relations`: any compared record has one.
+    relation_types: list[str] = field(default_factory=list)
+    has_relations: bool = False
 
 
 def _match_overlap(sa: Sequence[Span], sb: Sequence[Span]) -> list[tuple[Span, Span]]:
@@ -221,7 +233,7 @@ def agreement_report(workspace: Workspace, layers: Sequence[str] | None = None, 
     used_labels = {s.label for recs in shared.values() for r in recs.values() for s in r.spans}
     labels = schema.names + sorted(used_labels - set(schema.names))
     report = AgreementReport(layers=names, include_unconfirmed=include_unconfirmed, labels=labels, pairs=[],
-                             documents=len(shared))
+                             documents=len(shared), relation_types=schema.relation_names)
 
     for a, b in combinations(names, 2):
         common = _shared(loaded, a, b)
@@ -230,8 +242,10 @@ def agreement_report(workspace: Workspace, layers: Sequence[str] | None = None, 
         confusion: Counter[tuple[str, str]] = Counter()
         xs: list[str] = []
         ys: list[str] = []
+        rel_counts: dict[str, list[int]] = {}
         for doc_id in common:
             sa, sb = loaded[a][doc_id].spans, loaded[b][doc_id].spans
+            _count_relations(relation_keys(loaded[a][doc_id]), relation_keys(loaded[b][doc_id]), rel_counts)
             for group, idx in ((sa, 1), (sb, 2)):
                 for s in group:
                     strict.setdefault(s.label, [0, 0, 0])[idx] += 1
@@ -262,6 +276,12 @@ def agreement_report(workspace: Workspace, layers: Sequence[str] | None = None, 
             LabelAgreement("all", sum(x.matched for x in per_loose), sum(x.a for x in per_loose),
                            sum(x.b for x in per_loose)),
             per_loose, tokens=len(xs), confusion=confusion)
+        if rel_counts:
+            rel_order = [t for t in schema.relation_names if t in rel_counts] + sorted(
+                set(rel_counts) - set(schema.relation_names))
+            pair.relations_per_type = [LabelAgreement(t, *rel_counts[t]) for t in rel_order]
+            pair.relations = LabelAgreement("all", *(sum(x[i] for x in rel_counts.values()) for i in range(3)))
+            report.has_relations = True
         if xs:
             pair.kappa = _kappa(xs, ys)
             for lb in order:
@@ -300,6 +320,16 @@ def agreement_report(workspace: Workspace, layers: Sequence[str] | None = None, 
         report.notes.append("the token-level figure is undefined: every compared token got the same tag from "
                             "everyone (no variation to correct for chance)")
     return report
+
+
+def _count_relations(ka: set[Any], kb: set[Any], counts: dict[str, list[int]]) -> None:
+    """Add one document's relation keys of two layers to [matched, a, b] per relation type."""
+    for key in ka:
+        counts.setdefault(key[1], [0, 0, 0])[1] += 1
+    for key in kb:
+        counts.setdefault(key[1], [0, 0, 0])[2] += 1
+    for key in ka & kb:
+        counts[key[1]][0] += 1
 
 
 def _why_nothing_shared(store: AnnotationStore, names: list[str], include_unconfirmed: bool) -> str:

@@ -35,7 +35,7 @@ from newsner.annotations_store import AnnotationStore, UpsertResult
 from newsner.corpus import Corpus
 from newsner.errors import InputError
 from newsner.formats import FORMATS, ParsedDoc, Rejected, SkippedSpan, to_nfc
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Span, validate_article_dict
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, validate_article_dict
 from newsner.workspace import Workspace
 
 _CONLL_SUFFIXES = {".conll", ".bio", ".iob", ".iob2", ".bioes", ".tsv", ".txt", ".conllu"}
@@ -97,6 +97,9 @@ class ImportReport:
     #: Every foreign label the input used → spans, and the --map keys no span used (a typo, most likely).
     labels_seen: Counter[str] = field(default_factory=Counter)
     unused_map: list[str] = field(default_factory=list)
+    #: Relations imported, by type; relations that could not be kept, each naming file:line and why.
+    relations_imported: Counter[str] = field(default_factory=Counter)
+    relation_problems: list[str] = field(default_factory=list)
 
     @property
     def skipped_by_reason(self) -> Counter[str]:
@@ -284,7 +287,10 @@ def import_annotations(
         layer = doc.annotator or annotator
         key = (layer, article.id)
         spans: set[Span] = set()
+        kept: list[Span | None] = []  # doc.spans index → the imported span (relations point at these)
+        report.relation_problems.extend(doc.relation_problems)
         for s in doc.spans:
+            kept.append(None)
             text = doc.text[s.start:s.end]
             report.labels_seen[s.label] += 1
             if s.label in label_map:
@@ -301,6 +307,7 @@ def import_annotations(
                                                   f"map it with --map {s.label}=LABEL"))
                 continue
             spans.add(Span(s.start, s.end, target, text))
+            kept[-1] = Span(s.start, s.end, target, text)
         unmapped_here = sum(1 for s in doc.spans if s.label not in label_map and s.label not in schema.names)
         if not spans and (unmapped_here or doc.skipped):
             # Every span the file had was left out: as a confirmed record this would say "no entity here".
@@ -329,9 +336,11 @@ def import_annotations(
         for span in spans:
             report.spans_imported[span.label] += 1
         articles.setdefault(article.id, article)
+        ordered = sorted(spans)
+        relations = _relations(doc, kept, ordered, schema, report)
         records.setdefault(layer, {})[article.id] = AnnotationRecord(
-            doc_id=article.id, text_sha256=article.text_sha256, annotator=layer, spans=sorted(spans),
-            status=status, origin=doc.origin)
+            doc_id=article.id, text_sha256=article.text_sha256, annotator=layer, spans=ordered,
+            status=status, origin=doc.origin, relations=relations)
 
     store = AnnotationStore(workspace.annotations_dir)
     with contextlib.ExitStack() as held:
@@ -350,6 +359,29 @@ def import_annotations(
             report.layers[layer] = store.upsert(layer, by_doc.values())
     report.unused_map = sorted(k for k in label_map if k not in report.labels_seen)
     return report
+
+
+def _relations(doc: ParsedDoc, kept: list[Span | None], ordered: list[Span], schema: LabelSchema,
+               report: ImportReport) -> list[Relation]:
+    """The reader's relations over the imported spans (sorted order); any that cannot be kept is reported."""
+    index = {span: i for i, span in enumerate(ordered)}
+    out: list[Relation] = []
+    for h, t, kind in doc.relations:
+        head, tail = kept[h], kept[t]
+        if head is None or tail is None:
+            lost = doc.spans[h] if head is None else doc.spans[t]
+            report.relation_problems.append(
+                f"{doc.where}: relation {kind} not kept: its span [{lost.start}, {lost.end}) {lost.label} was not "
+                "imported (see the skipped spans)")
+            continue
+        if kind not in schema.relation_names:
+            report.relation_problems.append(
+                f"{doc.where}: relation {kind} not kept: not a relation type of labels.json "
+                f"({', '.join(schema.relation_names) or 'none defined'})")
+            continue
+        out.append(Relation(index[head], index[tail], kind))
+        report.relations_imported[kind] += 1
+    return sorted(set(out))
 
 
 def _article(doc: ParsedDoc, fmt: str, when: str) -> Article:

@@ -96,6 +96,10 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
         table.add_row(f"spans dropped by --map {label}=", str(n))
     for note, n in sorted(report.notes.items()):
         table.add_row(note, str(n))
+    for kind, n in sorted(report.relations_imported.items()):
+        table.add_row(f"relations imported: {kind}", str(n))
+    if report.relation_problems:
+        table.add_row("relations not kept", str(len(report.relation_problems)))
     table.add_row("lines/documents rejected", str(len(report.rejected)))
     console.print(table)
     for path, unit in report.offset_units.items():
@@ -123,6 +127,8 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
     for skipped in report.skipped:
         if verbose or "does not match" in skipped.reason or "outside" in skipped.reason:
             console.print(f"skipped {skipped}", markup=False, soft_wrap=True)
+    for problem in report.relation_problems:  # each is a relation an annotator made: always worth seeing
+        console.print(f"relation skipped: {problem}", markup=False, soft_wrap=True)
 
 
 @annotations_app.command("validate")
@@ -203,6 +209,15 @@ def render_agreement(report: AgreementReport) -> None:
                 per_label.add_row(f"{p.a} × {p.b}", la.label, f"{la.a} / {la.b}", _fmt(la.f1),
                                   _fmt(loose[la.label].f1), _fmt(p.kappa_per_label.get(la.label)))
         console.print(per_label)
+    if report.has_relations:
+        rel = Table(title="relations per type (a relation agrees when both spans and its type agree)",
+                    title_justify="left")
+        for col in ("pair", "relation", "relations A / B", "F1"):
+            rel.add_column(col, justify="left" if col in ("pair", "relation") else "right")
+        for p in report.pairs:
+            for la in p.relations_per_type + ([p.relations] if p.relations is not None else []):
+                rel.add_row(f"{p.a} × {p.b}", la.label, f"{la.a} / {la.b}", _fmt(la.f1))
+        console.print(rel)
     if report.documents:
         name = {"cohen_kappa": "Cohen's κ", "krippendorff_alpha": "Krippendorff's α (nominal)"}.get(
             report.chance_corrected_method or "", "chance-corrected agreement")
@@ -263,6 +278,10 @@ def adjudicate_cli(
     table.add_row("spans kept", str(report.spans))
     table.add_row("spans below the vote threshold", str(report.below_threshold))
     table.add_row("winning spans dropped for overlapping a stronger one", str(report.overlap_dropped))
+    if report.relations or report.relations_below_threshold or report.relations_span_lost:
+        table.add_row("relations kept", str(report.relations))
+        table.add_row("relations below the vote threshold", str(report.relations_below_threshold))
+        table.add_row("relations whose span lost the vote", str(report.relations_span_lost))
     table.add_row("records on another text version / missing article", str(len(report.stale)))
     if report.written:
         table.add_row("records added / updated / unchanged",

@@ -111,6 +111,10 @@ def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
         "| `tokens` | list of string | spaCy blank-tokenizer tokens (whitespace tokens left out) |",
         "| `ner_tags` | list of ClassLabel | IOB2 tags, names below |",
         "| `source`, `published`, `language` | string | article metadata (null when unknown) |",
+        "| `relations` | list of {head, tail: int32, type: ClassLabel} | (hf, when the label schema has relation "
+        "types) head/tail index the example's entities in `ner_tags` order (k-th B- tag); spaCy: "
+        "`Doc.user_data[\"relations\"]` indexing `doc.ents` (`DocBin(store_user_data=True)`); relations that "
+        "cross examples are listed in `alignment.jsonl` |",
         "",
         f"`ner_tags` names, in id order (fixed by label schema version {result.schema_version}, never by the data):",
         "",

@@ -29,6 +29,7 @@ class HFColumns:
     char_offsets: list[np.ndarray] = field(default_factory=list)  # per article: token byte offsets
     char_data: list[np.ndarray] = field(default_factory=list)  # per article: token bytes
     tags: list[np.ndarray] = field(default_factory=list)
+    relations: list[list[dict[str, Any]]] = field(default_factory=list)  # per example: [{head, tail, type id}]
 
     def table(self, schema: Any) -> Any:
         import pyarrow as pa
@@ -51,18 +52,24 @@ class HFColumns:
                    pa.ListArray.from_arrays(offsets, pa.array(tags, type=pa.int64())),
                    pa.array(self.sources, pa.string()), pa.array(self.published, pa.string()),
                    pa.array(self.languages, pa.string())]
+        if "relations" in schema.names:
+            columns.append(pa.array(self.relations, type=schema.field("relations").type))
         return pa.Table.from_arrays(columns, schema=schema)
 
 
 
 def hf_features(schema: LabelSchema) -> Any:
-    """The dataset features: conll2003-like `tokens` / `ner_tags`, plus article metadata."""
+    """The dataset features: conll2003-like `tokens` / `ner_tags`, article metadata, and — when the label
+    schema defines relation types — `relations`: per example [{head, tail, type}], head/tail indexing the
+    example's entities in `ner_tags` order (k-th B- tag), type a ClassLabel of the relation names."""
     from datasets import ClassLabel, Features, Value
 
     try:
         from datasets import List as ListFeature  # datasets ≥ 4: `Sequence` is a compatibility shim
     except ImportError:  # pragma: no cover - datasets 3.x
         from datasets import Sequence as ListFeature
+    from newsner.relations import hf_relations_feature
+
     return Features({
         "id": Value("string"),
         "doc_id": Value("string"),
@@ -71,6 +78,7 @@ def hf_features(schema: LabelSchema) -> Any:
         "source": Value("string"),
         "published": Value("string"),
         "language": Value("string"),
+        **({"relations": hf_relations_feature(schema)} if schema.relations else {}),
     })
 
 

@@ -24,6 +24,8 @@ class WorkerConfig:
     conll_columns: int
     #: The Arrow schema of the HF features (hf only): workers build finished tables.
     arrow_schema: Any = None
+    #: Relation type names of the label schema (their order is the HF ClassLabel order).
+    relation_types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Item:
     split: str
     #: (start, end, label, text) tuples, or a record line whose "spans" the worker reads (`record_spans`).
     spans: list[tuple[int, int, str, str]] | bytes
+    #: (head, tail, type) over the sorted spans, when `spans` are tuples (a record line carries its own).
+    relations: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 
@@ -49,6 +53,8 @@ class SplitPart:
     tokens: list[np.ndarray] = field(default_factory=list)  # spacy: per-doc attribute arrays
     spaces: list[np.ndarray] = field(default_factory=list)
     strings: set[str] = field(default_factory=set)
+    #: spacy: per-doc relations ([{head, tail, type}] over doc.ents), stored as Doc.user_data["relations"]
+    user_data: list[list[dict[str, Any]]] = field(default_factory=list)
     examples: int = 0
     documents: int = 0
     n_tokens: int = 0

@@ -76,7 +76,8 @@ def export(workspace: Workspace, out: Path, options: ExportOptions, *,
             writer = SpacyWriter(tmp)
         else:
             writer = ConllWriter(tmp)
-        result = _run(corpus, source, options, labels, writer, tmp, progress)
+        result = _run(corpus, source, options, labels, writer, tmp, progress,
+                      relation_types=schema.relation_names)
         result.schema_version = schema.version
         result.bio_tags = schema.bio_tags()
         if options.strict:
@@ -128,7 +129,9 @@ def _items(corpus: Corpus, source: RecordSource, plan: SplitPlan, skipped: list[
             skipped.append(f"article {article.id}: {why}")
             continue
         split = plan.split(article.duplicate_of or article.id)
-        yield Item(article.id, article.text, article.language, article.source, article.published, split, spans)
+        relations = source.relations_for(article.id) if not isinstance(spans, bytes) else []
+        yield Item(article.id, article.text, article.language, article.source, article.published, split, spans,
+                   relations)
 
 
 def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
@@ -168,10 +171,12 @@ def _results(batches: Iterator[list[Item]], cfg: WorkerConfig, jobs: int) -> Ite
 
 
 def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: list[str],
-         writer: HFWriter | SpacyWriter | ConllWriter, tmp: Path, progress: Progress | None) -> ExportResult:
+         writer: HFWriter | SpacyWriter | ConllWriter, tmp: Path, progress: Progress | None, *,
+         relation_types: Sequence[str] = ()) -> ExportResult:
     cfg = WorkerConfig(options.fmt, tuple(labels), options.unit, options.max_tokens, options.resolution,
                        options.conll_scheme, options.conll_columns,
-                       writer.schema if isinstance(writer, HFWriter) else None)
+                       writer.schema if isinstance(writer, HFWriter) else None,
+                       tuple(relation_types))
     splits = {s: SplitStats() for s in SPLITS}
     counts: Counter[str] = Counter()
     languages: Counter[str] = Counter()
@@ -247,6 +252,7 @@ def _raise_if_not_clean(result: ExportResult, tmp: Path) -> None:
         return
     lines = [str(i) for i in result.issues_preview[:5]] + result.skipped_documents[:5]
     raise AlignmentError(
-        f"--strict: {result.issues_total} span(s) did not fit the tokens and {len(result.skipped_documents)} "
+        f"--strict: {result.issues_total} span(s) or relation(s) did not fit the examples and "
+        f"{len(result.skipped_documents)} "
         f"document(s) could not be exported; nothing was written. First: " + "; ".join(lines)
         + " (run without --strict to get every one in alignment.jsonl)")

@@ -113,6 +113,8 @@ class RecordSource:
         for ix in self.indexes:
             self.annotators.update(ix.annotators)
         self.vote_notes: Counter[str] = Counter()
+        #: The relations that won the vote, per article, until `relations_for` hands them to the export.
+        self._vote_relations: dict[str, list[tuple[int, int, str]]] = {}
 
     def spans_for(self, article: Article) -> tuple[list[tuple[int, int, str, str]] | bytes | None, str | None]:
         """(spans, None) or (None, why the article's records cannot be used).
@@ -142,7 +144,19 @@ class RecordSource:
         self.vote_notes["documents"] += 1
         self.vote_notes["below_threshold"] += len(vote.below_threshold)
         self.vote_notes["overlap_dropped"] += len(vote.overlap_dropped)
+        self._vote_relations[article.id] = [(r.head, r.tail, r.type) for r in vote.relations]
         return [(s.start, s.end, s.label, s.text) for s in vote.spans], None
+
+    def relations_for(self, doc_id: str) -> list[tuple[int, int, str]]:
+        """(head, tail, type) of a single layer's record in another layout than AnnotationStore's (the line
+        itself carries them otherwise), or those that won the majority vote (`spans_for` ran the vote)."""
+        if self.layer == MAJORITY:
+            return self._vote_relations.pop(doc_id, [])
+        obj = self.indexes[0].get_raw(doc_id) or {}
+        try:
+            return [(int(r["head"]), int(r["tail"]), str(r["type"])) for r in obj.get("relations") or []]
+        except (KeyError, TypeError, ValueError):
+            return []
 
     def labels_of(self, doc_id: str, text_sha256: str | None) -> frozenset[str]:
         """The labels an article's spans carry (what `plan_splits` needs), without aligning anything.

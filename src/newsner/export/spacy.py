@@ -72,12 +72,20 @@ class DocBinStreamWriter:
         self.spaces_fh = open(self.scratch / "spaces", "wb")
         self.lengths: list[int] = []
         self.strings: set[str] = set()
+        # One msgpack'd user_data dict per doc (DocBin(store_user_data=True) reads them); small, so kept in a
+        # scratch file like the tokens rather than in memory.
+        self.user_data_fh = open(self.scratch / "user_data", "wb")
 
     def add(self, part: SplitPart) -> None:
+        import srsly
+
         for arr, sp in zip(part.tokens, part.spaces, strict=True):
             self.tokens_fh.write(arr.astype(np.uint64, copy=False).tobytes("C"))
             self.spaces_fh.write(sp.astype(bool, copy=False).tobytes("C"))
             self.lengths.append(len(arr))
+        for relations in part.user_data:
+            data = srsly.msgpack_dumps({"relations": relations} if relations else {})
+            self.user_data_fh.write(len(data).to_bytes(4, "big") + data)
         self.strings.update(part.strings)
 
     def close(self) -> None:
@@ -85,6 +93,7 @@ class DocBinStreamWriter:
 
         self.tokens_fh.close()
         self.spaces_fh.close()
+        self.user_data_fh.close()
         n = len(self.lengths)
         comp = zlib.compressobj()
         with open(self.path, "wb") as out:
@@ -104,7 +113,7 @@ class DocBinStreamWriter:
                 for item in items:
                     put(item)
 
-            put(b"\x89")  # fixmap with 9 entries, the keys DocBin.to_bytes writes
+            put(b"\x8a")  # fixmap with 10 entries, the keys DocBin(store_user_data=True).to_bytes writes
             put(srsly.msgpack_dumps("version") + srsly.msgpack_dumps("0.1"))
             put(srsly.msgpack_dumps("attrs") + srsly.msgpack_dumps(self.attrs))
             put(srsly.msgpack_dumps("tokens"))
@@ -122,12 +131,22 @@ class DocBinStreamWriter:
             put_array((flag for _ in range(n)), n)
             put(srsly.msgpack_dumps("span_groups"))
             put_array((b"\xc4\x00" for _ in range(n)), n)  # empty bytes: no span groups
+            put(srsly.msgpack_dumps("user_data"))
+            put_array(self._user_data(), n)
             out.write(comp.flush())
         shutil.rmtree(self.scratch)
+
+    def _user_data(self) -> Iterator[bytes]:
+        import srsly
+
+        with open(self.scratch / "user_data", "rb") as fh:
+            while head := fh.read(4):
+                yield srsly.msgpack_dumps(fh.read(int.from_bytes(head, "big")))  # a bin: DocBin stores bytes
 
     def abort(self) -> None:
         self.tokens_fh.close()
         self.spaces_fh.close()
+        self.user_data_fh.close()
 
 
 def docbin_attrs() -> list[int]:

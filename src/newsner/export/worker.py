@@ -19,6 +19,7 @@ from newsner.align import (
 from newsner.export.conll import add_conll_units
 from newsner.export.hf import HFColumns
 from newsner.export.parts import BatchResult, Item, SplitPart, WorkerConfig
+from newsner.export.relations import RawRelation, parse_relations, unit_relations
 from newsner.export.spacy import add_docbin_units
 
 _CONFIG: WorkerConfig | None = None
@@ -35,15 +36,17 @@ def _run_batch(items: list[Item]) -> BatchResult:
     return process_batch(items, _CONFIG)
 
 
-def record_spans(item: Item) -> tuple[list[tuple[int, int, str, str]], AlignmentIssue | None]:
-    """The spans of an Item; a record line that cannot be read gives no spans and a named issue."""
+def record_spans(item: Item) -> tuple[list[tuple[int, int, str, str]], list[RawRelation], AlignmentIssue | None]:
+    """The spans and relations of an Item; a record line that cannot be read gives none and a named issue."""
     if not isinstance(item.spans, bytes):
-        return item.spans, None
+        return item.spans, list(item.relations), None
     try:
-        return [(s["start"], s["end"], s["label"], s.get("text", "")) for s in orjson.loads(item.spans)["spans"]], None
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return [], AlignmentIssue(item.doc_id, "", 0, 0, "", "unreadable_record", "dropped",
-                                  detail="the annotation record cannot be read; run `newsner annotations validate`")
+        obj = orjson.loads(item.spans)
+        return ([(s["start"], s["end"], s["label"], s.get("text", "")) for s in obj["spans"]],
+                parse_relations(obj), None)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return [], [], AlignmentIssue(item.doc_id, "", 0, 0, "", "unreadable_record", "dropped",
+                                      detail="the annotation record cannot be read; run `newsner annotations validate`")
 
 
 def process_batch(items: list[Item], cfg: WorkerConfig) -> BatchResult:
@@ -64,7 +67,7 @@ def process_batch(items: list[Item], cfg: WorkerConfig) -> BatchResult:
         flags.append(sent_flag(nlp))
     all_tokens = tokenize_batch(docs, [item.text for item in items], flags)
     for item, doc, tokens in zip(items, docs, all_tokens, strict=True):
-        spans, unreadable = record_spans(item)
+        spans, relations, unreadable = record_spans(item)
         if unreadable is not None:
             issues.append(unreadable)
             counts["unreadable_record"] += 1
@@ -86,6 +89,12 @@ def process_batch(items: list[Item], cfg: WorkerConfig) -> BatchResult:
             first = tags[unit_starts]
             cut = (first > 0) & (first % 2 == 0)
             tags[unit_starts[cut]] -= 1
+        unit_rels, rel_issues, rel_counts = unit_relations(
+            doc_id=item.doc_id, text=item.text, spans=spans, relations=relations, tokens=tokens, aligned=aligned,
+            tags=tags, ranges=ranges, resolution=cfg.resolution, types=cfg.relation_types,
+            representable=cfg.fmt != "conll")
+        issues.extend(rel_issues)
+        counts.update(rel_counts)
         part = parts.setdefault(item.split, SplitPart())
         part.documents += 1
         part.examples += len(ranges)
@@ -106,10 +115,13 @@ def process_batch(items: list[Item], cfg: WorkerConfig) -> BatchResult:
             cols.char_offsets.append(offsets)
             cols.char_data.append(data)
             cols.tags.append(tags)
+            type_id = {name: k for k, name in enumerate(cfg.relation_types)}
+            cols.relations.extend([{**r, "type": type_id[r["type"]]} for r in unit] for unit in unit_rels)
         elif cfg.fmt == "conll":
             add_conll_units(part, item.doc_id, tokens.texts, tags, ranges, bio, cfg)
         else:
             add_docbin_units(part, doc, tokens, tags, ranges, labels, item.text)
+            part.user_data.extend(unit_rels)
     for split, cols in columns.items():
         parts[split].table = cols.table(cfg.arrow_schema)
     return BatchResult(parts, issues, counts, languages)

@@ -60,8 +60,12 @@ class ParsedDoc:
     #: Where the record came from (format, file, line, example id); stored in the record's `origin`.
     origin: dict[str, Any] = field(default_factory=dict)
     skipped: list[SkippedSpan] = field(default_factory=list)
-    #: Things worth telling the user that are not errors (repaired tag sequences, relations not imported).
+    #: Things worth telling the user that are not errors (repaired tag sequences, duplicates merged).
     notes: list[str] = field(default_factory=list)
+    #: Relations as (head, tail, type), head/tail indexing `spans` (doccano relation exports).
+    relations: list[tuple[int, int, str]] = field(default_factory=list)
+    #: Relations the reader could not keep, each naming file:line and why (a span that is missing, ...).
+    relation_problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,5 +109,7 @@ def to_nfc(doc: ParsedDoc) -> ParsedDoc | Rejected:
             return Rejected(doc.where, f"span [{span.start}, {span.end}) {span.label} starts or ends inside a "
                                        "combining character sequence (between a letter and its accent)")
         spans.append(SourceSpan(mapping[span.start], mapping[span.end], span.label, span.extra))
+    # Spans keep their order, so relation indices stay valid.
     return ParsedDoc(where=doc.where, text=new_text, spans=spans, annotator=doc.annotator, fields=doc.fields,
-                     origin=doc.origin, skipped=doc.skipped, notes=[*doc.notes, "text NFC-normalized"])
+                     origin=doc.origin, skipped=doc.skipped, notes=[*doc.notes, "text NFC-normalized"],
+                     relations=list(doc.relations), relation_problems=list(doc.relation_problems))

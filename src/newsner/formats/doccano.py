@@ -6,7 +6,9 @@ with doccano's column options):
 - ``"label": [[start, end, "LABEL"], ...]`` (doccano ≥ 1.x export, import format)
 - ``"labels": [[start, end, "LABEL"], ...]`` (2019-2022 exports, doccano-transformer ``labeling_text_label``)
 - ``"entities": [[start, end, "LABEL"], ...]`` (2019) or ``"entities": [{"start_offset", "end_offset",
-  "label"}, ...]`` (relation-extraction exports; relations are reported and not imported)
+  "label"}, ...]`` with ``"relations": [{"id", "from_id", "to_id", "type"}, ...]`` (doccano's relation
+  exports): relations are read with `newsner.relations.from_doccano`; one that points at an entity that is not
+  there (or is malformed) is reported by ``file:line`` and not kept
 - ``"annotations": [{"label": 12, "start_offset", "end_offset", "user": 1}, ...]`` (1.x per-user exports,
   doccano-transformer ``labeling``): integer label ids become the labels ``"12"`` (map them with
   ``--map 12=LOCATION``) and each user becomes its own layer ``user1``, ``user2``.
@@ -131,8 +133,6 @@ def _parse(obj: Any, where: str, *, path: Path, line: int, offsets: str) -> Iter
         by_user.setdefault(user, []).append(span)
 
     notes: list[str] = []
-    if obj.get("relations"):
-        notes.append(f"{len(obj['relations'])} relation(s) not imported (newsner imports entity spans only)")
     raw_meta = obj.get("meta")
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     example_id = obj.get("id")
@@ -148,13 +148,54 @@ def _parse(obj: Any, where: str, *, path: Path, line: int, offsets: str) -> Iter
         origin["approved_by"] = obj["annotation_approver"]
     if not by_user:
         by_user[None] = []
+    docs = []
     for user, spans in by_user.items():
         unique = sorted(set((s.start, s.end, s.label) for s in spans))
         doc_notes = list(notes)
         if len(unique) < len(spans):
             doc_notes.append(f"{len(spans) - len(unique)} exact duplicate span(s) merged")
-        yield ParsedDoc(where=where, text=text, spans=[SourceSpan(s, e, lb) for s, e, lb in unique],
-                        annotator=user, fields=fields, origin=dict(origin), notes=doc_notes)
+        docs.append(ParsedDoc(where=where, text=text, spans=[SourceSpan(s, e, lb) for s, e, lb in unique],
+                              annotator=user, fields=fields, origin=dict(origin), notes=doc_notes))
+    if obj.get("relations"):
+        _attach_relations(obj, text, raw_spans, converter, docs, where)
+    yield from docs
+
+
+def _attach_relations(obj: dict[str, Any], text: str, raw_spans: list[Any], converter: UnitConverter | None,
+                      docs: list[ParsedDoc], where: str) -> None:
+    """Read the line's relations with `relations.from_doccano` onto the document holding both their spans.
+
+    Entity offsets were already read in the file's unit; they are handed to `from_doccano` in UTF-16 (its
+    unit) so every offset unit imports the same relations.
+    """
+    from newsner.offsets import OffsetMap
+    from newsner.relations import from_doccano
+
+    rels = obj["relations"]
+    if not isinstance(rels, list):
+        docs[0].relation_problems.append(f"{where}: field 'relations' must be a list; no relation was read")
+        return
+    omap = OffsetMap(text)
+    entities = []
+    for i, raw in enumerate(raw_spans):
+        if not isinstance(raw, dict) or "id" not in raw:
+            docs[0].relation_problems.append(
+                f"{where}: {len(rels)} relation(s) not read: entity {i} has no 'id' for them to point at")
+            return
+        _, span = _span(raw, i, text, converter)
+        start, end = omap.span_to_utf16(span.start, span.end)
+        entities.append({"id": raw["id"], "label": span.label, "start_offset": start, "end_offset": end})
+    found = from_doccano({"entities": entities, "relations": rels}, text, where=where)
+    owner = {(s.start, s.end, s.label): (d, k) for d in docs for k, s in enumerate(d.spans)}
+    docs[0].relation_problems.extend(found.problems)
+    for rel in found.relations:
+        head, tail = found.spans[rel.head], found.spans[rel.tail]
+        (dh, kh), (dt, kt) = owner[(head.start, head.end, head.label)], owner[(tail.start, tail.end, tail.label)]
+        if dh is not dt:
+            docs[0].relation_problems.append(f"{where}: relation {rel.type} links spans of two annotators "
+                                             f"({dh.annotator}, {dt.annotator}); it was not kept")
+            continue
+        dh.relations.append((kh, kt, rel.type))
 
 
 def _span(raw: Any, i: int, text: str, converter: UnitConverter | None) -> tuple[str | None, SourceSpan]:

@@ -175,6 +175,10 @@ def build_report(workspace: Workspace) -> str:
         parts.append("<p>No annotation layers yet (run <code>newsner doccano pull</code> or "
                      "<code>newsner annotations import</code>).</p>")
 
+    from newsner.report.claims import claims_section
+
+    parts.append(claims_section(workspace, _table))
+
     parts.append("<h2>Exports</h2>")
     if exports:
         rows = []
