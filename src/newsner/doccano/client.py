@@ -310,8 +310,12 @@ class DoccanoClient:
         return dict(self._get_json(f"/v1/projects/{int(project_id)}"))
 
     def create_project(self, name: str, *, description: str, guideline: str = "", collaborative: bool = False,
-                       allow_overlapping: bool = False) -> dict[str, Any]:
-        """Create a sequence-labeling (span) project; doccano requires a non-blank description."""
+                       allow_overlapping: bool = False, use_relation: bool = True) -> dict[str, Any]:
+        """Create a sequence-labeling (span) project; doccano requires a non-blank description.
+
+        `use_relation` (default on) lets annotators draw relations between spans; the export then carries
+        `entities`/`relations` instead of `label`.
+        """
         if not name.strip():
             raise DoccanoError("a doccano project needs a non-blank name")
         if not description.strip():
@@ -320,7 +324,7 @@ class DoccanoClient:
             "name": name, "description": description, "guideline": guideline,
             "project_type": models.PROJECT_TYPE, "resourcetype": models.RESOURCE_TYPE,
             "collaborative_annotation": collaborative, "allow_overlapping": allow_overlapping,
-            "random_order": False, "grapheme_mode": False, "use_relation": False,
+            "random_order": False, "grapheme_mode": False, "use_relation": use_relation,
         }
         return dict(self._request("POST", "/v1/projects", json=body))
 
@@ -356,6 +360,36 @@ class DoccanoClient:
     def update_span_type(self, project_id: int, span_type_id: int, **fields: Any) -> dict[str, Any]:
         return dict(self._request("PATCH", f"/v1/projects/{int(project_id)}/span-types/{int(span_type_id)}",
                                   json=fields))
+
+    # ------------------------------------------------------------------ relation types and relations
+
+    def list_relation_types(self, project_id: int) -> list[dict[str, Any]]:
+        return list(self._paginate(f"/v1/projects/{int(project_id)}/relation-types", limit=1000))
+
+    def create_relation_type(self, project_id: int, *, text: str, background_color: str,
+                             text_color: str = "#ffffff") -> dict[str, Any]:
+        """Create a relation type (the project needs `use_relation: true` for annotators to see it)."""
+        body = {"text": text, "background_color": background_color, "text_color": text_color}
+        return dict(self._request("POST", f"/v1/projects/{int(project_id)}/relation-types", json=body))
+
+    def update_relation_type(self, project_id: int, type_id: int, **fields: Any) -> dict[str, Any]:
+        return dict(self._request("PATCH", f"/v1/projects/{int(project_id)}/relation-types/{int(type_id)}",
+                                  json=fields))
+
+    def list_relations(self, project_id: int, example_id: int) -> list[dict[str, Any]]:
+        """This user's relations on one example: [{id, from_id, to_id, type}] between span ids."""
+        body = self._get_json(f"/v1/projects/{int(project_id)}/examples/{int(example_id)}/relations")
+        return list(body["results"] if isinstance(body, dict) else body)
+
+    def create_relation(self, project_id: int, example_id: int, *, from_id: int, to_id: int,
+                        type_id: int) -> dict[str, Any]:
+        """A relation between two spans (ids) of this example, of relation type `type_id`."""
+        return dict(self._request("POST", f"/v1/projects/{int(project_id)}/examples/{int(example_id)}/relations",
+                                  json={"from_id": int(from_id), "to_id": int(to_id), "type": int(type_id)}))
+
+    def delete_relation(self, project_id: int, example_id: int, relation_id: int) -> None:
+        self._request("DELETE",
+                      f"/v1/projects/{int(project_id)}/examples/{int(example_id)}/relations/{int(relation_id)}")
 
     # ------------------------------------------------------------------ examples
 
