@@ -200,7 +200,8 @@ def _write_layer(store: AnnotationStore, annotator: str, path: Path, previous: M
     """Merge the pulled records into the layer; the file is rewritten only when a record changed."""
     summary = LayerSummary(annotator=annotator, path=path, records=len(records),
                            confirmed=sum(1 for r in records if r.status == "confirmed"),
-                           spans=sum(len(r.spans) for r in records))
+                           spans=sum(len(r.spans) for r in records),
+                           relations=sum(len(r.relations) for r in records))
     merged = dict(previous)
     for record in records:
         old = previous.get(record.doc_id)

@@ -45,7 +45,6 @@ from newsner.doccano.push_parts import (
     suggestion_fingerprint,
 )
 from newsner.doccano.relation_sync import apply_relation_types, push_relations
-from newsner.relations import with_suggested_relations
 from newsner.doccano.sync_common import (
     DEFAULT_BATCH_SIZE,
     LIST_PAGE,
@@ -59,6 +58,7 @@ from newsner.doccano.sync_common import (
     plan_span_types,
     project_description,
 )
+from newsner.relations import with_suggested_relations
 
 
 def _chunks(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:

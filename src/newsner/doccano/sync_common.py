@@ -101,6 +101,7 @@ class LayerSummary:
     records: int = 0
     confirmed: int = 0
     spans: int = 0
+    relations: int = 0
     added: int = 0
     updated: int = 0
     unchanged: int = 0
