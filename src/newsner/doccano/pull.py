@@ -70,8 +70,10 @@ def records_from_export(
         example_id = int(line["id"])
         # A relation project (use_relation) exports `entities` [{id, label, start_offset, end_offset}] and
         # `relations` [{id, from_id, to_id, type}] instead of `label` [[start, end, label]].
-        entities = line.get("entities")
-        relation_project = isinstance(entities, list)
+        found = line.get("entities")
+        relation_project = isinstance(found, list)
+        entities: list[Any] = found if isinstance(found, list) else []
+        raw_labels: list[Any]
         if relation_project:
             raw_labels = [[e.get("start_offset"), e.get("end_offset"), e.get("label")] if isinstance(e, Mapping)
                           else e for e in entities]

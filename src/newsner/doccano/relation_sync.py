@@ -7,7 +7,7 @@ makes), by the pushing account, between that account's spans.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from newsner.doccano.offsets import OffsetMap
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from newsner.doccano.client import DoccanoClient
 
 
-def plan_relation_types(schema: LabelSchema, existing: list[Mapping[str, Any]],
+def plan_relation_types(schema: LabelSchema, existing: Sequence[Mapping[str, Any]],
                         ) -> tuple[list[dict[str, str]], list[tuple[int, str, dict[str, str]]]]:
     """(bodies to create, (id, name, changed fields) to update in place) so doccano matches the schema."""
     by_name = {str(t["text"]): t for t in existing}
