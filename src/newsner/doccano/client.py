@@ -310,11 +310,11 @@ class DoccanoClient:
         return dict(self._get_json(f"/v1/projects/{int(project_id)}"))
 
     def create_project(self, name: str, *, description: str, guideline: str = "", collaborative: bool = False,
-                       allow_overlapping: bool = False, use_relation: bool = True) -> dict[str, Any]:
+                       allow_overlapping: bool = False, use_relation: bool = False) -> dict[str, Any]:
         """Create a sequence-labeling (span) project; doccano requires a non-blank description.
 
-        `use_relation` (default on) lets annotators draw relations between spans; the export then carries
-        `entities`/`relations` instead of `label`.
+        `use_relation` lets annotators draw relations between spans; the export then carries
+        `entities`/`relations` instead of `label` (readers of the export must expect both: `doccano pull` does).
         """
         if not name.strip():
             raise DoccanoError("a doccano project needs a non-blank name")
