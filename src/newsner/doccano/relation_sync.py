@@ -1,8 +1,10 @@
 """Relations on the doccano side of push: relation types from the schema, pre-annotated relations per example.
 
-doccano 1.8.4's JSONL import reads spans from `label` only; relations cannot travel in the import file, so
-they are created per example through the REST API once the example's spans exist (the same calls the web UI
-makes), by the pushing account, between that account's spans.
+The spans travel in the usual `label` import file; relations are created per example through the REST API once
+the example's spans exist (the same calls the web UI makes), by the pushing account, between that account's
+spans. doccano 1.8.4 also has a "RelationExtraction" import task (backend/data_import/datasets.py
+RelationExtractionDataset: `entities`/`relations` columns) that could carry them in the file; it is not used yet
+because its handling of refused spans under a relation was not tested here (see the report).
 """
 
 from __future__ import annotations
