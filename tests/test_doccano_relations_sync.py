@@ -147,3 +147,18 @@ def test_relations_round_trip_push_annotate_pull(workspace: Path, doccano_client
     mine = {r.doc_id: r for r in AnnotationStore(ws.annotations_dir).read(name)}[article.id]
     assert _readable(mine) == {("dozens and dozens", "CLAIMED_BY", "A spokesman for the rebels"),
                                ("dozens and dozens", "VICTIM", "Wagner")}
+
+
+def test_no_suggest_relations_pushes_spans_only_and_a_later_push_adds_the_rule_s(
+        workspace: Path, doccano_client: DoccanoClient, doccano_server: Any, doccano_project: dict[str, Any]) -> None:
+    project, pid = str(doccano_project["name"]), int(doccano_project["id"])
+    ws, (article,) = setup_workspace(workspace, [TEXT])
+    suggestion = AnnotationRecord(article.id, article.text_sha256, doccano_server.username, _marks(article))
+    path = write_records(workspace / "model.jsonl", [suggestion])
+    first = sync.push(ws, project=project, client=doccano_client, annotation_files=[path], suggest_relations=False)
+    [eid] = [int(ex["id"]) for ex in doccano_client.iter_examples(pid)]
+    assert first.relations_added == 0 and doccano_client.list_relations(pid, eid) == []
+    assert len(doccano_client.list_spans(pid, eid)) == 4
+    later = sync.push(ws, project=project, client=doccano_client, annotation_files=[path])
+    assert later.relations_added == 3 and later.uploaded == 0 and later.problems == []
+    assert len(doccano_client.list_relations(pid, eid)) == 3 and len(doccano_client.list_spans(pid, eid)) == 4
