@@ -352,11 +352,15 @@ def test_push_sets_up_the_project_and_uploads_each_article_once(workspace: Path,
     ws, articles = setup_workspace(workspace, SEED_LIKE)
     dry = sync.push(ws, project=project_name, client=doccano_client, dry_run=True)
     assert dry.to_upload == len(articles) and dry.span_types_created == schema.names
+    assert dry.relation_types_created == schema.relation_names
     assert doccano_client.count_examples(pid) == 0 and doccano_client.list_span_types(pid) == []
+    assert doccano_client.list_relation_types(pid) == [] and not doccano_client.get_project(pid)["use_relation"]
 
     report = sync.push(ws, project=project_name, client=doccano_client)
     assert report.uploaded == len(articles) and report.span_types_created == schema.names
-    assert report.project_updated == ["guideline"] and report.problems == []
+    # The fixture's project was made without relations: push turns them on (labels.json defines relation types).
+    assert report.project_updated == ["guideline", "use_relation"] and report.problems == []
+    assert report.relation_types_created == schema.relation_names
     project = doccano_client.get_project(pid)
     assert "## CASUALTY (key `c`)" in project["guideline"]
     types = {t["text"]: t for t in doccano_client.list_span_types(pid)}

@@ -134,6 +134,10 @@ def push_cli(
     auto_label: Annotated[bool, typer.Option("--auto-label", help="Point the project's auto-labeling at this "
                                              "workspace's model server (`newsner serve up` first), so each "
                                              "annotator gets suggestions in their own layer.")] = False,
+    suggest_relations: Annotated[bool, typer.Option(
+        "--suggest-relations/--no-suggest-relations",
+        help="Pre-annotations without relations get the rule's (CLAIMED_BY the sentence's speaker, VICTIM, "
+             "PERPETRATOR, LOCATED_IN); records with relations are pushed as they are.")] = True,
 ) -> None:
     """Upload the articles doccano lacks, the label set and guidelines, and optional pre-annotations.
 
@@ -164,7 +168,7 @@ def push_cli(
     with _progress() as progress:
         report = sync.push(ws, project=project, corpus_dir=corpus, annotation_files=with_annotations or [],
                            collaborative=collaborative, dry_run=dry_run, batch_size=batch_size, progress=progress,
-                           selection=selection, auto_label_url=url)
+                           selection=selection, auto_label_url=url, suggest_relations=suggest_relations)
     dry = report.dry_run
 
     def did(past: str, future: str) -> str:
@@ -180,6 +184,10 @@ def push_cli(
         typer.echo(f"  span types {did('created', 'to create')}: {', '.join(report.span_types_created)}")
     if report.span_types_updated:
         typer.echo(f"  span types {did('updated', 'to update')}: {', '.join(report.span_types_updated)}")
+    if report.relation_types_created:
+        typer.echo(f"  relation types {did('created', 'to create')}: {', '.join(report.relation_types_created)}")
+    if report.relation_types_updated:
+        typer.echo(f"  relation types {did('updated', 'to update')}: {', '.join(report.relation_types_updated)}")
     if report.span_types_extra:
         typer.echo(f"  span types not in labels.json (left alone): {', '.join(report.span_types_extra)}")
     if report.resumed:
@@ -198,7 +206,8 @@ def push_cli(
                    f"{did('sent', 'to send')} with new articles: {report.suggestions_imported}, "
                    f"{did('added', 'to add')} to existing: {report.suggestions_added}, "
                    f"already pushed: {report.suggestions_unchanged}"
-                   + (f", confirmed: {report.confirmed}" if report.confirmed else ""))
+                   + (f", confirmed: {report.confirmed}" if report.confirmed else "")
+                   + (f", relations added: {report.relations_added}" if report.relations_added else ""))
         if report.pushed_as and not report.collaborative:
             typer.echo(f"  note: pre-annotations are in {report.pushed_as}'s layer; in a per-annotator project only "
                        f"{report.pushed_as} sees them (push with --collaborative to show them to every annotator)")
@@ -227,7 +236,9 @@ def pull_cli(
 
     Offsets are converted from the web UI's UTF-16 units to Python code points. Documents whose text changed in
     doccano, examples without an article, spans out of range and unknown labels are reported, never dropped
-    silently. Pulling twice without changes in doccano writes identical files.
+    silently. Relations (projects with relations on) are read too; one whose span is gone or whose type is not
+    in labels.json is reported by document and annotator and not kept.
+    Pulling twice without changes in doccano writes identical files.
 
     Example: newsner doccano pull --project conflict-news
     """
@@ -241,11 +252,13 @@ def pull_cli(
             typer.echo(f"  {layer.annotator}: nothing annotated yet")
             continue
         typer.echo(f"  {layer.annotator}: {layer.records} document(s), {layer.confirmed} confirmed, "
-                   f"{layer.spans} span(s) -> {layer.path} (new {layer.added}, changed {layer.updated}, "
+                   f"{layer.spans} span(s)" + (f", {layer.relations} relation(s)" if layer.relations else "")
+                   + f" -> {layer.path} (new {layer.added}, changed {layer.updated}, "
                    f"unchanged {layer.unchanged})")
     _show_problems(report.problems)
     if report.problems:
-        typer.echo(f"{len(report.problems)} problem(s): the documents named above were not pulled", err=True)
+        typer.echo(f"{len(report.problems)} problem(s): the documents named above were not pulled "
+                   "(a relation problem drops only that relation)", err=True)
         if strict:
             raise typer.Exit(1)
 

@@ -32,6 +32,7 @@ import httpx
 import orjson
 
 from newsner.doccano import models
+from newsner.doccano.client_relations import RelationsMixin
 from newsner.errors import (
     DoccanoAPIError,
     DoccanoAuthError,
@@ -98,7 +99,7 @@ def _is_html(response: httpx.Response) -> bool:
     return "html" in response.headers.get("content-type", "").lower()
 
 
-class DoccanoClient:
+class DoccanoClient(RelationsMixin):
     """One doccano server, one authenticated user.
 
     Args:
@@ -310,8 +311,12 @@ class DoccanoClient:
         return dict(self._get_json(f"/v1/projects/{int(project_id)}"))
 
     def create_project(self, name: str, *, description: str, guideline: str = "", collaborative: bool = False,
-                       allow_overlapping: bool = False) -> dict[str, Any]:
-        """Create a sequence-labeling (span) project; doccano requires a non-blank description."""
+                       allow_overlapping: bool = False, use_relation: bool = False) -> dict[str, Any]:
+        """Create a sequence-labeling (span) project; doccano requires a non-blank description.
+
+        `use_relation` lets annotators draw relations between spans; the export then carries
+        `entities`/`relations` instead of `label` (readers of the export must expect both: `doccano pull` does).
+        """
         if not name.strip():
             raise DoccanoError("a doccano project needs a non-blank name")
         if not description.strip():
@@ -320,7 +325,7 @@ class DoccanoClient:
             "name": name, "description": description, "guideline": guideline,
             "project_type": models.PROJECT_TYPE, "resourcetype": models.RESOURCE_TYPE,
             "collaborative_annotation": collaborative, "allow_overlapping": allow_overlapping,
-            "random_order": False, "grapheme_mode": False, "use_relation": False,
+            "random_order": False, "grapheme_mode": False, "use_relation": use_relation,
         }
         return dict(self._request("POST", "/v1/projects", json=body))
 

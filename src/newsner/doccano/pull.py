@@ -20,7 +20,7 @@ from newsner.annotations_store import GOLD, AnnotationStore
 from newsner.corpus import Corpus
 from newsner.doccano.offsets import GraphemeMap, OffsetMap
 from newsner.errors import AnnotationError, DoccanoError, InputError
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span
 from newsner.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -68,7 +68,17 @@ def records_from_export(
     untouched = 0
     for line in lines:
         example_id = int(line["id"])
-        raw_labels = line.get("label") or []
+        # A relation project (use_relation) exports `entities` [{id, label, start_offset, end_offset}] and
+        # `relations` [{id, from_id, to_id, type}] instead of `label` [[start, end, label]].
+        found = line.get("entities")
+        relation_project = isinstance(found, list)
+        entities: list[Any] = found if isinstance(found, list) else []
+        raw_labels: list[Any]
+        if relation_project:
+            raw_labels = [[e.get("start_offset"), e.get("end_offset"), e.get("label")] if isinstance(e, Mapping)
+                          else e for e in entities]
+        else:
+            raw_labels = line.get("label") or []
         confirmed = example_id in confirmed_ids
         ext = line.get("external_id")
         ext = ext if isinstance(ext, str) and ext else None
@@ -93,8 +103,9 @@ def records_from_export(
             continue
         omap: OffsetMap | GraphemeMap = GraphemeMap(article.text) if grapheme_mode else OffsetMap(article.text)
         spans: list[Span] = []
+        by_entity: dict[Any, Span] = {}
         bad: list[str] = []
-        for item in raw_labels:
+        for n, item in enumerate(raw_labels):
             try:
                 start16, end16, label = int(item[0]), int(item[1]), str(item[2])
             except (TypeError, ValueError, IndexError):
@@ -112,13 +123,21 @@ def records_from_export(
                 bad.append(f"span [{start16}, {end16}) {label} is empty")
                 continue
             spans.append(Span(start, end, label, article.text[start:end]))
+            if relation_project:
+                by_entity[entities[n].get("id")] = spans[-1]
         if bad:
             for message in bad:
                 problems.append(Problem("bad-span", f"{message}; the document was not pulled",
                                         doc_id=ext, annotator=annotator, example_id=example_id))
             continue
+        spans = sorted(spans, key=_span_key)
+        relations: list[Relation] = []
+        if relation_project:
+            relations, rel_problems = _relations(line.get("relations") or [], by_entity, spans, schema)
+            problems += [Problem("bad-relation", f"{message}; the relation was not kept", doc_id=ext,
+                                 annotator=annotator, example_id=example_id) for message in rel_problems]
         record = AnnotationRecord(doc_id=ext, text_sha256=article.text_sha256, annotator=annotator,
-                                  spans=sorted(spans, key=_span_key),
+                                  spans=spans, relations=relations,
                                   status="confirmed" if confirmed else "unconfirmed",
                                   origin={**origin, "example_id": example_id})
         old = previous.get(ext)
@@ -135,6 +154,31 @@ def records_from_export(
     return list(records.values()), problems, untouched
 
 
+def _relations(raw: Any, by_entity: Mapping[Any, Span], spans: list[Span], schema: LabelSchema,
+               ) -> tuple[list[Relation], list[str]]:
+    """doccano relations (between entity ids) -> Relations over the sorted spans, and what could not be kept."""
+    index = {span: i for i, span in enumerate(spans)}
+    types = set(schema.relation_names)
+    out: set[Relation] = set()
+    problems: list[str] = []
+    for n, rel in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(rel, Mapping):
+            problems.append(f"relation {n} is unreadable ({rel!r})")
+            continue
+        name, kind = rel.get("id", n), rel.get("type")
+        missing = [str(rel.get(k)) for k in ("from_id", "to_id") if rel.get(k) not in by_entity]
+        if missing:
+            problems.append(f"relation {name} {kind} points at span {', '.join(missing)}, which is not among the "
+                            "document's spans (deleted or unreadable)")
+            continue
+        if kind not in types:
+            problems.append(f"relation {name} has type {kind!r}, not in the label schema's relations "
+                            f"({', '.join(sorted(types)) or 'none defined'})")
+            continue
+        out.add(Relation(index[by_entity[rel["from_id"]]], index[by_entity[rel["to_id"]]], str(kind)))
+    return sorted(out), problems
+
+
 def _span_key(span: Span) -> tuple[int, int, str, str]:
     return span.start, span.end, span.label, span.text
 
@@ -144,6 +188,8 @@ def _same_record(a: AnnotationRecord, b: AnnotationRecord) -> bool:
     if (a.doc_id, a.text_sha256, a.annotator, a.status) != (b.doc_id, b.text_sha256, b.annotator, b.status):
         return False
     if sorted(a.spans, key=_span_key) != sorted(b.spans, key=_span_key):
+        return False
+    if sorted(set(a.relations)) != sorted(set(b.relations)):
         return False
     if not same_server(str(a.origin.get("server", "")), str(b.origin.get("server", ""))):
         return False
@@ -156,7 +202,8 @@ def _write_layer(store: AnnotationStore, annotator: str, path: Path, previous: M
     """Merge the pulled records into the layer; the file is rewritten only when a record changed."""
     summary = LayerSummary(annotator=annotator, path=path, records=len(records),
                            confirmed=sum(1 for r in records if r.status == "confirmed"),
-                           spans=sum(len(r.spans) for r in records))
+                           spans=sum(len(r.spans) for r in records),
+                           relations=sum(len(r.relations) for r in records))
     merged = dict(previous)
     for record in records:
         old = previous.get(record.doc_id)

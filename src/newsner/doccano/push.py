@@ -44,6 +44,7 @@ from newsner.doccano.push_parts import (
     plan_duplicates,
     suggestion_fingerprint,
 )
+from newsner.doccano.relation_sync import apply_relation_types, push_relations
 from newsner.doccano.sync_common import (
     DEFAULT_BATCH_SIZE,
     LIST_PAGE,
@@ -57,6 +58,7 @@ from newsner.doccano.sync_common import (
     plan_span_types,
     project_description,
 )
+from newsner.relations import with_suggested_relations
 
 
 def _chunks(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:
@@ -78,6 +80,7 @@ def push(
     after_batch: Callable[[int], None] | None = None,
     selection: Selection | None = None,
     auto_label_url: str | None = None,
+    suggest_relations: bool = True,
 ) -> PushReport:
     """Make the doccano project match the workspace; upload only what is missing. Returns what changed.
 
@@ -93,6 +96,8 @@ def push(
             project, and record them as a round (annotations/rounds.jsonl); None pushes the whole corpus.
         auto_label_url: a running `newsner serve`; the project's auto-labeling config is pointed at it (checked
             first: a server that does not answer is an error before anything changes).
+        suggest_relations: pre-annotations that carry no relations get the rule's (`with_suggested_relations`);
+            records with relations of their own are pushed as they are.
 
     Raises:
         CorpusError, AnnotationError: bad local input, before anything is sent.
@@ -121,6 +126,7 @@ def push(
         job = _Push(client, workspace, schema, project, articles, by_id, annotation_files, collaborative,
                     dry_run, batch_size, progress, after_batch)
         job.selection, job.auto_label_url = selection, auto_label_url
+        job.suggest_relations = suggest_relations
         return job.run()
     finally:
         if owns:
@@ -140,6 +146,8 @@ class Selection:
 class _Push:
     selection: Selection | None = None
     auto_label_url: str | None = None
+    suggest_relations: bool = True
+    relation_type_ids: dict[str, int] = {}
 
     def __init__(self, client: DoccanoClient, workspace: Workspace, schema: LabelSchema, project: str,
                  articles: list[Article], by_id: dict[str, Article], annotation_files: Sequence[Path],
@@ -166,6 +174,9 @@ class _Push:
         allow_overlap = bool(found.get("allow_overlapping")) if found else False
         # Every local check happens before the first change on the server.
         suggestions = load_suggestions(self.annotation_files, self.by_id, self.schema, allow_overlapping=allow_overlap)
+        if self.suggest_relations:
+            suggestions = {d: r if r.relations else with_suggested_relations(r, self.by_id[d].text, schema=self.schema)
+                           for d, r in suggestions.items()}
         report.suggestion_records = len(suggestions)
         if suggestions:
             report.pushed_as = str(client.me().get("username") or "") or None
@@ -174,18 +185,23 @@ class _Push:
             report.project_created = True
             if self.dry_run:
                 report.span_types_created = list(self.schema.names)
+                report.relation_types_created = list(self.schema.relation_names)
                 report.to_upload = len(self.articles)
                 report.suggestions_imported = len(suggestions)
                 return report
             found = client.create_project(report.project, description=project_description(self.schema),
                                           guideline=guideline_text(self.schema),
-                                          collaborative=bool(self.collaborative))
+                                          collaborative=bool(self.collaborative),
+                                          use_relation=bool(self.schema.relations))
         project_id = int(found["id"])
         report.project_id = project_id
         if not report.project_created:
             report.collaborative = bool(found.get("collaborative_annotation"))
             self._update_project(found)
         label_ids = self._span_types(project_id)
+        created, updated, self.relation_type_ids = apply_relation_types(client, project_id, self.schema,
+                                                                         dry_run=self.dry_run)
+        report.relation_types_created, report.relation_types_updated = created, updated
         state = PushState.load(self.workspace.state_dir, report.server, project_id)
         index = self._existing(project_id, state)
         missing = [a for a in self.articles if a.id not in index.by_article]
@@ -259,6 +275,8 @@ class _Push:
         if self.collaborative is not None and bool(found.get("collaborative_annotation")) != self.collaborative:
             changes["collaborative_annotation"] = self.collaborative
             self.report.collaborative = self.collaborative
+        if self.schema.relations and not found.get("use_relation"):
+            changes["use_relation"] = True  # annotators draw relations between spans
         self.report.project_updated = sorted(changes)
         if changes and not self.dry_run:
             self.client.update_project(int(found["id"]), **changes)
@@ -353,7 +371,7 @@ class _Push:
             for article in batch:
                 record = suggestions.get(article.id)
                 uploaded.add(article.id)
-                if record is not None and record.status != "confirmed":
+                if record is not None and record.status != "confirmed" and not record.relations:
                     # Confirmed records still need a confirmation call; recorded once that is done.
                     state.suggested[article.id] = suggestion_fingerprint(record)
                     report.suggestions_imported += 1
@@ -385,6 +403,12 @@ class _Push:
                 report.suggestions_added += 1
             else:
                 report.suggestions_unchanged += 1
+            # The import file cannot carry relations: they are made per example, between the spans now there.
+            added, problems = push_relations(client, project_id, example_id, record, self.by_id[doc_id].text,
+                                             label_ids, self.relation_type_ids)
+            report.relations_added += added
+            report.problems += [Problem("relation-refused", p, doc_id=doc_id, example_id=example_id)
+                                for p in problems]
             if record.status == "confirmed":
                 client.confirm_example(project_id, example_id)
                 report.confirmed += 1

@@ -99,7 +99,9 @@ def load_suggestions(paths: Sequence[Path], articles: Mapping[str, Article], sch
 
 def suggestion_fingerprint(record: AnnotationRecord) -> str:
     """Identifies what was pushed for a document: text hash, spans and status (not the annotator)."""
-    payload = [record.text_sha256, record.status, [[s.start, s.end, s.label] for s in sorted(record.spans)]]
+    payload: list[Any] = [record.text_sha256, record.status, [[s.start, s.end, s.label] for s in sorted(record.spans)]]
+    if record.relations:  # appended only when present: fingerprints of records without relations do not change
+        payload.append([[r.head, r.tail, r.type] for r in sorted(set(record.relations))])
     return hashlib.sha256(dumps(payload).encode("utf-8")).hexdigest()[:20]
 
 

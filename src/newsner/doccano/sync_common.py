@@ -69,6 +69,9 @@ class PushReport:
     span_types_created: list[str] = field(default_factory=list)
     span_types_updated: list[str] = field(default_factory=list)
     span_types_extra: list[str] = field(default_factory=list)
+    relation_types_created: list[str] = field(default_factory=list)
+    relation_types_updated: list[str] = field(default_factory=list)
+    relations_added: int = 0
     articles: int = 0
     present: int = 0
     to_upload: int = 0
@@ -98,6 +101,7 @@ class LayerSummary:
     records: int = 0
     confirmed: int = 0
     spans: int = 0
+    relations: int = 0
     added: int = 0
     updated: int = 0
     unchanged: int = 0
