@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsner.offsets import OffsetMap
 from newsner.errors import AnnotationError
+from newsner.offsets import OffsetMap
 from newsner.schema import AnnotationRecord, LabelSchema, Relation, Span
 
 CASUALTY, CLAIM_SOURCE, ACTOR, LOCATION = "CASUALTY", "CLAIM_SOURCE", "ACTOR", "LOCATION"

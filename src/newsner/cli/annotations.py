@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from newsner.annotations import (
-    AgreementReport,
-    ImportReport,
-    adjudicate,
-    agreement_report,
-    import_annotations,
-    parse_label_map,
-    validate_annotations,
-)
-from newsner.annotations_store import GOLD
 from newsner.cli._app import annotations_app, console, err_console, workspace_of
 from newsner.cli.export import LazyProgress
+
+if TYPE_CHECKING:  # the annotations library (and what it loads) is imported when a command runs, not for --help
+    from newsner.annotations import AgreementReport, ImportReport
+
+GOLD = "gold"  # = newsner.annotations_store.GOLD (kept literal so --help does not load the store)
 
 
 def _layers(value: str | None) -> list[str] | None:
@@ -60,6 +55,8 @@ def import_cli(
     Example: newsner annotations import ../shared/data/re3d --format re3d --map Organisation=ACTOR,Location=LOCATION
     """
     ws = workspace_of(ctx)
+    from newsner.annotations import import_annotations, parse_label_map
+
     mapping = parse_label_map(label_map or [], ws.label_schema())
     progress = LazyProgress("importing")
     try:
@@ -143,6 +140,8 @@ def validate_cli(
 
     Example: newsner annotations validate --layer gold
     """
+    from newsner.annotations import validate_annotations
+
     checks = validate_annotations(workspace_of(ctx), layer)
     table = Table(title="annotation layers", title_justify="left")
     for col in ("layer", "records", "confirmed", "spans", "problems", "warnings"):
@@ -178,6 +177,8 @@ def agreement_cli(
 
     Example: newsner annotations agreement --layers alice,bob --include-unconfirmed
     """
+    from newsner.annotations import agreement_report
+
     report = agreement_report(workspace_of(ctx), _layers(layers), include_unconfirmed=include_unconfirmed, top=top)
     render_agreement(report)
 
@@ -267,6 +268,8 @@ def adjudicate_cli(
 
     Example: newsner annotations adjudicate --layers alice,bob,carol --out gold
     """
+    from newsner.annotations import adjudicate
+
     report = adjudicate(workspace_of(ctx), _layers(layers), out_layer=out, min_votes=min_votes,
                         overwrite=overwrite, include_unconfirmed=include_unconfirmed)
     table = Table(title=f"adjudication → {report.out_layer} (from {', '.join(report.layers)})", title_justify="left")
