@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from newsner.cli._app import doccano_app, err_console, workspace_of
 from newsner.doccano.config import ENV_URL
-from newsner.doccano.server import LocalServer
+
+if TYPE_CHECKING:
+    from newsner.doccano.server import LocalServer
 
 
 def _say(message: str) -> None:
@@ -19,6 +21,8 @@ def _say(message: str) -> None:
 
 
 def _server(ctx: typer.Context, workers: int = 2) -> LocalServer:
+    from newsner.doccano.server import LocalServer  # httpx and the process helpers load when a command runs
+
     return LocalServer(workspace_of(ctx), workers=workers)
 
 
