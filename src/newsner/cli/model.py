@@ -54,17 +54,31 @@ def pre_annotate_cli(
         "--out", "-o", dir_okay=False,
         help="Where to write the suggestions. Default: WORKSPACE/annotations/suggestions/patterns.jsonl "
              "(model-NAME.jsonl or model-NAME+patterns.jsonl with --model).")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local (this process) or ray (Ray Data workers, one model load per worker; needs "
+                         "newsner[ray]; the model folder and corpus must be readable by every worker).")
+    ] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", envvar="RAY_ADDRESS", help="Ray cluster to run on with --engine ray (default: start Ray "
+        "on this machine).")] = None,
 ) -> None:
     """Suggest spans for every corpus article from patterns and/or a trained model (unconfirmed records).
 
     Example: newsner pre-annotate --model models/baseline/model-best --patterns annotations/patterns/conflict.jsonl
     then: newsner doccano push --with-annotations annotations/suggestions/model-baseline+patterns.jsonl
+    On a Ray cluster (same file, same bytes): RAY_ADDRESS=ray://head:10001 newsner pre-annotate --engine ray
     """
     from newsner._io import write_jsonl
     from newsner.corpus import Corpus
     from newsner.model.patterns import default_patterns_path
     from newsner.model.predict import Suggester, suggestion_records
 
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        from newsner.ingest.ray_engine import _ray
+
+        _ray()  # one line on how to install it, before any work
     ws = workspace_of(ctx)
     if patterns is None and model is None:
         own = ws.annotations_dir / "patterns" / "conflict.jsonl"
@@ -78,7 +92,14 @@ def pre_annotate_cli(
 
     def records() -> Iterator[dict[str, Any]]:
         nonlocal spans, with_spans
-        for rec in suggestion_records(corpus, suggester, progress=rate):
+        if engine == "ray":
+            from newsner.model.ray_predict import suggestion_records_ray
+
+            recs: Iterator[Any] = suggestion_records_ray(corpus, suggester, ws.label_schema(), model_dir=model,
+                                                         patterns=patterns, address=ray_address, progress=rate)
+        else:
+            recs = suggestion_records(corpus, suggester, progress=rate)
+        for rec in recs:
             spans += len(rec.spans)
             with_spans += bool(rec.spans)
             yield rec.to_dict()
