@@ -76,6 +76,10 @@ def test_train_then_evaluate_learns_a_trivial_pattern(cli, workspace: Path) -> N
     rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
     labels = [r.split("│")[1].strip() for r in rows]
     assert labels == ["ACTOR", "LOCATION", "CASUALTY", "CLAIM_SOURCE", "all"]
+    # a label with nothing to find in the test split is not scored 0.000 (issue 11): a dash and a note saying why
+    casualty = [c.strip() for c in rows[2].split("│")[1:-1]]
+    assert casualty[2:] == ["–", "–", "0"]
+    assert "note: no CASUALTY, CLAIM_SOURCE in these documents" in result.stdout
     from newsner.model import evaluate
     from newsner.schema import default_label_schema_path, load_label_schema
 

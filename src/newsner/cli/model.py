@@ -76,9 +76,9 @@ def pre_annotate_cli(
     if engine not in ("local", "ray"):
         raise InputError(f"--engine must be local or ray, got {engine!r}")
     if engine == "ray":
-        from newsner.ingest.ray_engine import _ray
+        from newsner.ingest.ray_engine import require_ray
 
-        _ray()  # one line on how to install it, before any work
+        require_ray()  # one line on how to install it, before any work
     ws = workspace_of(ctx)
     if patterns is None and model is None:
         own = ws.annotations_dir / "patterns" / "conflict.jsonl"
@@ -193,8 +193,16 @@ def _print_scores(scores: Scores, *, title: str) -> None:
     table = Table(title=f"{title} ({scores.documents} documents)", title_justify="left")
     for col in ("label", "precision", "recall", "F1", "support"):
         table.add_column(col, justify="left" if col == "label" else "right")
+    unmeasured = []
     for s in scores.per_label:
-        table.add_row(s.label, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+        if s.support == 0:  # nothing of this label to find here: 0.000 would read as "the model fails at it"
+            unmeasured.append(s.label)
+            table.add_row(s.label, f"{s.precision:.3f}" if s.precision else "–", "–", "–", "0")
+        else:
+            table.add_row(s.label, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
     table.add_row("[bold]all[/]", f"{scores.precision:.3f}", f"{scores.recall:.3f}", f"{scores.f1:.3f}",
                   str(sum(s.support for s in scores.per_label)))
     console.print(table)
+    if unmeasured:
+        console.print(f"note: no {', '.join(unmeasured)} in these documents, so their recall and F1 cannot be "
+                      "measured here (annotate more of them, or export with another --seed / --splits)")

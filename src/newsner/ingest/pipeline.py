@@ -200,9 +200,9 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
     if engine not in ("local", "ray"):
         raise InputError(f"--engine must be local or ray, got {engine!r}")
     if engine == "ray":
-        from newsner.ingest.ray_engine import _ray
+        from newsner.ingest.ray_engine import require_ray
 
-        _ray()  # without Ray installed: one line saying how to install it, before anything is read
+        require_ray()  # without Ray installed: one line saying how to install it, before anything is read
     if chunk_size < 1:
         raise InputError(f"--chunk must be at least 1, got {chunk_size}")
     if encoding:

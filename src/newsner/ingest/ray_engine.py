@@ -25,7 +25,7 @@ INSTALL_HINT = "--engine ray needs Ray Data: pip install 'newsner[ray]' (or pass
 _BATCH = 16  # files per map_batches call: large enough to amortize a task, small enough to spread work
 
 
-def _ray() -> Any:
+def require_ray() -> Any:
     try:
         import ray
         import ray.data  # noqa: F401  (the Data library is the part newsner uses)
@@ -58,7 +58,7 @@ def _path(value: Any) -> Any:
 
 def start(address: str | None = None, num_cpus: int | None = None) -> Any:
     """Connect to RAY_ADDRESS / `address`, or start Ray on this machine (quietly, no dashboard)."""
-    ray = _ray()
+    ray = require_ray()
     import logging
 
     for name in ("ray", "ray.data"):  # Ray's own progress and statistics would drown the ingest summary
