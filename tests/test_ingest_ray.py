@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -55,13 +56,20 @@ def _records(root: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def ray_local():  # type: ignore[no-untyped-def]
+def ray_local(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     ray = pytest.importorskip("ray")
-    from newsner.ingest.ray_engine import start
+    from newsner.ingest.ray_engine import KILL_MARKER_ENV, start
 
+    # Workers inherit the environment Ray starts with: the fault switch is set first (inert until the marker
+    # file exists; test_a_worker_killed_mid_run_... creates it).
+    marker = tmp_path_factory.mktemp("kill") / "kill-once"
+    os.environ[KILL_MARKER_ENV] = str(marker)
+    if ray.is_initialized():
+        ray.shutdown()
     start(num_cpus=2)
-    yield ray
+    yield marker
     ray.shutdown()
+    os.environ.pop(KILL_MARKER_ENV, None)
 
 
 def test_ray_engine_writes_the_same_corpus_as_the_local_engine(tmp_path: Path, ray_local) -> None:  # type: ignore[no-untyped-def]
@@ -74,6 +82,23 @@ def test_ray_engine_writes_the_same_corpus_as_the_local_engine(tmp_path: Path, r
     assert rejected == sorted((Path(r.path).name, r.line, r.reason) for r in local.rejected)
     assert [(name, line) for name, line, _ in rejected] == [("empty.txt", None), ("feed.jsonl", 6)]
     assert not any("Traceback" in reason or "ray" in reason.lower() for _, _, reason in rejected)
+
+
+def test_a_worker_killed_mid_run_gives_the_same_corpus(tmp_path: Path, ray_local) -> None:  # type: ignore[no-untyped-def]
+    """A Ray worker SIGKILLed in the middle of an ingest (as a lost node): Ray retries its batch, or the rerun
+    finishes the job; either way the corpus equals the local engine's, every article once."""
+    folder = _inputs(tmp_path / "in")
+    ingest([folder], Corpus(tmp_path / "local"), chunk_size=3)
+    ray_local.write_text("kill the first worker batch that sees this\n")
+    try:
+        ingest([folder], Corpus(tmp_path / "ray"), chunk_size=3, engine="ray")
+    except InputError as exc:  # Ray gave up on the batch: one line, then the rerun below finishes
+        assert "Traceback" not in str(exc)
+    assert not ray_local.exists()  # a worker did die
+    ingest([folder], Corpus(tmp_path / "ray"), chunk_size=3, engine="ray")  # a rerun adds nothing twice
+    records = _records(tmp_path / "ray")
+    assert records == _records(tmp_path / "local")
+    assert len({r["id"] for r in records}) == len(records)
 
 
 def test_without_ray_the_engine_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

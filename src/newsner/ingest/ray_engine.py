@@ -23,6 +23,22 @@ from newsner.ingest.readers import Draft, InputFile, ReadOptions, Rejection, ite
 
 INSTALL_HINT = "--engine ray needs Ray Data: pip install 'newsner[ray]' (or pass --engine local)"
 _BATCH = 16  # files per map_batches call: large enough to amortize a task, small enough to spread work
+# Fault injection for tests and drills: when this names an existing file, the first worker batch to see it
+# deletes it and kills its own process (SIGKILL), once — as a node loss would. Inert unless the file exists.
+KILL_MARKER_ENV = "NEWSNER_RAY_KILL_MARKER"
+
+
+def drill_kill() -> None:
+    """Called at the start of every worker batch (ingest and pre-annotate); see KILL_MARKER_ENV."""
+    marker = os.environ.get(KILL_MARKER_ENV)
+    if marker and os.path.exists(marker):
+        try:
+            os.remove(marker)
+        except FileNotFoundError:
+            return  # another worker took it
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def require_ray() -> Any:
@@ -36,6 +52,7 @@ def require_ray() -> Any:
 
 def read_batch(batch: dict[str, Any], options: ReadOptions) -> dict[str, list[Any]]:
     """Ray map_batches function: each file of the batch → its pickled drafts and rejections, in order."""
+    drill_kill()
     out: dict[str, list[Any]] = {"n": [], "results": []}
     for n, display, path, kind, size in zip(batch["n"], batch["display"], batch["path"], batch["kind"],
                                             batch["size"], strict=True):

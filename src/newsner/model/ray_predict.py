@@ -13,22 +13,18 @@ at the same path (a shared filesystem); `RAY_ADDRESS` / `--ray-address` names a 
 
 from __future__ import annotations
 
-import os
 import pickle
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from newsner.corpus import Corpus
 from newsner.errors import CorpusError, ModelError
-from newsner.ingest.ray_engine import start
+from newsner.ingest.ray_engine import KILL_MARKER_ENV, drill_kill, start  # noqa: F401 (KILL_MARKER_ENV re-exported)
 from newsner.model.predict import BATCH, Suggester
 from newsner.schema import AnnotationRecord, Article, LabelSchema
 
-# Fault injection for tests and drills: when this names an existing file, the first worker batch to see it
-# deletes it and kills its own process (SIGKILL), once — as a node loss would.
-KILL_MARKER_ENV = "NEWSNER_RAY_KILL_MARKER"
+# Fault injection (tests and drills): see newsner.ingest.ray_engine.drill_kill.
 
 
 def read_shard(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -55,14 +51,7 @@ class SuggestBatch:
                                         patterns=Path(patterns) if patterns else None)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        marker = os.environ.get(KILL_MARKER_ENV)
-        if marker and os.path.exists(marker):
-            try:
-                os.remove(marker)
-            except FileNotFoundError:
-                pass  # another worker took it
-            else:
-                os.kill(os.getpid(), signal.SIGKILL)
+        drill_kill()
         texts = [str(t) for t, e in zip(batch["text"], batch["error"], strict=True) if not e]
         suggested = iter(self.suggester.suggest(texts))
         spans = [b"" if e else pickle.dumps(next(suggested), protocol=pickle.HIGHEST_PROTOCOL)
