@@ -7,9 +7,12 @@ Every write goes to a temp file in the target folder, is fsynced, then renamed o
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -108,3 +111,20 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             except orjson.JSONDecodeError as exc:
                 hint = " (the line is truncated?)" if not raw.endswith(b"\n") else ""
                 raise InputError(f"{path}:{lineno}: invalid JSON{hint}: {exc}") from None
+
+
+def flock_wait(fd: int, timeout: float, busy: Callable[[], Exception], *, poll: float = 0.05) -> None:
+    """Take an exclusive flock on `fd`, polling while another process holds it; after `timeout` seconds raise
+    `busy()` (a NewsnerError naming what is locked). Polling (not a blocking flock) keeps Ctrl-C working and the
+    wait bounded. Closing `fd` releases the lock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if time.monotonic() >= deadline:
+                raise busy() from None
+            time.sleep(poll)

@@ -18,17 +18,14 @@ records.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import re
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsner._io import dumps, read_jsonl, write_jsonl
+from newsner._io import dumps, flock_wait, read_jsonl, write_jsonl
 from newsner.errors import AnnotationError, FormatError, InputError, SchemaError
 from newsner.schema import AnnotationRecord
 
@@ -115,18 +112,9 @@ class AnnotationStore:
         except OSError as exc:
             raise AnnotationError(f"{path}: cannot create the layer lock ({exc.strerror})") from None
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise AnnotationError(f"{self.path(layer)}: another newsner process is writing this layer "
-                                              f"(waited {timeout:.0f} s); try again when it has finished") from None
-                    time.sleep(0.02)
+            flock_wait(fd, timeout, lambda: AnnotationError(
+                f"{self.path(layer)}: another newsner process is writing this layer (waited {timeout:.0f} s); "
+                "try again when it has finished"), poll=0.02)
             with _HELD_GUARD:
                 _HELD[path] = [fd, 1]
             try:

@@ -13,10 +13,7 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from newsner._io import atomic_open, dumps, read_jsonl
+from newsner._io import atomic_open, dumps, flock_wait, read_jsonl
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
 from newsner.index import Chunk, CorpusIndex, Row, shard_stat
 from newsner.schema import Article, validate_article_dict
@@ -195,19 +192,9 @@ class Corpus:
             raise CorpusError(f"{self.root / '.lock'}: cannot open the corpus lock file ({exc.strerror}); "
                               "check its and the folder's permissions") from None
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise CorpusLockedError(
-                            f"{self.root}: another newsner process is writing this corpus "
-                            f"(waited {timeout:.0f} s); try again when it has finished") from None
-                    time.sleep(0.05)
+            flock_wait(fd, timeout, lambda: CorpusLockedError(
+                f"{self.root}: another newsner process is writing this corpus (waited {timeout:.0f} s); "
+                "try again when it has finished"))
             _HELD[key] = 1
             try:
                 for orphan in self.root.glob(ORPHAN_GLOB):

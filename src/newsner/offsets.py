@@ -110,8 +110,17 @@ class GraphemeMap:
             raise AnnotationError(f"offset {offset} is outside the text (length {self.cp_length} code points)")
         return self._index[offset]
 
+    @property
+    def length(self) -> int:
+        """Length of the text in grapheme clusters."""
+        return self.g_length
+
     def span_from_graphemes(self, start: int, end: int) -> tuple[int, int]:
         return self.from_graphemes(start), self.from_graphemes(end)
+
+    def span_from_utf16(self, start: int, end: int) -> tuple[int, int]:
+        """OffsetMap's name, so pull takes either map for a project: here the offsets are grapheme clusters."""
+        return self.span_from_graphemes(start, end)
 
     def span_to_graphemes(self, start: int, end: int) -> tuple[int, int]:
         return self.to_graphemes(start), self.to_graphemes(end)

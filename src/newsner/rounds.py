@@ -12,17 +12,14 @@ atomically, so two concurrent pushes get rounds N and N+1 and a crash never leav
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newsner._io import atomic_open, dumps, read_jsonl
+from newsner._io import atomic_open, dumps, flock_wait, read_jsonl
 from newsner.errors import InputError, SchemaError
 from newsner.workspace import Workspace
 
@@ -95,18 +92,8 @@ def _locked(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise InputError(f"{path}: another newsner process is recording a round (waited "
-                                     f"{timeout:.0f} s); try again") from None
-                time.sleep(0.05)
+        flock_wait(fd, timeout, lambda: InputError(f"{path}: another newsner process is recording a round "
+                                                   f"(waited {timeout:.0f} s); try again"))
         yield
     finally:
         os.close(fd)  # closing releases the flock
