@@ -72,3 +72,21 @@ def test_atomic_writes_keep_normal_file_modes(tmp_path: Path) -> None:
     atomic_write_text(tmp_path / "secret.txt", "x", perm=0o600)
     assert (tmp_path / "public.txt").stat().st_mode & 0o077 != 0  # readable by the group/others per umask
     assert (tmp_path / "secret.txt").stat().st_mode & 0o777 == 0o600
+
+
+def test_article_lookup_reads_articles_on_demand_in_corpus_order(tmp_path: Path) -> None:
+    """What doccano push uses instead of loading the corpus: lookups through the index, ids in corpus order."""
+    from newsner.corpus import ArticleLookup
+
+    corpus = Corpus(tmp_path / "corpus", shard_size=4)
+    arts = _articles(10)
+    with corpus.lock():
+        corpus.append(arts)
+    with ArticleLookup(corpus) as lookup:
+        assert len(lookup) == 10 and list(lookup) == [a.id for a in arts]
+        assert lookup[arts[7].id].text == arts[7].text and arts[7].id in lookup
+        assert "no-such-id" not in lookup and lookup.get("no-such-id") is None
+        with pytest.raises(KeyError):
+            lookup["no-such-id"]
+        wanted = [arts[9].id, arts[0].id, arts[5].id]
+        assert [a.id for a in lookup.many(wanted)] == wanted

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,45 @@ def _length_bucket(n: int) -> str:
         if n < limit:
             return name
     return ">= 20k"
+
+
+class ArticleLookup(Mapping[str, Article]):
+    """Articles by id, each read from its shard on demand through the corpus index, so a command that needs
+    "the article with this id" for some ids (doccano push) does not hold the whole corpus in memory.
+    Iterating gives the ids in corpus order. Close it (or use `with`)."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self._idx = corpus.index()
+
+    def __getitem__(self, article_id: str) -> Article:
+        article = self._idx.locate(article_id)
+        if article is None:
+            raise KeyError(article_id)
+        return article
+
+    def __contains__(self, article_id: object) -> bool:
+        return isinstance(article_id, str) and self._idx.known(article_id)
+
+    def __len__(self) -> int:
+        return self._idx.count()
+
+    def __iter__(self) -> Iterator[str]:
+        # Materialized: a cursor left open would interleave with the lookups made while iterating.
+        return iter(list(self._idx.iter_ids()))
+
+    def many(self, ids: Sequence[str]) -> list[Article]:
+        """The articles of `ids` (all known), in the order of `ids`."""
+        found = {a.id: a for a in self._idx.iter_articles(list(ids))}
+        return [found[i] for i in ids]
+
+    def close(self) -> None:
+        self._idx.close()
+
+    def __enter__(self) -> ArticleLookup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Corpus:

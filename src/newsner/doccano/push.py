@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsner.corpus import Corpus
+from newsner.corpus import ArticleLookup, Corpus
 from newsner.doccano.offsets import OffsetMap
 from newsner.errors import DoccanoAPIError, DoccanoError, InputError
-from newsner.schema import AnnotationRecord, Article, LabelSchema
+from newsner.schema import AnnotationRecord, LabelSchema
 from newsner.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ from newsner.doccano.sync_common import (
 from newsner.relations import with_suggested_relations
 
 
-def _chunks(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
@@ -115,20 +115,25 @@ def push(
         ok, message = check_endpoint(auto_label_url)
         if not ok:
             raise DoccanoError(f"--auto-label: the model server does not answer: {message}")
-    articles = list(corpus)
-    by_id = {a.id: a for a in articles}
+    # Articles are read through the corpus index when needed: memory does not grow with the corpus.
+    by_id = ArticleLookup(corpus)
     owns = client is None
     if client is None:
         from newsner.doccano.config import connect
 
-        client = connect(workspace)
+        try:
+            client = connect(workspace)
+        except BaseException:
+            by_id.close()
+            raise
     try:
-        job = _Push(client, workspace, schema, project, articles, by_id, annotation_files, collaborative,
+        job = _Push(client, workspace, schema, project, by_id, annotation_files, collaborative,
                     dry_run, batch_size, progress, after_batch)
         job.selection, job.auto_label_url = selection, auto_label_url
         job.suggest_relations = suggest_relations
         return job.run()
     finally:
+        by_id.close()
         if owns:
             client.close()
 
@@ -150,15 +155,15 @@ class _Push:
     relation_type_ids: dict[str, int] = {}
 
     def __init__(self, client: DoccanoClient, workspace: Workspace, schema: LabelSchema, project: str,
-                 articles: list[Article], by_id: dict[str, Article], annotation_files: Sequence[Path],
+                 by_id: ArticleLookup, annotation_files: Sequence[Path],
                  collaborative: bool | None, dry_run: bool, batch_size: int, progress: Progress | None,
                  after_batch: Callable[[int], None] | None) -> None:
         self.client, self.workspace, self.schema = client, workspace, schema
-        self.articles, self.by_id, self.annotation_files = articles, by_id, annotation_files
+        self.by_id, self.annotation_files = by_id, annotation_files
         self.collaborative, self.dry_run, self.batch_size = collaborative, dry_run, batch_size
         self.progress, self.after_batch = progress, after_batch
         self.report = PushReport(server=_server_of(client), project=project, dry_run=dry_run,
-                                 articles=len(articles))
+                                 articles=len(by_id))
 
     def _tick(self, phase: str, done: int, total: int | None) -> None:
         if self.progress:
@@ -186,7 +191,7 @@ class _Push:
             if self.dry_run:
                 report.span_types_created = list(self.schema.names)
                 report.relation_types_created = list(self.schema.relation_names)
-                report.to_upload = len(self.articles)
+                report.to_upload = len(self.by_id)
                 report.suggestions_imported = len(suggestions)
                 return report
             found = client.create_project(report.project, description=project_description(self.schema),
@@ -204,17 +209,17 @@ class _Push:
         report.relation_types_created, report.relation_types_updated = created, updated
         state = PushState.load(self.workspace.state_dir, report.server, project_id)
         index = self._existing(project_id, state)
-        missing = [a for a in self.articles if a.id not in index.by_article]
+        missing = [doc_id for doc_id in self.by_id if doc_id not in index.by_article]  # ids, corpus order
         chosen = self._select(set(index.by_article), state) if self.selection is not None else None
         if chosen is not None:
             picked = set(chosen.doc_ids)
-            missing = [a for a in missing if a.id in picked]
+            missing = [doc_id for doc_id in missing if doc_id in picked]
             # Pre-annotations only for what is (or now goes) in the project.
             suggestions = {d: r for d, r in suggestions.items() if d in picked or d in index.by_article}
             report.suggestion_records = len(suggestions)
         report.to_upload = len(missing)
         if self.dry_run:
-            missing_ids = {a.id for a in missing}
+            missing_ids = set(missing)
             for doc_id, record in suggestions.items():
                 if doc_id in missing_ids:
                     report.suggestions_imported += 1
@@ -343,12 +348,13 @@ class _Push:
                 self.client.delete_examples(project_id, delete)  # never empty: guarded by `if delete`
             _drop_examples(index, delete)
 
-    def _upload(self, project_id: int, missing: list[Article], suggestions: Mapping[str, AnnotationRecord],
+    def _upload(self, project_id: int, missing: list[str], suggestions: Mapping[str, AnnotationRecord],
                 state: PushState, index: ExampleIndex) -> set[str]:
         report, client = self.report, self.client
         expected = index.total
         uploaded: set[str] = set()
-        for number, batch in enumerate(_chunks(missing, self.batch_size), start=1):
+        for number, batch_ids in enumerate(_chunks(missing, self.batch_size), start=1):
+            batch = self.by_id.many(batch_ids)  # one batch of articles in memory at a time
             data = build_import_jsonl(batch, suggestions)
             # Recorded before the import starts: if we die now, the next push waits for it and deduplicates.
             state.in_flight = [a.id for a in batch]
