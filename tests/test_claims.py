@@ -94,6 +94,9 @@ def test_seed_claims_table_row_by_row(cli, seed_ws, suffix: str) -> None:  # typ
     assert all(r["doc_id"] == article.id and r["layer"] == "gold" and r["parsed"] for r in rows)
     assert all(r["title"] == "Mali Army, Russian Allies Suffer Heavy Losses in North – Local Sources" for r in rows)
     assert all(r["source_link"] == "relation" for r in rows)
+    assert all(r["duplicate_of"] == article.duplicate_of for r in rows)  # to count one article per cluster
+    if suffix == ".csv":  # whole figures as a spreadsheet user expects them: 5, not 5.0
+        assert ",True,5,5," in out.read_text(encoding="utf-8") and ".0," not in out.read_text(encoding="utf-8")
     r17, r15, rdozens, rtargets = rows
     assert (r15["victim"], r15["actor"], r15["actor_link"]) == ("Wagner", "Wagner", "relation")
     assert (r15["location"], r15["location_link"]) == ("Tinzaouaten", "relation")

@@ -260,3 +260,12 @@ def test_every_rule_alternative_contains_one_of_its_stems(rule: clean.Rule) -> N
 ])
 def test_boilerplate_lines_pass_the_stem_check(line: str) -> None:
     assert clean.classify(line)[0] in (clean.APPEAL, clean.CREDIT, clean.OPENER, clean.WIDGET)
+
+
+def test_bidi_marks_glued_to_names_are_dropped() -> None:
+    """Publisher pages put U+200E/U+200F and embedding controls around names; left in, "Mosul\u200e" is one token
+    and a LOCATION span on "Mosul" cannot be aligned (found by hand on a real page)."""
+    from newsner.ingest.clean import normalize
+
+    assert normalize("Fighting in Mosul\u200e and \u202bالموصل\u202c, \u2067Raqqa\u2069 \u200fthen.") == \
+        "Fighting in Mosul and الموصل, Raqqa then."

@@ -154,6 +154,8 @@ def test_curve_verdict_lines() -> None:
     assert "more annotation still helps" in verdict([(0.75, 0.61), (1.0, 0.65)])
     assert verdict([(0.75, 0.61), (1.0, 0.612)]).startswith("flat:")
     assert "noisy" in verdict([(0.75, 0.61), (1.0, 0.55)])
+    # a model that learned nothing is not a "flat" curve (it would send the user to annotate other articles)
+    assert verdict([(0.25, 0.0), (0.5, 0.0), (0.75, 0.0), (1.0, 0.0)]).startswith("no learning:")
 
 
 def test_curve_scores_on_validation_when_the_export_has_no_test_documents(tmp_path: Path) -> None:

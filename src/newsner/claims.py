@@ -43,6 +43,7 @@ class Claim:
     doc_id: str
     title: str | None
     published: str | None
+    duplicate_of: str | None  # the article's near-duplicate cluster: sum figures over one article per cluster
     layer: str
     source: str | None
     source_link: str | None  # "relation", "rule" (record had no relations), or None (unattributed)
@@ -120,6 +121,7 @@ def claims_of(record: AnnotationRecord, article: Article, *, layer: str | None =
         count = normalize_count(cas.text, language=article.language, after=text[cas.end:cas.end + 60])
         out.append(Claim(
             doc_id=record.doc_id, title=article.title, published=article.published,
+            duplicate_of=article.duplicate_of,
             layer=layer or record.annotator, source=source, source_link=source_link, casualty=cas.text,
             start=cas.start, end=cas.end, parsed=count.parsed,
             min=None if count.min is None else float(count.min),
@@ -204,7 +206,16 @@ def _write_csv(out: Path, rows: Iterable[Claim]) -> None:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.to_dict().items()})
+            writer.writerow({k: _csv_cell(v) for k, v in row.to_dict().items()})
+
+
+def _csv_cell(value: Any) -> Any:
+    """'' for null; whole figures as integers ("17", not "17.0"), as a spreadsheet user expects."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _arrow_schema() -> Any:

@@ -153,7 +153,7 @@ def _train_curve(data: Path, out: Path, schema: LabelSchema, *, max_steps: int, 
     started = time.monotonic()
 
     def on_point(p: CurvePoint) -> None:
-        err_console.print(f"{p.fraction:.0%} of the training split ({p.train_docs} docs): F1 {p.scores.f1:.3f} "
+        err_console.print(f"{p.fraction:.0%} of the training split ({p.train_docs} examples): F1 {p.scores.f1:.3f} "
                           f"({time.monotonic() - started:.0f} s)", markup=False)
 
     with err_console.status(f"learning curve: 4 trainings of up to {max_steps} steps…"):
@@ -161,7 +161,7 @@ def _train_curve(data: Path, out: Path, schema: LabelSchema, *, max_steps: int, 
     console.print(f"model written to {out / 'model-best'}", markup=False)
     table = Table(title=f"learning curve, F1 on {result.evaluated_on}", title_justify="left")
     table.add_column("train", justify="right")
-    table.add_column("docs", justify="right")
+    table.add_column("examples", justify="right")  # export units (sentences by default), not articles
     for name in schema.names:
         table.add_column(name, justify="right")
     table.add_column("overall", justify="right")

@@ -26,8 +26,10 @@ import unicodedata
 from dataclasses import dataclass, field
 
 # ------------------------------------------------------------------------------------------ normalize
-# C0/C1 controls except \t and \n; zero-width characters, soft hyphen and BOMs that survive decoding.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\u2060\ufeff]")
+# C0/C1 controls except \t and \n; zero-width characters, soft hyphen and BOMs that survive decoding; bidi
+# marks and embedding/isolate controls (U+200E/F, U+202A-E, U+2066-9), which publisher pages put around names:
+# glued to a word ("Mosul\u200e") they stop the tokenizer from finding the word's end, and the span is lost.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 

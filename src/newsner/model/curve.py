@@ -62,6 +62,10 @@ def verdict(points: Sequence[tuple[float, float]]) -> str:
     """One plain line from (fraction, overall F1) points: does the last step still add?"""
     if len(points) < 2:
         return "one point only: no trend to read"
+    if max(f for _, f in points) < 0.05:
+        # Nothing was learned at any size: "flat" would wrongly blame the data's variety.
+        return ("no learning: F1 stays near 0 at every size; train longer (--max-steps) and check that the "
+                "export has entities in train and test before reading the curve")
     (f0, a), (f1, b) = points[-2], points[-1]
     step = f"the last {round((f1 - f0) * 100)}% of the training data"
     delta = b - a
