@@ -180,3 +180,12 @@ def test_empty_layer_writes_a_table_with_its_columns(cli, seed_ws) -> None:  # t
 
     table = pq.read_table(out)
     assert table.num_rows == 0 and table.column_names == list(COLUMNS)
+
+
+def test_an_empty_claims_table_says_why(cli, seed_ws) -> None:  # type: ignore[no-untyped-def]
+    ws, article, _ = seed_ws
+    AnnotationStore(ws / "annotations").write_layer(
+        "gold", [AnnotationRecord(article.id, article.text_sha256, "gold", spans=[], status="confirmed")])
+    result = cli("export", "claims", "--out", str(ws / "claims.csv"))
+    assert result.exit_code == 0 and "0 claims from" in result.stdout
+    assert "note: layer 'gold' has no CASUALTY span" in result.stderr

@@ -15,6 +15,8 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner) -> 
 
     def walk(cmd, path):  # type: ignore[no-untyped-def]
         if hasattr(cmd, "commands"):
+            # groups too: `newsner doccano --help` is where a new user looks first
+            assert cmd.help and "Example:" in cmd.help, f"`newsner {' '.join(path)}` (group) needs an Example:"
             for name, child in cmd.commands.items():
                 yield from walk(child, [*path, name])
         else:

@@ -80,6 +80,10 @@ def test_train_then_evaluate_learns_a_trivial_pattern(cli, workspace: Path) -> N
     casualty = [c.strip() for c in rows[2].split("│")[1:-1]]
     assert casualty[2:] == ["–", "–", "0"]
     assert "note: no CASUALTY, CLAIM_SOURCE in these documents" in result.stdout
+    # evaluate defaults to what train and export spacy just wrote in the workspace
+    scored = cli("evaluate")
+    assert scored.exit_code == 0, scored.output
+    assert f"scores on {data / 'test.spacy'}" in scored.stdout
     from newsner.model import evaluate
     from newsner.schema import default_label_schema_path, load_label_schema
 

@@ -204,20 +204,26 @@ _SETTINGS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="newsner",
     cls=_Group,
-    help="Turn news articles into NER training data: ingest → doccano → export.",
+    help="Turn news articles into NER training data: ingest → doccano → export.\n\n"
+         "Example: newsner ingest ~/articles/ && newsner corpus stats",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # never print a password or token held in a local
     context_settings=_SETTINGS,
     rich_markup_mode=None,  # plain help: flags show as flags, not "<bool>"
     add_completion=False,
 )
-corpus_app = typer.Typer(cls=_Group, help="Inspect and check the corpus.", no_args_is_help=True)
-labels_app = typer.Typer(cls=_Group, help="The label schema (annotations/labels.json).", no_args_is_help=True)
-doccano_app = typer.Typer(cls=_Group, help="The doccano server: run it locally, push documents, pull annotations.",
+corpus_app = typer.Typer(cls=_Group, help="Inspect and check the corpus.\n\nExample: newsner corpus stats",
+                         no_args_is_help=True)
+labels_app = typer.Typer(cls=_Group, help="The label schema (annotations/labels.json).\n\nExample: newsner labels show",
+                         no_args_is_help=True)
+doccano_app = typer.Typer(cls=_Group, help="The doccano server: run it locally, push documents, pull annotations.\n\n"
+                          "Example: newsner doccano up && newsner doccano push && newsner doccano pull",
                           no_args_is_help=True)
-annotations_app = typer.Typer(cls=_Group, help="Annotation records: import, validate, agreement, adjudicate.",
+annotations_app = typer.Typer(cls=_Group, help="Annotation records: import, validate, agreement, adjudicate.\n\n"
+                              "Example: newsner annotations agreement --include-unconfirmed",
                               no_args_is_help=True)
-export_app = typer.Typer(cls=_Group, help="Export annotated documents as HF datasets, spaCy DocBins or CoNLL.",
+export_app = typer.Typer(cls=_Group, help="Export annotated documents as HF datasets, spaCy DocBins or CoNLL, and the "
+                         "claims table.\n\nExample: newsner export hf --out exports/hf",
                          no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(labels_app, name="labels")

@@ -49,3 +49,7 @@ def claims_cli(
     console.print(f"{result.claims} claims from {result.articles} articles ({result.unattributed} unattributed, "
                   f"{result.unparsed} counts unparsed) → {result.path} in {result.seconds:.1f} s "
                   f"({rate:.0f} articles/s)", markup=False)
+    if result.claims == 0:  # an empty table is a valid answer, but say why so nobody reads it as "no casualties"
+        err_console.print(f"note: layer {layer!r} has no CASUALTY span; annotate casualty counts (or pass another "
+                          "--layer, e.g. an annotator's, or the pattern suggestions imported as a layer)",
+                          markup=False)

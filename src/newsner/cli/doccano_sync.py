@@ -26,7 +26,9 @@ from rich.text import Text
 from newsner.cli._app import doccano_app, err_console, fail, workspace_of
 from newsner.doccano import sync
 
-users_app = typer.Typer(help="doccano user accounts and project membership.", no_args_is_help=True)
+users_app = typer.Typer(help="doccano user accounts and project membership.\n\n"
+                             "Example: NEWSNER_NEW_USER_PASSWORD=... newsner doccano users add alice --role annotator",
+                        no_args_is_help=True)
 doccano_app.add_typer(users_app, name="users")
 
 ProjectOpt = Annotated[

@@ -177,8 +177,13 @@ def _train_curve(data: Path, out: Path, schema: LabelSchema, *, max_steps: int, 
 @app.command("evaluate")
 def evaluate_cli(
     ctx: typer.Context,
-    model: Annotated[Path, typer.Option("--model", "-m", file_okay=False, help="A trained model folder.")],
-    data: Annotated[Path, typer.Option("--data", "-d", dir_okay=False, help="A DocBin (test.spacy).")],
+    model: Annotated[Path | None, typer.Option(
+        "--model", "-m", file_okay=False,
+        help="A trained model folder (default: the workspace's models/baseline/model-best, what train writes)."
+    )] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", "-d", dir_okay=False,
+        help="A DocBin (default: the workspace's exports/spacy/test.spacy, what export spacy writes).")] = None,
 ) -> None:
     """Entity-level precision, recall and F1 per label (seqeval, strict IOB2) of a model on a DocBin.
 
@@ -186,7 +191,10 @@ def evaluate_cli(
     """
     from newsner.model import evaluate
 
-    _print_scores(evaluate(model, data, workspace_of(ctx).label_schema()), title=f"scores on {data}")
+    ws = workspace_of(ctx)
+    model = model or ws.models_dir / "baseline" / "model-best"
+    data = data or ws.root / "exports" / "spacy" / "test.spacy"
+    _print_scores(evaluate(model, data, ws.label_schema()), title=f"scores on {data}")
 
 
 def _print_scores(scores: Scores, *, title: str) -> None:
