@@ -74,3 +74,16 @@ def test_annotations_being_a_file_is_one_line_and_no_article_is_added(workspace:
     assert "Traceback" not in out.output
     corpus = Corpus(workspace / "corpus")
     assert not corpus.exists() or len(corpus) == 0
+
+
+def test_newsners_own_record_file_is_named_not_read_as_doccano(workspace: Path, tmp_path: Path,
+                                                              cli) -> None:  # type: ignore[no-untyped-def]
+    """A user imports annotations/suggestions/patterns.jsonl: say what it is and how to use it, once."""
+    path = tmp_path / "suggestions.jsonl"
+    record = {"doc_id": "a" * 16, "text_sha256": "0" * 64, "annotator": "patterns",
+              "spans": [{"start": 0, "end": 6, "label": "ACTOR", "text": "Wagner"}], "status": "unconfirmed"}
+    path.write_text(json.dumps(record) + "\n" + json.dumps(record) + "\n")
+    out = cli("annotations", "import", str(path), "--format", "doccano")
+    assert out.exit_code == 1 and out.stderr.count("\n") == 1
+    assert "newsner annotation-record file" in out.stderr and "annotations/NAME.jsonl" in out.stderr
+    assert "Traceback" not in out.output

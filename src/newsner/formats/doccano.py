@@ -83,6 +83,12 @@ def read_doccano(path: Path, *, offsets: str = "utf16") -> Iterator[ParsedDoc | 
             except orjson.JSONDecodeError as exc:
                 yield Rejected(where, f"not valid JSON ({exc}); fix or remove the line")
                 continue
+            if isinstance(obj, dict) and "text" not in obj and {"doc_id", "text_sha256", "spans"} <= obj.keys():
+                # newsner's own record format: no text to import, the corpus already has it
+                raise FormatError(f"{where}: this is a newsner annotation-record file (doc_id, text_sha256, spans; "
+                                  "e.g. annotations/suggestions/*.jsonl), not a doccano export: copy it to "
+                                  "annotations/NAME.jsonl to use it as the layer NAME, or push it with "
+                                  "`newsner doccano push --with-annotations FILE`")
             yield from _parse_object(obj, where, path=path, line=lineno, offsets=offsets)
 
 
