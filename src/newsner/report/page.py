@@ -77,7 +77,9 @@ def _plots(workspace: Workspace, labels: list[str], layers: list[str],
                 f"{html.escape(info.folder)} has no entity in any split."))
     else:
         cards.append(_card("Entities per label per split", None, "",
-                           "No export yet: run <code>newsner export hf --out exports/hf</code>."))
+                           f"No export in {html.escape(str(workspace.root / 'exports'))} yet (the report reads the "
+                           "workspace's exports/ folder): run <code>newsner export hf --out exports/hf</code> "
+                           "from the workspace."))
 
     rounds = data.read_rounds(workspace)
     wanted = {str(d) for r in rounds for d in r["doc_ids"]}
@@ -191,7 +193,8 @@ def build_report(workspace: Workspace) -> str:
         parts.append(_table(["folder", "format", "layer", "examples per split"], rows))
         parts += [f'<p class="warn">warning: {html.escape(w)}</p>' for w in warnings]
     else:
-        parts.append("<p>No exports yet (run <code>newsner export hf --out exports/hf</code>).</p>")
+        parts.append(f"<p>No exports in {html.escape(str(workspace.root / 'exports'))} yet (run <code>newsner "
+                     "export hf --out exports/hf</code> from the workspace).</p>")
 
     head = (f"<header><h1>newsner report</h1><p>workspace {html.escape(str(workspace.root))} · generated "
             f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} · newsner {__version__}</p></header>")
