@@ -16,7 +16,7 @@ MIN_CONFIDENCE = 0.8
 #: Detection needed to pick a language none of the disagreeing declarations names.
 OVERRULE_CONFIDENCE = 0.99
 _MIN_CHARS = 30
-_SAMPLE = 600  # characters classified: enough for a clear answer, ~0.3 ms
+_SAMPLE = 300  # characters classified: ~0.1 ms; on the seed article p = 0.9999 (600 chars: 0.99999, 3x the time)
 _LETTER = re.compile(r"[^\W\d_]")
 _IDENTIFIER: list[Any] = []
 
