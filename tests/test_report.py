@@ -83,3 +83,15 @@ def test_report_shows_conflicting_claims_side_by_side(workspace: Path) -> None:
     # no gold layer: no section (and no error)
     (workspace / "annotations" / "gold.jsonl").unlink()
     assert "Conflicting casualty claims" not in build_report(Workspace.at(workspace))
+
+
+def test_a_damaged_rounds_line_is_named_not_skipped(cli, workspace) -> None:  # type: ignore[no-untyped-def]
+    """The report reads rounds.jsonl through newsner.rounds: a cut line is reported with file:line, and no page
+    with fewer rounds than were recorded is written."""
+    (workspace / "annotations" / "rounds.jsonl").write_text(
+        '{"round": 1, "created_at": "2026-11-20T09:00:00Z", "strategy": "random", "seed": 0, "requested": 1, '
+        '"selected": 1, "model": null, "project": "newsner", "doc_ids": ["a"]}\n{"round": 2, "strat\n')
+    out = workspace / "report.html"
+    result = cli("report", "--out", str(out))
+    assert result.exit_code == 1 and "rounds.jsonl:2" in result.stderr and "Traceback" not in result.output
+    assert not out.exists()

@@ -80,6 +80,10 @@ class ModelError(NewsnerError):
     """Training, evaluation or prediction failed."""
 
 
+class ServeError(ModelError):
+    """The model server (`newsner serve`) could not start, or does not answer."""
+
+
 class DoccanoError(NewsnerError):
     """Anything about doccano."""
 

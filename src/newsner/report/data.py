@@ -143,20 +143,13 @@ def read_activity(workspace: Workspace, wanted: set[str]) -> Activity:
 
 
 def read_rounds(workspace: Workspace) -> list[dict[str, Any]]:
-    """annotations/rounds.jsonl (written by `doccano push --select`), one dict per round, in file order."""
-    path = workspace.annotations_dir / "rounds.jsonl"
-    if not path.is_file():
-        return []
-    rounds = []
-    with open(path, "rb") as fh:
-        for raw in fh:
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(obj, dict) and isinstance(obj.get("doc_ids"), list):
-                rounds.append(obj)
-    return rounds
+    """annotations/rounds.jsonl (written by `doccano push --select`), one dict per round, in file order.
+
+    Read by `newsner.rounds.load_rounds`, the module that writes it: a damaged line stops the report with its
+    file:line instead of silently drawing fewer rounds."""
+    from newsner.rounds import load_rounds
+
+    return [r.to_dict() for r in load_rounds(workspace)]
 
 
 @dataclass

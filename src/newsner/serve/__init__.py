@@ -4,6 +4,7 @@
 (state under WORKSPACE/.newsner/serve/), `run` is the process's entry point (`python -m newsner.serve.run`).
 """
 
-from newsner.serve.process import ModelServer, ServeError, ServeInfo, ServeStatus
+from newsner.errors import ServeError
+from newsner.serve.process import ModelServer, ServeInfo, ServeStatus
 
 __all__ = ["ModelServer", "ServeError", "ServeInfo", "ServeStatus"]

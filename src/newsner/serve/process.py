@@ -23,14 +23,10 @@ import httpx
 
 from newsner._io import atomic_write_text
 from newsner.doccano.procs import _free_port, _port_free, _proc_cmdline, _proc_start_time, _set_pdeathsig, _tail
-from newsner.errors import ModelError
+from newsner.errors import ServeError
 from newsner.workspace import Workspace
 
 MODULE = "newsner.serve.run"
-
-
-class ServeError(ModelError):
-    """The model server could not start, or does not answer."""
 
 
 @dataclass(frozen=True)
