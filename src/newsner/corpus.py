@@ -24,7 +24,8 @@ import orjson
 
 from newsner._io import atomic_open, dumps, flock_wait, read_jsonl
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
-from newsner.index import Chunk, CorpusIndex, Row, shard_stat
+from newsner.index import CorpusIndex, Row, shard_stat
+from newsner.linking import Chunk
 from newsner.schema import Article, validate_article_dict
 
 if TYPE_CHECKING:
@@ -302,15 +303,13 @@ class Corpus:
         try:
             chunk = Chunk(idx)
             if link:
-                chunk.prefetch(sigs)
+                chunk.link(batch, sigs)
             lines: dict[str, list[bytes]] = {name: [] for name in touched}
             name = f"{SHARD_PREFIX}{number:05d}.jsonl"
             for article, sig in zip(batch, sigs, strict=True):
                 if count >= self.shard_size:
                     number, count, size = number + 1, 0, 0
                     name = f"{SHARD_PREFIX}{number:05d}.jsonl"
-                if link and article.duplicate_of is None:
-                    article.duplicate_of = chunk.match(sig)
                 line = dumps(article).encode("utf-8")  # orjson writes dataclasses in field order, = to_dict()
                 chunk.add(Row(article, sig, name, size, len(line)))
                 lines[name].append(line)

@@ -242,10 +242,10 @@ class CorpusIndex:
         import numpy
 
         # sorted by key (numpy, not Python tuples): consecutive inserts land on neighbouring B-tree pages
-        keys = [r.sig.stored_keys() for _, r, _ in rows]
+        keys = [r.sig.stored_key_array() for _, r, _ in rows]
         if not keys:
             return
-        flat_keys = numpy.fromiter((k for ks in keys for k in ks), dtype=numpy.int64)
+        flat_keys = numpy.concatenate(keys)
         flat_seqs = numpy.repeat(numpy.array([seq for seq, _, _ in rows], dtype=numpy.int64), [len(k) for k in keys])
         order = numpy.argsort(flat_keys, kind="stable")
         self.conn.executemany("INSERT OR IGNORE INTO bands_recent(key, seq) VALUES (?, ?)",
@@ -375,92 +375,6 @@ class CorpusIndex:
             self.rollback()
             raise
         return seq
-
-
-class Chunk:
-    """The articles of one commit: matched against the index and against each other (in memory, ranked like
-    committed ones, so where a chunk boundary falls never changes a link), then inserted in bulk.
-
-    `prefetch` looks up the committed candidates of the whole chunk in one sorted join (neighbouring B-tree
-    pages, instead of ~100 random lookups per article)."""
-
-    def __init__(self, idx: CorpusIndex) -> None:
-        self.idx = idx
-        self.seq = idx.next_seq()
-        self.rows: list[tuple[int, Row, str]] = []
-        self._bands: dict[int, list[tuple[int, str, int, Signature]]] = {}
-        self._rank: dict[str, tuple[int, str]] = {}
-        self._committed: dict[int, list[int]] | None = None  # band key -> committed seqs (after prefetch)
-        self._cands: dict[int, tuple[str, Signature]] = {}
-
-    def prefetch(self, sigs: Sequence[Signature]) -> None:
-        from newsner.ingest.dedupe import Signature as Sig
-
-        conn = self.idx.conn
-        keys = sorted({k for sig in sigs for k in sig.band_keys()})
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS probe(key INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM probe")
-        conn.executemany("INSERT INTO probe(key) VALUES (?)", ((k,) for k in keys))
-        committed: dict[int, list[int]] = {}
-        # CROSS JOIN fixes the loop order (SQLite's rule): probe outside, one index search per key. With a plain
-        # JOIN the planner, knowing nothing of the temp table, scans the whole band table instead.
-        for key, seq in conn.execute("SELECT b.key, b.seq FROM probe p CROSS JOIN bands b ON b.key = p.key "
-                                     "UNION ALL SELECT r.key, r.seq FROM probe p CROSS JOIN bands_recent r "
-                                     "ON r.key = p.key"):
-            committed.setdefault(key, []).append(seq)
-        conn.execute("DELETE FROM probe")
-        wanted = sorted({seq for seqs in committed.values() for seq in seqs})
-        for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            marks = ",".join("?" * len(part))
-            for seq, root, blob, count in conn.execute(
-                    f"SELECT seq, root, sig, shingles FROM articles WHERE seq IN ({marks})", part):
-                self._cands[seq] = (root, Sig.from_bytes(blob, count))
-        self._committed = committed
-
-    def match(self, sig: Signature) -> str | None:
-        from newsner.ingest.dedupe import linked
-
-        if self._committed is None:
-            best = self.idx.match_ranked(sig)
-        else:
-            best = None
-            seen_committed: set[int] = set()
-            roots: set[str] = set()
-            for key in sig.band_keys():
-                for seq in self._committed.get(key, ()):
-                    if seq not in seen_committed:
-                        seen_committed.add(seq)
-                        root, other = self._cands[seq]
-                        if root not in roots and linked(sig, other):
-                            roots.add(root)
-            if roots:
-                ranked = self.idx._seqs(sorted(roots))
-                best = min(ranked) if ranked else (-1, sorted(roots)[0])
-        seen: set[int] = set()
-        for key in sig.band_keys():
-            for rank, root, seq, other in self._bands.get(key, ()):
-                if seq not in seen:
-                    seen.add(seq)
-                    if (best is None or rank < best[0]) and linked(sig, other):
-                        best = (rank, root)
-        return best[1] if best else None
-
-    def add(self, row: Row) -> None:
-        a, seq = row.article, self.seq
-        self.seq += 1
-        if a.duplicate_of:
-            rank = self._rank.get(a.duplicate_of) or self.idx.root_rank(a.duplicate_of)
-        else:
-            rank = (seq, a.id)
-        self._rank[a.id] = rank
-        entry = (rank[0], rank[1], seq, row.sig)
-        for key in row.sig.stored_keys():
-            self._bands.setdefault(key, []).append(entry)
-        self.rows.append((seq, row, rank[1]))
-
-    def flush(self) -> None:
-        self.idx.insert_many(self.rows)
 
 
 def _parse(path: Path, lineno: int, raw: bytes) -> Article:

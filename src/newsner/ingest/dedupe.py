@@ -130,13 +130,14 @@ def shingle_hashes(text: str, k: int = SHINGLE, *, words: list[str] | None = Non
 class Signature:
     """A MinHash signature (NUM_PERM values) and the number of distinct shingles it summarizes."""
 
-    __slots__ = ("_bands", "count", "values", "windows")
+    __slots__ = ("_keys", "count", "values", "windows")
 
-    def __init__(self, values: np.ndarray, count: int, windows: list[np.ndarray] | None = None) -> None:
+    def __init__(self, values: np.ndarray, count: int, windows: np.ndarray | None = None) -> None:
         self.values = values
         self.count = count
-        self.windows = windows or []  # MinHash values of the text's windows (long texts only), for candidates
-        self._bands: list[int] | None = None
+        # MinHash values of the text's windows (long texts only; one row per window), for candidates
+        self.windows = windows
+        self._keys: np.ndarray | None = None
 
     @classmethod
     def of(cls, text: str, words: list[str] | None = None) -> Signature:
@@ -147,13 +148,15 @@ class Signature:
         table = npy.multiply(sh[:, None], _STATE["a"])
         table += _STATE["b"]
         values = table.min(axis=0)
-        windows: list[Any] = []
+        windows = None
         n = len(sh)
         if n >= WINDOW_MIN:  # a window's MinHash is the minimum over its rows of the same table: nearly free
             starts = list(range(0, n - WINDOW + 1, STRIDE))
             if starts[-1] != n - WINDOW:
                 starts.append(n - WINDOW)
-            windows = [table[i:i + WINDOW].min(axis=0) for i in starts]
+            # only the columns the window bands use: one reduceat over the row blocks gives every window's minima
+            cols = table[:, :WINDOW_BANDS * ROWS]
+            windows = npy.stack([cols[i:i + WINDOW].min(axis=0) for i in starts])
         # windows, not distinct shingles: news text rarely repeats 5 words, and np.unique costs a quarter of this
         return cls(values, int(n), windows)
 
@@ -179,26 +182,48 @@ class Signature:
             return 0.0
         return min(1.0, j * (self.count + other.count) / ((1 + j) * smaller))
 
-    def band_keys(self) -> list[int]:
+    def key_array(self) -> np.ndarray:
         """One 63-bit key per band (SQLite INTEGER), the band number mixed in; then those of the windows.
 
-        These are the keys a new text looks up."""
-        if self._bands is None:
-            self._bands = _keys(self.values) + [k for v in self.windows for k in _keys(v, WINDOW_BANDS)]
-        return self._bands
+        These are the keys a new text looks up (int64, computed once)."""
+        if self._keys is None:
+            npy = _np()
+            full = _key_rows(self.values[None, :], BANDS)[0]
+            if self.windows is not None and len(self.windows):
+                full = npy.concatenate([full, _key_rows(self.windows, WINDOW_BANDS).ravel()])
+            self._keys = full
+        return self._keys
 
-    def stored_keys(self) -> list[int]:
+    def stored_key_array(self) -> np.ndarray:
         """The keys an indexed text is found under: its bands, and its windows' only when it is long."""
-        keys = self.band_keys()
+        keys = self.key_array()
         return keys if self.count >= WINDOW_STORE_MIN else keys[:BANDS]
 
+    def band_keys(self) -> list[int]:
+        return cast("list[int]", self.key_array().tolist())
 
-def _keys(values: np.ndarray, bands: int = BANDS) -> list[int]:
+    def stored_keys(self) -> list[int]:
+        return cast("list[int]", self.stored_key_array().tolist())
+
+
+def _key_rows(values: np.ndarray, bands: int) -> np.ndarray:
+    """Band keys of each row of MinHash values: (m, ≥ bands·ROWS) uint32 → (m, bands) int64."""
     npy = _np()
-    v = values[:bands * ROWS].astype(npy.uint64).reshape(bands, ROWS)
+    v = values[:, :bands * ROWS].astype(npy.uint64).reshape(len(values), bands, ROWS)
     with npy.errstate(over="ignore"):
-        keys = (v * _STATE["mult"]).sum(axis=1, dtype=npy.uint64) + _STATE["band_salt"][:bands]
-    return cast("list[int]", (keys & npy.uint64((1 << 63) - 1)).tolist())  # tolist: C speed, Python ints
+        keys = (v * _STATE["mult"]).sum(axis=2, dtype=npy.uint64) + _STATE["band_salt"][:bands]
+    return cast("np.ndarray", (keys & npy.uint64((1 << 63) - 1)).astype(npy.int64))
+
+
+def linked_many(sig: Signature, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """`linked(sig, other)` for many others at once: their MinHash values (m × NUM_PERM) and shingle counts."""
+    npy = _np()
+    j = (values == sig.values).sum(axis=1) / NUM_PERM
+    smaller = npy.minimum(counts, sig.count)
+    with npy.errstate(divide="ignore", invalid="ignore"):
+        contained = npy.minimum(1.0, j * (counts + sig.count) / ((1 + j) * smaller))
+    return cast("np.ndarray", (j >= LINK_JACCARD) | ((smaller >= CONTAINMENT_MIN_SHINGLES)
+                                                      & (contained >= LINK_CONTAINMENT)))
 
 
 def linked(a: Signature, b: Signature) -> bool:
