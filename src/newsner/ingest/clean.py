@@ -295,7 +295,6 @@ class Cleaned:
     author: str | None = None
     published: str | None = None
     removed: list[str] = field(default_factory=list)
-    words: list[str] | None = None  # WORD tokens of the lower-cased text, when already computed
 
 
 def parse_date(line: str) -> str | None:
@@ -505,7 +504,4 @@ def clean_text(text: str, *, find_title: bool = True) -> Cleaned:
             out.append("\n\n" if ln.block != prev_block else "\n")
         out.append(ln.text)
         prev_block = ln.block
-    cleaned = "".join(out)
-    # the word list serves language guessing and shingling
-    return Cleaned(text=cleaned, title=title, author=author, published=published, removed=removed,
-                   words=WORD.findall(cleaned.lower()))
+    return Cleaned(text="".join(out), title=title, author=author, published=published, removed=removed)

@@ -67,7 +67,9 @@ _NO_SPACE_SCRIPT = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u
                               "\uac00-\ud7af\uf900-\ufaff]")
 # word -> CRC-32: news vocabulary repeats, and a dict lookup is cheaper than encoding and hashing again.
 # A pure function's memo: safe to share, bounded, never persisted.
-_CRC_CACHE: dict[str, int] = {}
+_CRC_CACHE: dict[str | bytes, int] = {}
+# clean.WORD (\w+) on ASCII text: letters, digits and "_" are word bytes, everything else separates words
+_ASCII_WORD_BYTES = bytes(c if chr(c).isalnum() or c == 95 else 32 for c in range(128)) + b" " * 128
 _CRC_CACHE_MAX = 500_000
 _STATE: dict[str, Any] = {}
 
@@ -94,7 +96,13 @@ def _word_hashes(text: str, words: list[str] | None = None) -> list[int]:
         # one character per token; the k-token windows below are then character k-grams
         words = [ch for ch in text.lower() if ch.isalnum()]
     elif words is None:
-        words = WORD.findall(text.lower())
+        low = text.lower()
+        if low.isascii():
+            # bytes.translate + split is ~6x faster than the regex and gives the same tokens for ASCII text;
+            # CRC-32 of a bytes word = CRC-32 of the same str word encoded, so signatures do not change
+            words = low.encode("ascii").translate(_ASCII_WORD_BYTES).split()  # type: ignore[assignment]
+        else:
+            words = WORD.findall(low)
     cache = _CRC_CACHE
     if len(cache) > _CRC_CACHE_MAX:
         cache.clear()
@@ -103,7 +111,7 @@ def _word_hashes(text: str, words: list[str] | None = None) -> list[int]:
         for i, h in enumerate(hashes):
             if h is None:
                 w = words[i]
-                hashes[i] = cache[w] = zlib.crc32(w.encode("utf-8"))
+                hashes[i] = cache[w] = zlib.crc32(w if isinstance(w, bytes) else w.encode("utf-8"))
     return hashes  # type: ignore[return-value]
 
 

@@ -23,7 +23,7 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -256,15 +256,19 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
     ingested_at = _now()
     rejected_inputs: set[str] = set()
     chunk: list[Draft] = []
-    locked: list[bool] = []
+    writer: list[Any] = []  # [the one-thread pool, the commit in flight or None]
     with contextlib.ExitStack() as held:
         def commit() -> None:
-            if not locked:  # the lock (and the corpus folder) only once there is something to add
+            if not writer:  # the lock (and the corpus folder) only once there is something to add
                 held.enter_context(corpus.lock(timeout=lock_timeout))
-                locked.append(True)
-            _commit_chunk(corpus, chunk, report, source=source, ingested_at=ingested_at)
-            if progress:
-                progress(state["bytes"], state["total"], report.ingested)
+                # entered after the lock, so left before it: a commit in flight finishes while the lock is held
+                writer.extend([held.enter_context(ThreadPoolExecutor(1, thread_name_prefix="newsner-commit")),
+                               None])
+            _wait(writer, report, state, progress)  # the previous chunk is committed: its ids are known
+            todo = _prepare_chunk(corpus, chunk, report, source=source, ingested_at=ingested_at)
+            if todo is not None:
+                # written while the next chunk is read and cleaned: SQLite and fsync release the GIL
+                writer[1] = writer[0].submit(_write_chunk, corpus, *todo)
 
         for got in stream(on_bytes):
             if isinstance(got, Rejection):
@@ -280,14 +284,33 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
                 chunk = []
         if chunk:
             commit()
+        if writer:
+            _wait(writer, report, state, progress)
     report.inputs = len(items) - len(rejected_inputs)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _commit_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, source: str | None,
-                  ingested_at: str) -> None:
-    """One chunk: exact repeats and known ids skipped, signatures of the rest, one commit (links included)."""
+def _wait(writer: list[Any], report: IngestReport, state: dict[str, int],
+          progress: ProgressCallback | None) -> None:
+    """Wait for the commit in flight (its error, if any, is raised here) and count what it wrote."""
+    future, writer[1] = writer[1], None
+    if future is None:
+        return
+    articles, written = future.result()
+    report.ingested += written
+    report.duplicates += len(articles) - written  # repeats the index only knew once the previous chunk landed
+    report.near_duplicates += sum(1 for a in articles if a.duplicate_of)
+    report.ids.extend(a.id for a in articles)
+    report.written = report.written or written > 0
+    report.chunks += 1
+    if progress:
+        progress(state["bytes"], state["total"], report.ingested)
+
+
+def _prepare_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, source: str | None,
+                   ingested_at: str) -> tuple[list[Article], list[Any]] | None:
+    """One chunk's new articles and their signatures (exact repeats and known ids skipped); None when all known."""
     from newsner.ingest.dedupe import Signature
 
     batch: dict[str, tuple[Article, Draft]] = {}
@@ -305,12 +328,10 @@ def _commit_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, 
     new = [(a, d) for key, (a, d) in batch.items() if key not in known]
     report.duplicates += len(batch) - len(new)
     if not new:
-        return  # a re-ingest stops here: nothing is written, no signature computed
-    sigs = [Signature.of(a.text, d.words) for a, d in new]
-    articles = [a for a, _ in new]
-    written = corpus.append(articles, signatures=sigs, link=True)
-    report.ingested += written
-    report.near_duplicates += sum(1 for a in articles if a.duplicate_of)
-    report.ids.extend(a.id for a in articles)
-    report.written = report.written or written > 0
-    report.chunks += 1
+        return None  # a re-ingest stops here: nothing is written, no signature computed
+    return [a for a, _ in new], [Signature.of(a.text) for a, _ in new]
+
+
+def _write_chunk(corpus: Corpus, articles: list[Article], sigs: list[Any]) -> tuple[list[Article], int]:
+    """One commit (links included), in the writer thread: (the articles, how many were written)."""
+    return articles, corpus.append(articles, signatures=sigs, link=True)

@@ -72,7 +72,6 @@ class Draft:
     line: int | None = None
     extractor: str = "newsner.text"
     extractor_version: str = __version__
-    words: list[str] | None = field(default=None, repr=False)  # clean.WORD tokens of `text`, if known
     warnings: list[str] = field(default_factory=list, repr=False)  # "FILE: what to check", shown on stderr
 
 
@@ -346,4 +345,4 @@ def read_document(display: str, data: bytes, kind: str, *, encoding: str | None 
         meta["author"] = cleaned.author
     return Draft(text=cleaned.text, title=cleaned.title, published=cleaned.published,
                  language=resolve_language(None, cleaned.text)[0], meta=meta, path=display,
-                 words=cleaned.words, warnings=warnings)
+                 warnings=warnings)

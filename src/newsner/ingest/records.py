@@ -241,7 +241,7 @@ def _record(display: str, lineno: int, obj: Mapping[str, Any], options: ReadOpti
     if overruled:
         meta.setdefault("language_declared", overruled)
     return Draft(text=cleaned.text, meta=meta, path=display, line=lineno, extractor=extractor,
-                 words=cleaned.words, **fields)
+                 **fields)
 
 
 def _iso_date(value: str) -> str | None:
