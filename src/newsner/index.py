@@ -178,6 +178,17 @@ class CorpusIndex:
             out.extend(self.conn.execute(f"SELECT seq, id FROM articles WHERE id IN ({marks})", part))
         return out
 
+    def members(self, ids: Sequence[str]) -> list[tuple[int, str, str, str]]:
+        """(position, id, cluster root, text hash) of each known id of `ids`, in corpus order."""
+        out: list[tuple[int, str, str, str]] = []
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            out.extend(self.conn.execute(f"SELECT seq, id, root, sha FROM articles WHERE id IN ({marks})", part))
+        out.sort()
+        return out
+
     def facts(self) -> Iterator[tuple[int, str | None, str | None, str | None, bool, str]]:
         """(characters, source, language, month, is a near-duplicate, cluster root) per article, for stats."""
         yield from self.conn.execute(

@@ -31,6 +31,7 @@ from newsner.export.spacy import SpacyWriter
 from newsner.export.splits import SMALL_EXPORT, SplitPlan, label_warnings, plan_splits
 from newsner.export.swap import check_out, recover, replace_dir
 from newsner.export.worker import _init_worker, _run_batch, process_batch
+from newsner.schema import Article
 from newsner.workspace import Workspace
 
 
@@ -103,24 +104,43 @@ def export(workspace: Workspace, out: Path, options: ExportOptions, *,
         source.close()
 
 
-def _plan(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: Sequence[str]) -> SplitPlan:
-    """One pass over the corpus ids and the records' labels (no alignment) → where each cluster goes."""
+#: Below this share of the corpus, the exported articles are read at their indexed offsets instead of in one
+#: pass over every shard (500 annotated articles of an archive of millions cost 500 reads, not the archive).
+LOCATE_SHARE = 0.05
+
+
+def _plan(corpus: Corpus, source: RecordSource, options: ExportOptions,
+          labels: Sequence[str]) -> tuple[SplitPlan, dict[str, str]]:
+    """Where each cluster goes, and each exported id's cluster root, from the corpus index (ids, roots, text
+    hashes in corpus order) and the records' labels: no pass over the shards."""
     small = len(source.wanted) < SMALL_EXPORT
-
-    def clusters() -> Iterator[tuple[str, frozenset[str]]]:
-        for _, _, obj in corpus.iter_raw():
-            if isinstance(obj, dict) and obj.get("id") in source.wanted:
-                doc_id = str(obj["id"])
-                sha = obj.get("text_sha256")
-                yield (str(obj.get("duplicate_of") or doc_id),
-                       source.labels_of(doc_id, sha if isinstance(sha, str) else None))
-
-    return plan_splits(clusters(), options.seed, options.splits, label_order=labels, small=small)
+    idx = corpus.index()
+    try:
+        members = idx.members(sorted(source.wanted))
+    finally:
+        idx.close()
+    clusters = ((root, source.labels_of(doc_id, sha)) for _, doc_id, root, sha in members)
+    plan = plan_splits(clusters, options.seed, options.splits, label_order=labels, small=small)
+    return plan, {doc_id: root for _, doc_id, root, _ in members}
 
 
-def _items(corpus: Corpus, source: RecordSource, plan: SplitPlan, skipped: list[str],
+def _articles(corpus: Corpus, wanted: set[str]) -> Iterator[Article]:
+    """The corpus's articles in corpus order: those of `wanted` read at their offsets when they are few,
+    else every article in one pass (the caller filters)."""
+    idx = corpus.index()
+    try:
+        few = len(wanted) < LOCATE_SHARE * idx.count()
+        if few:
+            yield from idx.iter_articles(sorted(wanted))
+    finally:
+        idx.close()
+    if not few:
+        yield from corpus
+
+
+def _items(corpus: Corpus, source: RecordSource, plan: SplitPlan, roots: dict[str, str], skipped: list[str],
            seen: set[str]) -> Iterator[Item]:
-    for article in corpus:
+    for article in _articles(corpus, source.wanted):
         if article.id not in source.wanted:
             continue
         seen.add(article.id)
@@ -128,7 +148,7 @@ def _items(corpus: Corpus, source: RecordSource, plan: SplitPlan, skipped: list[
         if spans is None:
             skipped.append(f"article {article.id}: {why}")
             continue
-        split = plan.split(article.duplicate_of or article.id)
+        split = plan.split(roots.get(article.id) or article.duplicate_of or article.id)
         relations = source.relations_for(article.id) if not isinstance(spans, bytes) else []
         yield Item(article.id, article.text, article.language, article.source, article.published, split, spans,
                    relations)
@@ -187,8 +207,8 @@ def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: l
     total = len(source.wanted)
     done = 0
     with open(tmp / "alignment.jsonl", "wb") as report:
-        plan = _plan(corpus, source, options, labels)
-        items = _items(corpus, source, plan, skipped, seen)
+        plan, roots = _plan(corpus, source, options, labels)
+        items = _items(corpus, source, plan, roots, skipped, seen)
         batch = max(1, min(BATCH_ARTICLES, total // (4 * options.jobs)))
         for res in _results(_batches(items, batch), cfg, options.jobs):
             for split, part in res.parts.items():
