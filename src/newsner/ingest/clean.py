@@ -48,7 +48,8 @@ def normalize(text: str) -> str:
         line = _INVISIBLE.sub("", line)
         # str.split() splits on every Unicode space (NBSP, thin, ideographic ...): collapse and strip in one go
         lines[i] = "\n".join(" ".join(part.split()) for part in line.split("\n"))
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+    text = "\n".join(lines)
+    return (_BLANK_RUNS.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 # ----------------------------------------------------------------------------------------- patterns
@@ -417,10 +418,13 @@ def text_stems(text: str) -> list[str]:
 def _lines(text: str) -> list[Line]:
     out: list[Line] = []
     block = 0
-    stems = text_stems(text)
-    for raw in text.split("\n"):
+    raws = text.split("\n")
+    for n, raw in enumerate(raws):
         if raw and (raw[0] == "|" or raw[-1] in "|]»›→"):
-            raw = _MORE_LINK.sub("", raw.strip("| "))
+            raws[n] = _MORE_LINK.sub("", raw.strip("| "))
+    # the stems of the lines short enough to be tested against the rules (see classify)
+    stems = text_stems("\n".join(raw for raw in raws if raw.count(" ") < 60))
+    for raw in raws:
         if not raw:
             block += 1
             continue
