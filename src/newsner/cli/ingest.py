@@ -101,7 +101,7 @@ def ingest_cli(
         "--encoding", help="Read every input in this encoding instead of guessing (e.g. cp1252, latin-1, cp1250; "
         "default: UTF-8, else Western windows-1252 unless the bytes clearly say otherwise).")] = None,
     chunk: Annotated[int, typer.Option(
-        "--chunk", min=1, help="Articles per commit: memory holds one chunk, a crash loses at most one.")] = 1000,
+        "--chunk", min=1, help="Articles per commit: memory holds one chunk, a crash loses at most one.")] = 2500,
     engine: Annotated[str, typer.Option(
         "--engine", help="local (this machine, --jobs processes) or ray (Ray Data; needs newsner[ray]).")
     ] = "local",

@@ -52,6 +52,7 @@ WINDOW_MIN = 400
 WINDOW_STORE_MIN = 400
 WINDOW = 200
 STRIDE = 100
+WINDOW_BLOCKS = WINDOW // STRIDE  # WINDOW is a multiple of STRIDE
 #: Windows get the keys of their first WINDOW_BANDS bands only: a quarter of the index rows, and a window
 #: inside a story still shares a band with it at Jaccard 0.6 with probability 1 - (1 - 0.6³)¹⁴ = 0.97.
 WINDOW_BANDS = 14
@@ -159,12 +160,17 @@ class Signature:
         windows = None
         n = len(sh)
         if n >= WINDOW_MIN:  # a window's MinHash is the minimum over its rows of the same table: nearly free
-            starts = list(range(0, n - WINDOW + 1, STRIDE))
-            if starts[-1] != n - WINDOW:
-                starts.append(n - WINDOW)
-            # only the columns the window bands use: one reduceat over the row blocks gives every window's minima
+            # only the columns the window bands use; minima of STRIDE-row blocks first (one reduceat), then a
+            # window (WINDOW_BLOCKS consecutive blocks) is the minimum of its blocks' minima
             cols = table[:, :WINDOW_BANDS * ROWS]
-            windows = npy.stack([cols[i:i + WINDOW].min(axis=0) for i in starts])
+            blocks = npy.minimum.reduceat(cols, npy.arange(0, n, STRIDE), axis=0)
+            aligned = (n - WINDOW) // STRIDE + 1  # windows starting at 0, STRIDE, 2·STRIDE ... that fit
+            win = blocks[:aligned].copy()
+            for k in range(1, WINDOW_BLOCKS):
+                npy.minimum(win, blocks[k:aligned + k], out=win)
+            if (n - WINDOW) % STRIDE:  # and the last WINDOW rows, so the end of the text is covered
+                win = npy.concatenate([win, cols[n - WINDOW:].min(axis=0)[None, :]])
+            windows = win
         # windows, not distinct shingles: news text rarely repeats 5 words, and np.unique costs a quarter of this
         return cls(values, int(n), windows)
 

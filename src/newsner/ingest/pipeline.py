@@ -46,8 +46,9 @@ from newsner.ingest.readers import (
 )
 from newsner.schema import Article
 
-#: Articles per commit: the most a crash can lose, and what memory holds at once.
-DEFAULT_CHUNK = 1000
+#: Articles per commit: the most a crash can lose, and what memory holds at once (~25 MB). Each commit rewrites
+#: the pages of the recent band table, so bigger chunks cost less per article (1000 → 2500: +8 % rate).
+DEFAULT_CHUNK = 2500
 
 #: progress(done, total, articles): bytes of input read so far (total 0 when unknown: stdin), articles written.
 ProgressCallback = Callable[[int, int, int], None]
