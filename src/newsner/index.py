@@ -44,7 +44,7 @@ SCHEMA_VERSION = "2"
 #: Band rows collect in a small `bands_recent` table (cheap to insert into: it stays in the page cache) and are
 #: merged into `bands` in key order once there are this many: a chunk's commit no longer rewrites pages all
 #: over the big table, so its cost stops growing with the corpus (an LSM tree with two levels).
-MERGE_ROWS = 1_000_000
+MERGE_ROWS = 2_000_000
 SHARD_GLOB = "articles-*.jsonl"
 _REBUILD_BATCH = 500
 
