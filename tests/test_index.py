@@ -103,7 +103,7 @@ def test_pending_rows_are_durable_before_shards_change(tmp_path: Path) -> None:
     corpus.append(articles(2))
     conn = sqlite3.connect(corpus.root / INDEX_NAME)
     assert conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
-    assert conn.execute("SELECT (SELECT COUNT(*) FROM bands) + (SELECT COUNT(*) FROM bands_recent)").fetchone()[0] \
+    assert conn.execute("SELECT (SELECT COUNT(*) FROM lsh) + (SELECT COUNT(*) FROM lsh_recent)").fetchone()[0] \
         == 2 * 42
     conn.close()
 
@@ -118,7 +118,7 @@ def test_band_rows_merge_into_the_main_table_and_still_match(tmp_path: Path,
     for a in first:
         corpus.append([a], link=True)
     conn = sqlite3.connect(corpus.root / INDEX_NAME)
-    main, recent = (conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("bands", "bands_recent"))
+    main, recent = (conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("lsh", "lsh_recent"))
     conn.close()
     assert main >= 100 and recent < 100 and main + recent == 5 * 42
     edited = Article.from_text(first[0].text.replace("was seen", "was spotted", 2) + " Reporting by the desk.")

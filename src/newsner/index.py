@@ -5,8 +5,8 @@ cluster is it in, which earlier articles share an LSH band with a new text (so a
 candidates come from SQL lookups, not by recomputing the corpus), and the per-article facts `corpus stats` counts.
 
 Tables: `articles` (seq = position in shard order, id, shard, offset, length, text hash, cluster root, MinHash
-signature + shingle count, characters, source, language, month), `bands` + `bands_recent` (LSH band key → seq,
-in two levels, see MERGE_ROWS), `shards` (size,
+signature + shingle count, characters, source, language, month), `lsh` + `lsh_recent` (LSH band key and seq
+packed in one integer, see `pack`; in two levels, see MERGE_ROWS), `shards` (size,
 mtime, inode and record count of every shard when the index last matched it), `pending` (the shards a chunk is
 about to change, with their size before it) and `meta` (schema version and MinHash parameters).
 
@@ -37,12 +37,14 @@ from newsner.errors import CorpusError, SchemaError
 from newsner.schema import Article
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from newsner.ingest.dedupe import Signature
 
 INDEX_NAME = ".index.sqlite3"
-SCHEMA_VERSION = "2"
-#: Band rows collect in a small `bands_recent` table (cheap to insert into: it stays in the page cache) and are
-#: merged into `bands` in key order once there are this many: a chunk's commit no longer rewrites pages all
+SCHEMA_VERSION = "3"
+#: Band rows collect in a small `lsh_recent` table (cheap to insert into: it stays in the page cache) and are
+#: merged into `lsh` in key order once there are this many: a chunk's commit no longer rewrites pages all
 #: over the big table, so its cost stops growing with the corpus (an LSM tree with two levels).
 MERGE_ROWS = 2_000_000
 SHARD_GLOB = "articles-*.jsonl"
@@ -57,17 +59,25 @@ CREATE TABLE IF NOT EXISTS articles(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UN
     offset INTEGER NOT NULL, length INTEGER NOT NULL, sha TEXT NOT NULL, root TEXT NOT NULL,
     shingles INTEGER NOT NULL, sig BLOB NOT NULL, chars INTEGER NOT NULL, source TEXT, language TEXT, month TEXT,
     duplicate INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS bands(key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(key, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS bands_recent(key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(key, seq))
-    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lsh(id INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS lsh_recent(id INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS counts(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+#: An LSH row is one integer, (32-bit band key << SEQ_BITS) | seq: the table is its own B-tree of rowids (half the
+#: bytes of a (key, seq) index), and a chunk's rows go in with one INSERT ... SELECT over a JSON array, in C.
+SEQ_BITS = 31
+SEQ_MASK = (1 << SEQ_BITS) - 1
+#: Tables of earlier index versions, dropped by a rebuild.
+_OLD_TABLES = ("bands", "bands_recent")
 
 
 def _params() -> dict[str, str]:
     from newsner.ingest import dedupe
 
-    return {"version": SCHEMA_VERSION, "minhash": f"{dedupe.BANDS}x{dedupe.ROWS}/{dedupe.SHINGLE}/{dedupe.SEED}"}
+    return {"version": SCHEMA_VERSION,
+            "minhash": f"{dedupe.BANDS}x{dedupe.ROWS}/{dedupe.SHINGLE}/{dedupe.SEED}/k32"}
 
 
 @dataclass(frozen=True)
@@ -199,30 +209,20 @@ class CorpusIndex:
         return {name: n for name, n in self.conn.execute("SELECT name, records FROM shards")}
 
     # ---------------------------------------------------------------------------------- near-duplicates
-    def match(self, sig: Signature) -> str | None:
-        """Cluster root of the earliest indexed article linked to `sig` (see dedupe.linked), or None."""
-        best = self.match_ranked(sig)
-        return best[1] if best else None
+    def band_hits(self, keys: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
+        """(band key, seq) of every committed article stored under one of `keys` (distinct 32-bit band keys).
 
-    def match_ranked(self, sig: Signature) -> tuple[int, str] | None:
-        """(position of the root, root) of the earliest cluster linked to `sig`, or None.
+        One SQL statement: SQLite walks the JSON array and does one range search per key in each LSH table
+        (CROSS JOIN fixes that loop order; the planner knows nothing of the array's size)."""
+        import numpy
 
-        Candidates are the committed articles sharing an LSH band with `sig` (one indexed SQL lookup).
-        """
-        from newsner.ingest.dedupe import Signature as Sig
-        from newsner.ingest.dedupe import linked
-
-        keys = sig.band_keys()
-        marks = ",".join("?" * len(keys))
+        lows = orjson.dumps(numpy.asarray(keys, dtype=numpy.int64) << SEQ_BITS,
+                            option=orjson.OPT_SERIALIZE_NUMPY).decode()
         rows = self.conn.execute(
-            f"SELECT a.root, a.sig, a.shingles FROM articles a WHERE a.seq IN "
-            f"(SELECT seq FROM bands WHERE key IN ({marks}) UNION SELECT seq FROM bands_recent WHERE key IN "
-            f"({marks}))", [*keys, *keys]).fetchall()
-        roots = {root for root, blob, count in rows if linked(sig, Sig.from_bytes(blob, count))}
-        if not roots:
-            return None
-        ranked = self._seqs(sorted(roots))
-        return min(ranked) if ranked else (-1, sorted(roots)[0])
+            f"SELECT b.id FROM json_each(?1) p CROSS JOIN lsh b ON b.id BETWEEN p.value AND p.value + {SEQ_MASK} "
+            f"UNION ALL SELECT r.id FROM json_each(?1) p CROSS JOIN lsh_recent r "
+            f"ON r.id BETWEEN p.value AND p.value + {SEQ_MASK}", (lows,)).fetchall()
+        return [(i >> SEQ_BITS, i & SEQ_MASK) for (i,) in rows]
 
     def root_rank(self, article_id: str) -> tuple[int, str]:
         """(position of the root, root) of the cluster `article_id` belongs to (a dangling id ranks first)."""
@@ -253,16 +253,15 @@ class CorpusIndex:
               (r.article.published or "")[:7] or None, int(bool(r.article.duplicate_of))) for seq, r, root in rows))
         import numpy
 
-        # sorted by key (numpy, not Python tuples): consecutive inserts land on neighbouring B-tree pages
         keys = [r.sig.stored_key_array() for _, r, _ in rows]
         if not keys:
             return
-        flat_keys = numpy.concatenate(keys)
-        flat_seqs = numpy.repeat(numpy.array([seq for seq, _, _ in rows], dtype=numpy.int64), [len(k) for k in keys])
-        order = numpy.argsort(flat_keys, kind="stable")
-        self.conn.executemany("INSERT OR IGNORE INTO bands_recent(key, seq) VALUES (?, ?)",
-                              zip(flat_keys[order].tolist(), flat_seqs[order].tolist(), strict=True))
-        self._recent_rows(add=len(flat_keys))
+        seqs = numpy.repeat(numpy.array([seq for seq, _, _ in rows], dtype=numpy.int64), [len(k) for k in keys])
+        packed = (numpy.concatenate(keys) << SEQ_BITS) | seqs
+        packed.sort()  # consecutive inserts land on neighbouring B-tree pages
+        self.conn.execute("INSERT OR IGNORE INTO lsh_recent(id) SELECT value FROM json_each(?)",
+                          (orjson.dumps(packed, option=orjson.OPT_SERIALIZE_NUMPY).decode(),))
+        self._recent_rows(add=len(packed))
 
     def insert(self, seq: int, row: Row) -> None:
         a = row.article
@@ -278,21 +277,21 @@ class CorpusIndex:
         self.conn.execute("COMMIT")
 
     def _recent_rows(self, add: int = 0) -> int:
-        """Rows in `bands_recent`, kept in `counts` (counting a million rows on every commit cost ~30 ms)."""
+        """Rows in `lsh_recent`, kept in `counts` (counting a million rows on every commit cost ~30 ms)."""
         row = self.conn.execute("SELECT value FROM counts WHERE name = 'recent'").fetchone()
         if row is None:  # an index written before the counter existed
-            row = self.conn.execute("SELECT COUNT(*) FROM bands_recent").fetchone()
+            row = self.conn.execute("SELECT COUNT(*) FROM lsh_recent").fetchone()
             self.conn.execute("INSERT INTO counts(name, value) VALUES ('recent', ?)", (row[0],))
         if add:
             self.conn.execute("UPDATE counts SET value = value + ? WHERE name = 'recent'", (add,))
         return int(row[0]) + add
 
     def _merge_if_due(self, force: bool = False) -> None:
-        """Move `bands_recent` into `bands` (key order) when it has grown to MERGE_ROWS, inside the commit."""
+        """Move `lsh_recent` into `lsh` (key order) when it has grown to MERGE_ROWS, inside the commit."""
         if not force and self._recent_rows() < MERGE_ROWS:
             return
-        self.conn.execute("INSERT OR IGNORE INTO bands(key, seq) SELECT key, seq FROM bands_recent ORDER BY key")
-        self.conn.execute("DELETE FROM bands_recent")
+        self.conn.execute("INSERT OR IGNORE INTO lsh(id) SELECT id FROM lsh_recent ORDER BY id")
+        self.conn.execute("DELETE FROM lsh_recent")
         self.conn.execute("UPDATE counts SET value = 0 WHERE name = 'recent'")
 
     def rollback(self) -> None:
@@ -355,7 +354,9 @@ class CorpusIndex:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("articles", "bands", "bands_recent", "counts", "shards", "pending", "meta"):
+            for table in _OLD_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for table in ("articles", "lsh", "lsh_recent", "counts", "shards", "pending", "meta"):
                 conn.execute(f"DELETE FROM {table}")
             seq = 0
             batch: list[tuple[int, Row, str]] = []

@@ -6,8 +6,8 @@ check, the one whose cluster started earliest wins (first seen wins), exactly as
 by one: where a chunk boundary falls never changes a link.
 
 Everything that costs per key is done with numpy over the whole chunk (~100 keys an article): the committed
-band rows are fetched in one SQL join driven by a JSON array of the chunk's distinct keys (SQLite parses it in
-C; no temporary table), and in-chunk collisions come from one sort and a binary search. Python then loops only
+band rows are fetched in one SQL statement driven by a JSON array of the chunk's distinct keys (SQLite parses it
+in C; no temporary table), and in-chunk collisions come from one sort and a binary search. Python then loops only
 over the articles that have candidates at all — in a corpus of distinct stories, almost none.
 """
 
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from newsner.schema import Article
 
@@ -95,12 +93,7 @@ class Chunk:
 
         ordered = np.sort(q_keys)
         distinct = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]  # np.unique, without its hashing
-        keys = orjson.dumps(distinct, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-        # CROSS JOIN fixes the loop order (SQLite's rule): the JSON array outside, one index search per key
-        rows = self.idx.conn.execute(
-            "SELECT b.key, b.seq FROM json_each(?1) p CROSS JOIN bands b ON b.key = p.value UNION ALL "
-            "SELECT r.key, r.seq FROM json_each(?1) p CROSS JOIN bands_recent r ON r.key = p.value",
-            (keys,)).fetchall()
+        rows = self.idx.band_hits(distinct)
         if not rows:
             return {}
         by_key: dict[int, list[int]] = {}

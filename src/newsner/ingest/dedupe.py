@@ -197,7 +197,7 @@ class Signature:
         return min(1.0, j * (self.count + other.count) / ((1 + j) * smaller))
 
     def key_array(self) -> np.ndarray:
-        """One 63-bit key per band (SQLite INTEGER), the band number mixed in; then those of the windows.
+        """One 32-bit key per band, the band number mixed in; then those of the windows.
 
         These are the keys a new text looks up (int64, computed once)."""
         if self._keys is None:
@@ -221,12 +221,16 @@ class Signature:
 
 
 def _key_rows(values: np.ndarray, bands: int) -> np.ndarray:
-    """Band keys of each row of MinHash values: (m, ≥ bands·ROWS) uint32 → (m, bands) int64."""
+    """Band keys of each row of MinHash values: (m, ≥ bands·ROWS) uint32 → (m, bands) int64 in [0, 2³²).
+
+    32 bits, so the index stores a key and an article's position as one 63-bit integer (see newsner.index); two
+    bands collide by chance with probability 2⁻³², and a collision only makes a candidate, which the link check
+    then rejects."""
     npy = _np()
     v = values[:, :bands * ROWS].astype(npy.uint64).reshape(len(values), bands, ROWS)
     with npy.errstate(over="ignore"):
         keys = (v * _STATE["mult"]).sum(axis=2, dtype=npy.uint64) + _STATE["band_salt"][:bands]
-    return cast("np.ndarray", (keys & npy.uint64((1 << 63) - 1)).astype(npy.int64))
+    return cast("np.ndarray", (keys >> npy.uint64(32)).astype(npy.int64))
 
 
 def linked_many(sig: Signature, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
