@@ -37,7 +37,7 @@ def documents(data: Path = DATA) -> list[str]:
 
 
 def shingles(text: str) -> set[tuple[str, ...]]:
-    from newsner.ingest.clean import WORD
+    from newsner.ingest.patterns import WORD
 
     words = WORD.findall(text.lower())
     return {tuple(words[i:i + 5]) for i in range(max(1, len(words) - 4))}

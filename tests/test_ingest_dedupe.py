@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from newsner.ingest.clean import WORD
 from newsner.ingest.dedupe import NearDuplicateIndex, linked, shingle_hashes
+from newsner.ingest.patterns import WORD
 from newsner.ingest.readers import InputFile, ReadOptions, read_file
 
 RAW = Path(__file__).resolve().parents[1] / "corpus" / "raw"

@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from newsner.ingest.clean import WORD
+from newsner.ingest.patterns import WORD
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,25 +93,28 @@ def _np() -> Any:
 def _word_hashes(text: str, words: list[str] | None = None) -> list[int]:
     """CRC-32 of each word, or of each character for scripts written without spaces."""
     sample = text[:600]
+    tokens: list[str] | list[bytes]
     if not sample.isascii() and len(_NO_SPACE_SCRIPT.findall(sample)) * 3 > len(sample):
         # one character per token; the k-token windows below are then character k-grams
-        words = [ch for ch in text.lower() if ch.isalnum()]
-    elif words is None:
+        tokens = [ch for ch in text.lower() if ch.isalnum()]
+    elif words is not None:
+        tokens = words
+    else:
         low = text.lower()
         if low.isascii():
             # bytes.translate + split is ~6x faster than the regex and gives the same tokens for ASCII text;
             # CRC-32 of a bytes word = CRC-32 of the same str word encoded, so signatures do not change
-            words = low.encode("ascii").translate(_ASCII_WORD_BYTES).split()  # type: ignore[assignment]
+            tokens = low.encode("ascii").translate(_ASCII_WORD_BYTES).split()
         else:
-            words = WORD.findall(low)
+            tokens = WORD.findall(low)
     cache = _CRC_CACHE
     if len(cache) > _CRC_CACHE_MAX:
         cache.clear()
-    hashes = list(map(cache.get, words))
+    hashes = list(map(cache.get, tokens))
     if None in hashes:
         for i, h in enumerate(hashes):
             if h is None:
-                w = words[i]
+                w = tokens[i]
                 hashes[i] = cache[w] = zlib.crc32(w if isinstance(w, bytes) else w.encode("utf-8"))
     return hashes  # type: ignore[return-value]
 
