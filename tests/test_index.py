@@ -134,3 +134,52 @@ def test_band_rows_merge_into_the_main_table_and_still_match(tmp_path: Path,
         assert idx.cluster_of(edited.id) == first[0].id and idx.count() == 6
     finally:
         idx.close()
+
+
+def test_an_index_of_an_earlier_version_is_rebuilt_and_still_links(tmp_path: Path) -> None:
+    corpus = Corpus(tmp_path / "corpus")
+    first = articles(4)
+    corpus.append(first, link=True)
+    conn = sqlite3.connect(corpus.root / INDEX_NAME)
+    with conn:  # what an index of version 2 looked like: other parameters, (key, seq) band tables
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'version'")
+        conn.execute("CREATE TABLE bands(key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(key, seq)) "
+                     "WITHOUT ROWID")
+        conn.execute("DELETE FROM lsh")
+        conn.execute("DELETE FROM lsh_recent")
+    conn.close()
+    edited = Article.from_text(first[2].text.replace("was seen", "was spotted", 2) + " Reporting by the desk.")
+    assert corpus.append([edited], link=True) == 1  # the open rebuilt the index: the band rows are back
+    conn = sqlite3.connect(corpus.root / INDEX_NAME)
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert "bands" not in tables and {"lsh", "lsh_recent"} <= tables
+    idx = corpus.index()
+    try:
+        assert idx.cluster_of(edited.id) == first[2].id and idx.count() == 5
+    finally:
+        idx.close()
+
+
+def test_where_a_chunk_boundary_falls_never_changes_a_link(tmp_path: Path) -> None:
+    """Near-duplicates matched inside one chunk (in memory) and across chunks (through the index) agree."""
+    import json
+
+    from newsner.ingest import ingest
+
+    texts = []
+    for i in range(12):
+        texts.append(text(i))
+        # copies of earlier stories, each edited a little differently; some are copies of copies
+        for k in range(i % 3):
+            base = texts[-1 - k]
+            texts.append(base.replace(f"day {k}", f"day {k + 20}").replace("was seen", f"was seen ({i}-{k})", 1))
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    links = {}
+    for size in (1, 4, 1000):
+        corpus = Corpus(tmp_path / f"c{size}")
+        report = ingest([feed], corpus, chunk_size=size)
+        links[size] = [(a.id, a.duplicate_of) for a in corpus]
+        assert report.near_duplicates > 5
+    assert links[1] == links[4] == links[1000]

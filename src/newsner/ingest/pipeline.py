@@ -66,7 +66,6 @@ class IngestReport:
     near_duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
     written: bool = False
     strict: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -295,7 +294,6 @@ def _count(report: IngestReport, articles: list[Article], written: int) -> None:
     report.ingested += written
     report.duplicates += len(articles) - written  # none while we hold the lock; counted if ever
     report.near_duplicates += sum(1 for a in articles if a.duplicate_of)
-    report.ids.extend(a.id for a in articles)
     report.written = report.written or written > 0
     report.chunks += 1
 
