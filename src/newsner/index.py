@@ -219,9 +219,10 @@ class CorpusIndex:
         lows = orjson.dumps(numpy.asarray(keys, dtype=numpy.int64) << SEQ_BITS,
                             option=orjson.OPT_SERIALIZE_NUMPY).decode()
         rows = self.conn.execute(
-            f"SELECT b.id FROM json_each(?1) p CROSS JOIN lsh b ON b.id BETWEEN p.value AND p.value + {SEQ_MASK} "
-            f"UNION ALL SELECT r.id FROM json_each(?1) p CROSS JOIN lsh_recent r "
-            f"ON r.id BETWEEN p.value AND p.value + {SEQ_MASK}", (lows,)).fetchall()
+            f"WITH p(lo) AS MATERIALIZED (SELECT value FROM json_each(?1)) "
+            f"SELECT b.id FROM p CROSS JOIN lsh b ON b.id BETWEEN p.lo AND p.lo + {SEQ_MASK} "
+            f"UNION ALL SELECT r.id FROM p CROSS JOIN lsh_recent r "
+            f"ON r.id BETWEEN p.lo AND p.lo + {SEQ_MASK}", (lows,)).fetchall()
         return [(i >> SEQ_BITS, i & SEQ_MASK) for (i,) in rows]
 
     def root_rank(self, article_id: str) -> tuple[int, str]:
