@@ -5,10 +5,12 @@ cluster is it in, which earlier articles share an LSH band with a new text (so a
 candidates come from SQL lookups, not by recomputing the corpus), and the per-article facts `corpus stats` counts.
 
 Tables: `articles` (seq = position in shard order, id, shard, offset, length, text hash, cluster root, MinHash
-signature + shingle count, characters, source, language, month), `lsh` + `lsh_recent` (LSH band key and seq
-packed in one integer, see `pack`; in two levels, see MERGE_ROWS), `shards` (size,
-mtime, inode and record count of every shard when the index last matched it), `pending` (the shards a chunk is
-about to change, with their size before it) and `meta` (schema version and MinHash parameters).
+signature + shingle count, characters, source, language, month), `lsh` + `lsh_recent` (a 32-bit LSH band key
+and the article's seq packed in one integer, see SEQ_BITS; in two levels, see MERGE_ROWS), `counts` (rows in
+`lsh_recent`), `shards` (size, mtime, inode and record count of every shard when the index last matched it),
+`pending` (the shards a chunk is about to change, with their size before it) and `meta` (schema version and
+MinHash parameters). Commits are not fsynced (synchronous=NORMAL): the index lags the shards only after a power
+cut, which the next open sees as changed shards and rebuilds.
 
 Trust, but verify: every open compares the recorded shards with the files on disk. A `pending` row means a writer
 was killed inside a chunk: its shards are cut back to their recorded size (the chunk is lost, nothing is kept

@@ -264,9 +264,7 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
             if not locked:  # the lock (and the corpus folder) only once there is something to add
                 held.enter_context(corpus.lock(timeout=lock_timeout))
                 locked.append(True)
-            todo = _prepare_chunk(corpus, chunk, report, source=source, ingested_at=ingested_at)
-            if todo is not None:
-                _count(report, *_write_chunk(corpus, *todo))
+            _commit_chunk(corpus, chunk, report, source=source, ingested_at=ingested_at)
             if progress:
                 progress(state["bytes"], state["total"], report.ingested)
 
@@ -289,39 +287,30 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
     return report
 
 
-def _count(report: IngestReport, articles: list[Article], written: int) -> None:
-    """Count what one commit wrote."""
-    report.ingested += written
-    report.duplicates += len(articles) - written  # none while we hold the lock; counted if ever
-    report.near_duplicates += sum(1 for a in articles if a.duplicate_of)
-    report.written = report.written or written > 0
-    report.chunks += 1
-
-
-def _prepare_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, source: str | None,
-                   ingested_at: str) -> tuple[list[Article], list[Any]] | None:
-    """One chunk's new articles and their signatures (exact repeats and known ids skipped); None when all known."""
+def _commit_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, source: str | None,
+                  ingested_at: str) -> None:
+    """One chunk: exact repeats and known ids skipped, signatures of the rest, one commit (links included)."""
     from newsner.ingest.dedupe import Signature
 
-    batch: dict[str, tuple[Article, Draft]] = {}
+    batch: dict[str, Article] = {}
     for draft in drafts:
         article = to_article(draft, source=source, ingested_at=ingested_at)
         if article.id in batch:
             report.duplicates += 1
         else:
-            batch[article.id] = (article, draft)
+            batch[article.id] = article
     idx = corpus.index()
     try:
         known = idx.known_many(list(batch))
     finally:
         idx.close()
-    new = [(a, d) for key, (a, d) in batch.items() if key not in known]
-    report.duplicates += len(batch) - len(new)
-    if not new:
-        return None  # a re-ingest stops here: nothing is written, no signature computed
-    return [a for a, _ in new], [Signature.of(a.text) for a, _ in new]
-
-
-def _write_chunk(corpus: Corpus, articles: list[Article], sigs: list[Any]) -> tuple[list[Article], int]:
-    """One commit (links included): (the articles, how many were written)."""
-    return articles, corpus.append(articles, signatures=sigs, link=True)
+    articles = [a for key, a in batch.items() if key not in known]
+    report.duplicates += len(batch) - len(articles)
+    if not articles:
+        return  # a re-ingest stops here: nothing is written, no signature computed
+    written = corpus.append(articles, signatures=[Signature.of(a.text) for a in articles], link=True)
+    report.ingested += written
+    report.duplicates += len(articles) - written  # none while we hold the lock; counted if ever
+    report.near_duplicates += sum(1 for a in articles if a.duplicate_of)
+    report.written = report.written or written > 0
+    report.chunks += 1
