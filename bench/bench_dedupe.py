@@ -6,6 +6,8 @@
   delete, insert) at several rates; the pair's true Jaccard on 5-word shingles is computed exactly, and recall
   is reported for the pairs at Jaccard >= 0.5 (target >= 95 %) and, for information, 0.3-0.5;
 - roundups: each document quoted whole inside a page of 2-4 other documents (containment 1.0);
+- the same for long articles (three documents joined, 400+ words: past dedupe.WINDOW_MIN, so window keys are
+  stored and looked up);
 - precision: every pair of distinct documents (all about the Syria/Iraq conflict) and every roundup against
   the documents it does not quote must not be linked.
 """
@@ -86,11 +88,19 @@ def build(docs: list[str], copies: int, seed: int) -> tuple[list[tuple[str, str,
     return edited, roundups, unrelated
 
 
+def long_documents(docs: list[str], seed: int) -> list[str]:
+    """Articles of 400+ words (past dedupe.WINDOW_MIN, where window keys come in): three documents joined."""
+    rng = random.Random(seed + 1)
+    shuffled = rng.sample(docs, len(docs))
+    return [" ".join(shuffled[i:i + 3]) for i in range(0, len(shuffled) - 2, 3)]
+
+
 def measure(copies: int = 10, seed: int = 0, data: Path = DATA) -> dict[str, tuple[int, int]]:
     from newsner.ingest.dedupe import Signature, linked
 
     docs = documents(data)
     edited, roundups, unrelated = build(docs, copies, seed)
+    long_edited, long_roundups, long_unrelated = build(long_documents(docs, seed), max(copies // 2, 1), seed + 2)
     sig: dict[str, Signature] = {}
 
     def s(text: str) -> Signature:
@@ -116,10 +126,17 @@ def measure(copies: int = 10, seed: int = 0, data: Path = DATA) -> dict[str, tup
     unrelated = [(a, b) for a, b in unrelated if true_containment(a, b) < 0.5]
     high = [(a, b) for a, b, j in edited if j >= 0.5]
     mid = [(a, b) for a, b, j in edited if 0.3 <= j < 0.5]
+    long_high = [(a, b) for a, b, j in long_edited if j >= 0.5]
+    long_mid = [(a, b) for a, b, j in long_edited if 0.3 <= j < 0.5]
+    long_unrelated = [(a, b) for a, b in long_unrelated if true_containment(a, b) < 0.5]
     return {
         "edited copies, Jaccard >= 0.5": (sum(found(a, b) for a, b in high), len(high)),
         "edited copies, Jaccard 0.3-0.5": (sum(found(a, b) for a, b in mid), len(mid)),
         "story quoted whole in a roundup": (sum(found(a, b) for a, b in roundups), len(roundups)),
+        "long (400+ words) copies, J >= 0.5": (sum(found(a, b) for a, b in long_high), len(long_high)),
+        "long copies, J 0.3-0.5": (sum(found(a, b) for a, b in long_mid), len(long_mid)),
+        "long story quoted in a roundup": (sum(found(a, b) for a, b in long_roundups), len(long_roundups)),
+        "distinct long stories linked (false)": (sum(found(a, b) for a, b in long_unrelated), len(long_unrelated)),
         "distinct stories linked (false)": (sum(found(a, b) for a, b in unrelated), len(unrelated)),
         "templated releases, containment>=.5": (sum(found(a, b) for a, b in templated), len(templated)),
     }
