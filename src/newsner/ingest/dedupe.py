@@ -28,6 +28,7 @@ one template share half their shingles and are linked, as the Jaccard criterion 
 
 from __future__ import annotations
 
+import array
 import re
 import zlib
 from collections.abc import Iterable
@@ -78,6 +79,7 @@ _CRC_CACHE: dict[str | bytes, int] = {}
 _ASCII_WORD_BYTES = bytes(c if chr(c).isalnum() or c == 95 else 32 for c in range(128)) + b" " * 128
 _CRC_CACHE_MAX = 500_000
 _STATE: dict[str, Any] = {}
+_U32 = next(code for code in "IL" if array.array(code).itemsize == 4)  # the array typecode of 32-bit unsigned
 
 
 def _np() -> Any:
@@ -95,8 +97,8 @@ def _np() -> Any:
     return _STATE["np"]
 
 
-def _word_hashes(text: str, words: list[str] | None = None) -> list[int]:
-    """CRC-32 of each word, or of each character for scripts written without spaces."""
+def _word_hashes(text: str, words: list[str] | None = None) -> array.array[int]:
+    """CRC-32 of each word, or of each character for scripts written without spaces (an array of uint32)."""
     sample = text[:600]
     tokens: list[str] | list[bytes]
     if not sample.isascii() and len(_NO_SPACE_SCRIPT.findall(sample)) * 3 > len(sample):
@@ -116,12 +118,15 @@ def _word_hashes(text: str, words: list[str] | None = None) -> list[int]:
     if len(cache) > _CRC_CACHE_MAX:
         cache.clear()
     hashes = list(map(cache.get, tokens))
-    if None in hashes:
-        for i, h in enumerate(hashes):
-            if h is None:
-                w = tokens[i]
-                hashes[i] = cache[w] = zlib.crc32(w if isinstance(w, bytes) else w.encode("utf-8"))
-    return hashes  # type: ignore[return-value]
+    try:
+        return array.array(_U32, hashes)  # type: ignore[arg-type]  # a word not hashed yet (None) raises here
+    except TypeError:
+        pass
+    for i, h in enumerate(hashes):
+        if h is None:
+            w = tokens[i]
+            hashes[i] = cache[w] = zlib.crc32(w if isinstance(w, bytes) else w.encode("utf-8"))
+    return array.array(_U32, hashes)  # type: ignore[arg-type]
 
 
 def shingle_hashes(text: str, k: int = SHINGLE, *, words: list[str] | None = None) -> np.ndarray:
@@ -130,7 +135,7 @@ def shingle_hashes(text: str, k: int = SHINGLE, *, words: list[str] | None = Non
     `words`: the text's lower-cased word tokens (clean.WORD), when the caller has them already.
     """
     npy = _np()
-    h = npy.array(_word_hashes(text, words), dtype=npy.uint32)
+    h = npy.frombuffer(_word_hashes(text, words), dtype=npy.uint32)
     if len(h) == 0:
         return cast("np.ndarray", npy.array([zlib.crc32(text.encode("utf-8"))], dtype=npy.uint32))
     if len(h) < k:
@@ -147,7 +152,7 @@ def shingle_hashes(text: str, k: int = SHINGLE, *, words: list[str] | None = Non
 class Signature:
     """A MinHash signature (NUM_PERM values) and the number of distinct shingles it summarizes."""
 
-    __slots__ = ("_keys", "count", "values", "windows")
+    __slots__ = ("_keys", "_stored", "count", "values", "windows")
 
     def __init__(self, values: np.ndarray, count: int, windows: np.ndarray | None = None) -> None:
         self.values = values
@@ -155,6 +160,7 @@ class Signature:
         # MinHash values of the text's windows (long texts only; one row per window), for candidates
         self.windows = windows
         self._keys: np.ndarray | None = None
+        self._stored: np.ndarray | None = None
 
     @classmethod
     def of(cls, text: str, words: list[str] | None = None) -> Signature:
@@ -218,10 +224,11 @@ class Signature:
 
     def stored_key_array(self) -> np.ndarray:
         """The keys an indexed text is found under: its full-text bands, or its windows' when it is long."""
-        keys = self.key_array()
-        if self.count >= WINDOW_STORE_MIN and len(keys) > BANDS:
-            return _np().concatenate((keys[:WINDOW_BANDS], keys[BANDS:]))  # type: ignore[no-any-return]
-        return keys[:BANDS]
+        if self._stored is None:
+            keys = self.key_array()
+            long = self.count >= WINDOW_STORE_MIN and len(keys) > BANDS
+            self._stored = _np().concatenate((keys[:WINDOW_BANDS], keys[BANDS:])) if long else keys[:BANDS]
+        return self._stored
 
     def band_keys(self) -> list[int]:
         return cast("list[int]", self.key_array().tolist())
