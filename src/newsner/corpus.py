@@ -247,13 +247,15 @@ class Corpus:
             os.close(fd)  # closing releases the flock
 
     def append(self, articles: Iterable[Article], *, signatures: list[Signature] | None = None,
-               link: bool = False, timeout: float = 60.0) -> int:
+               link: bool = False, timeout: float = 60.0, index: CorpusIndex | None = None) -> int:
         """Append one chunk of articles, shards and index together (all of it or, after a crash, none).
 
         The caller has removed duplicates (ids already in the corpus are skipped here too, so a rerun never
         writes a record twice). `signatures`: their MinHash signatures when the caller has them. `link`: set
         each article's `duplicate_of` to the root of its near-duplicate cluster, matched through the index.
         Fills the last shard up to `shard_size`, then starts new ones; each shard is replaced atomically.
+        `index`: an index this process opened while holding the corpus lock (a long ingest keeps one open:
+        each open verifies the shards, and each close checkpoints the index's write-ahead log).
         """
         from newsner.ingest.dedupe import Signature
 
@@ -261,7 +263,7 @@ class Corpus:
         if not batch:
             return 0
         with self.lock(timeout=timeout):
-            idx = self.index()
+            idx = index or self.index()
             try:
                 known = idx.known_many([a.id for a in batch])
                 keep = [n for n, a in enumerate(batch) if a.id not in known]
@@ -270,7 +272,8 @@ class Corpus:
                 sigs = [signatures[n] if signatures else Signature.of(batch[n].text) for n in keep]
                 return self._commit(idx, [batch[n] for n in keep], sigs, link)
             finally:
-                idx.close()
+                if index is None:
+                    idx.close()
 
     def _commit(self, idx: CorpusIndex, batch: list[Article], sigs: list[Signature], link: bool) -> int:
         shards = self.shard_paths()

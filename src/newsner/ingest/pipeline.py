@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 from newsner.corpus import Corpus
 from newsner.errors import CorpusError, InputError
+from newsner.index import CorpusIndex
 from newsner.ingest.decode import DEFAULT_MAX_BYTES
 from newsner.ingest.dedupe import DEFAULT_THRESHOLD
 from newsner.ingest.readers import (
@@ -256,15 +257,16 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
     ingested_at = _now()
     rejected_inputs: set[str] = set()
     chunk: list[Draft] = []
-    locked: list[bool] = []
+    opened: list[Any] = []  # the corpus index, opened once the lock is held
     with contextlib.ExitStack() as held:
         # One thread on purpose: writing a chunk in a second thread while the next is read measured 25 % slower
         # (both halves are mostly Python, and they fight over the GIL).
         def commit() -> None:
-            if not locked:  # the lock (and the corpus folder) only once there is something to add
+            if not opened:  # the lock (and the corpus folder) only once there is something to add
                 held.enter_context(corpus.lock(timeout=lock_timeout))
-                locked.append(True)
-            _commit_chunk(corpus, chunk, report, source=source, ingested_at=ingested_at)
+                # one index connection for the whole run: verified once, its log checkpointed as it grows
+                opened.append(held.enter_context(contextlib.closing(corpus.index())))
+            _commit_chunk(corpus, opened[0], chunk, report, source=source, ingested_at=ingested_at)
             if progress:
                 progress(state["bytes"], state["total"], report.ingested)
 
@@ -287,8 +289,8 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
     return report
 
 
-def _commit_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, source: str | None,
-                  ingested_at: str) -> None:
+def _commit_chunk(corpus: Corpus, idx: CorpusIndex, drafts: list[Draft], report: IngestReport, *,
+                  source: str | None, ingested_at: str) -> None:
     """One chunk: exact repeats and known ids skipped, signatures of the rest, one commit (links included)."""
     from newsner.ingest.dedupe import Signature
 
@@ -299,16 +301,12 @@ def _commit_chunk(corpus: Corpus, drafts: list[Draft], report: IngestReport, *, 
             report.duplicates += 1
         else:
             batch[article.id] = article
-    idx = corpus.index()
-    try:
-        known = idx.known_many(list(batch))
-    finally:
-        idx.close()
+    known = idx.known_many(list(batch))
     articles = [a for key, a in batch.items() if key not in known]
     report.duplicates += len(batch) - len(articles)
     if not articles:
         return  # a re-ingest stops here: nothing is written, no signature computed
-    written = corpus.append(articles, signatures=[Signature.of(a.text) for a in articles], link=True)
+    written = corpus.append(articles, signatures=[Signature.of(a.text) for a in articles], link=True, index=idx)
     report.ingested += written
     report.duplicates += len(articles) - written  # none while we hold the lock; counted if ever
     report.near_duplicates += sum(1 for a in articles if a.duplicate_of)
