@@ -202,3 +202,22 @@ def test_reindex_and_stats_from_the_index(cli, workspace: Path, tmp_path: Path) 
     result = cli("corpus", "stats")
     assert result.exit_code == 0 and "5 articles in 1 shard(s)" in result.stdout
     assert "near-duplicates: 1 in 1 cluster(s)" in result.stdout
+
+
+def test_a_rebuild_of_an_out_of_date_index_is_announced(cli, workspace: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in _records(3)))
+    assert cli("ingest", str(feed)).exit_code == 0
+    result = cli("corpus", "stats")
+    assert result.exit_code == 0 and "note:" not in result.stderr  # an up-to-date index: nothing to say
+    conn = sqlite3.connect(workspace / "corpus" / ".index.sqlite3")
+    with conn:  # an index written by an earlier newsner
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'version'")
+    conn.close()
+    result = cli("corpus", "stats")
+    assert result.exit_code == 0 and "3 articles in 1 shard(s)" in result.stdout
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "rebuilding it from 1 shard(s)" in notes[0] and "other parameters" in notes[0]
+    assert "note:" not in cli("corpus", "stats").stderr  # once

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -37,6 +38,8 @@ ORPHAN_GLOB = f".{SHARD_PREFIX}*.tmp"  # temp shards of a writer killed before i
 
 # corpus folder -> how many times this process holds its lock (flock is per open file, not per process)
 _HELD: dict[str, int] = {}
+#: Notices a user should see (the CLI prints them as `note:` lines on stderr), e.g. a long index rebuild.
+log = logging.getLogger("newsner.corpus")
 
 
 @dataclass
@@ -168,7 +171,12 @@ class Corpus:
                         idx.recover()
                         problems = idx.problems()
                     if problems:
-                        idx.rebuild(self.shard_paths())
+                        shards = self.shard_paths()
+                        if shards:  # a long pause on a large corpus: say why, once
+                            more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+                            log.warning("%s: the corpus index is out of date (%s%s); rebuilding it from %d "
+                                        "shard(s)", self.root, problems[0], more, len(shards))
+                        idx.rebuild(shards)
         except BaseException:
             idx.close()
             raise

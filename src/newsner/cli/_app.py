@@ -7,6 +7,7 @@ each parses options, calls one library function and renders the result. Only thi
 from __future__ import annotations
 
 import errno
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,16 @@ from newsner.workspace import Workspace, blocking_file, ensure_writable_dir, ens
 # soft_wrap: a message stays one line when piped (tables still fit the terminal width).
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _NoteHandler(logging.Handler):
+    """newsner's library notices (logger "newsner") as one `note:` line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"note: {record.getMessage()}", err=True)
+
+
+_NOTES = _NoteHandler(logging.INFO)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -246,6 +257,10 @@ def _main(
     Example: newsner ingest ~/articles/ && newsner corpus stats
     """
     ctx.obj = Workspace.at(workspace or os.getcwd())
+    notes = logging.getLogger("newsner")
+    if _NOTES not in notes.handlers:
+        notes.addHandler(_NOTES)
+        notes.setLevel(logging.INFO)
 
 
 def workspace_of(ctx: typer.Context) -> Workspace:
