@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("NEWSNER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-pytest_plugins = ["tests.fixtures.doccano"]
+pytest_plugins = ["tests.fixtures.doccano", "tests.fixtures.ray"]
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from newsner.corpus import Corpus
 from newsner.errors import InputError
 from newsner.ingest import ingest
+from tests.test_ingest_archive import _corpus_lines
 
 PARAGRAPH = ("The council of {town} said on {day} that the road to the market had reopened after the floods, and "
              "that {n} families who had left the district were expected to return before the harvest. ")
@@ -45,39 +45,12 @@ def _inputs(folder: Path) -> Path:
     return folder
 
 
-def _records(root: Path) -> list[dict]:
-    out = []
-    for shard in sorted(root.glob("articles-*.jsonl")):
-        for line in shard.read_text().splitlines():
-            obj = json.loads(line)
-            obj["provenance"].pop("ingested_at")
-            out.append(obj)
-    return out
-
-
-@pytest.fixture(scope="module")
-def ray_local(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    ray = pytest.importorskip("ray")
-    from newsner.ingest.ray_engine import KILL_MARKER_ENV, start
-
-    # Workers inherit the environment Ray starts with: the fault switch is set first (inert until the marker
-    # file exists; test_a_worker_killed_mid_run_... creates it).
-    marker = tmp_path_factory.mktemp("kill") / "kill-once"
-    os.environ[KILL_MARKER_ENV] = str(marker)
-    if ray.is_initialized():
-        ray.shutdown()
-    start(num_cpus=2)
-    yield marker
-    ray.shutdown()
-    os.environ.pop(KILL_MARKER_ENV, None)
-
-
 def test_ray_engine_writes_the_same_corpus_as_the_local_engine(tmp_path: Path, ray_local) -> None:  # type: ignore[no-untyped-def]
     folder = _inputs(tmp_path / "in")
     local = ingest([folder], Corpus(tmp_path / "local"), chunk_size=3)
     on_ray = ingest([folder], Corpus(tmp_path / "ray"), chunk_size=3, engine="ray")
     assert on_ray.ingested == local.ingested == 13 and on_ray.near_duplicates == local.near_duplicates == 1
-    assert _records(tmp_path / "ray") == _records(tmp_path / "local")  # ids, texts, clusters, order
+    assert _corpus_lines(tmp_path / "ray") == _corpus_lines(tmp_path / "local")  # ids, texts, clusters, order
     rejected = sorted((Path(r.path).name, r.line, r.reason) for r in on_ray.rejected)
     assert rejected == sorted((Path(r.path).name, r.line, r.reason) for r in local.rejected)
     assert [(name, line) for name, line, _ in rejected] == [("empty.txt", None), ("feed.jsonl", 6)]
@@ -96,8 +69,8 @@ def test_a_worker_killed_mid_run_gives_the_same_corpus(tmp_path: Path, ray_local
         assert "Traceback" not in str(exc)
     assert not ray_local.exists()  # a worker did die
     ingest([folder], Corpus(tmp_path / "ray"), chunk_size=3, engine="ray")  # a rerun adds nothing twice
-    records = _records(tmp_path / "ray")
-    assert records == _records(tmp_path / "local")
+    records = _corpus_lines(tmp_path / "ray")
+    assert records == _corpus_lines(tmp_path / "local")
     assert len({r["id"] for r in records}) == len(records)
 
 

@@ -4,7 +4,6 @@ engine; a worker killed mid-run is survived; bad corpus records are named, never
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 
 from newsner.corpus import Corpus
 from newsner.model.patterns import default_patterns_path
-from newsner.model.ray_predict import KILL_MARKER_ENV
 from newsner.schema import Article
 from tests.model_fixtures import TOWNS, train_tiny_model
 
@@ -30,23 +28,6 @@ def _corpus(root: Path, n: int = 150) -> None:
     with corpus.lock():
         corpus.append(arts)
     assert n <= 40 or len(corpus.shard_paths()) > 1
-
-
-@pytest.fixture(scope="module")
-def ray_local(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    ray = pytest.importorskip("ray")
-    from newsner.ingest.ray_engine import start
-
-    marker = tmp_path_factory.mktemp("kill") / "kill-once"
-    # Workers inherit the environment Ray starts with, so the fault switch is set before start (inert until the
-    # marker file exists).
-    os.environ[KILL_MARKER_ENV] = str(marker)
-    if ray.is_initialized():
-        ray.shutdown()  # another module's Ray instance was started without the switch
-    start(num_cpus=2)
-    yield marker
-    ray.shutdown()
-    os.environ.pop(KILL_MARKER_ENV, None)
 
 
 @pytest.fixture(scope="module")
