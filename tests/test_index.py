@@ -174,6 +174,10 @@ def test_where_a_chunk_boundary_falls_never_changes_a_link(tmp_path: Path) -> No
         for k in range(i % 3):
             base = texts[-1 - k]
             texts.append(base.replace(f"day {k}", f"day {k + 20}").replace("was seen", f"was seen ({i}-{k})", 1))
+    # long ones (400+ words: stored under their windows) and a copy of each with its first quarter cut
+    for i in range(40, 44):
+        long = " ".join(text(i * 10 + k) for k in range(4))
+        texts += [long, long[len(long) // 4:].replace("was seen", "was noted", 2)]
     feed = tmp_path / "feed.jsonl"
     feed.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
     links = {}
