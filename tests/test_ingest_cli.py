@@ -77,3 +77,15 @@ def test_bad_option_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-de
     result = cli("ingest", str(RAW), "--jobs", "0")
     assert result.exit_code == 2 and "--jobs" in result.output
     assert cli("ingest").exit_code == 2
+
+
+def test_cli_chunk_default_is_the_library_default() -> None:
+    # the CLI spells the number out (importing the pipeline would slow every `newsner --help`): keep them equal
+    import typer.main
+
+    from newsner.cli import app
+    from newsner.ingest.pipeline import DEFAULT_CHUNK
+
+    ingest_cmd = typer.main.get_command(app).commands["ingest"]  # type: ignore[attr-defined]
+    chunk = next(p for p in ingest_cmd.params if p.name == "chunk")
+    assert chunk.default == DEFAULT_CHUNK

@@ -100,6 +100,7 @@ def ingest_cli(
     encoding: Annotated[str | None, typer.Option(
         "--encoding", help="Read every input in this encoding instead of guessing (e.g. cp1252, latin-1, cp1250; "
         "default: UTF-8, else Western windows-1252 unless the bytes clearly say otherwise).")] = None,
+    # = newsner.ingest.pipeline.DEFAULT_CHUNK (spelled out: importing the pipeline slows `newsner --help`)
     chunk: Annotated[int, typer.Option(
         "--chunk", min=1, help="Articles per commit: memory holds one chunk, a crash loses at most one.")] = 2500,
     engine: Annotated[str, typer.Option(
