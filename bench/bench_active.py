@@ -12,9 +12,9 @@ no test passage shares a document with a training one; the rest is the pool.
 Simulation, per seed: round 0 annotates INITIAL random passages (the gold layer plays the annotator). Then, for each
 strategy, ROUNDS times: train a model from scratch on everything annotated so far (the newsner ner config with a smaller
 tok2vec, a fixed number of updates), score F1 on the test set, and pick BATCH more passages from the pool:
-- random: the seed's hash order (`newsner.select.key_of`), as `--strategy random` does;
+- random: the seed's hash order (`newsner.rounds.select.key_of`), as `--strategy random` does;
 - uncertain: the current model scores every passage left in the pool with beam search and the BATCH with the
-  highest expected number of wrong entity decisions are picked (`newsner.select.uncertainty`, the measure
+  highest expected number of wrong entity decisions are picked (`newsner.rounds.select.uncertainty`, the measure
   `--strategy uncertain` uses).
 Both strategies share round 0 and see the same document budget after every round. Because "uncertain" may prefer
 longer passages, the token budget is printed beside the document budget.
@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE.parents[1] / "src"))
 
 from newsner.model.predict import score_texts  # noqa: E402
 from newsner.model.train import CONFIG_PATH  # noqa: E402
-from newsner.select import key_of, uncertainty  # noqa: E402
+from newsner.rounds.select import key_of, uncertainty  # noqa: E402
 
 MAP = {"Person": "ACTOR", "Organisation": "ACTOR", "Nationality": "ACTOR", "Location": "LOCATION"}
 LABELS = ("ACTOR", "LOCATION")

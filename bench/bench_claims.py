@@ -23,10 +23,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 
-from newsner.annotations_store import AnnotationStore  # noqa: E402
-from newsner.claims import export_claims  # noqa: E402
-from newsner.corpus import Corpus  # noqa: E402
-from newsner.relations import with_suggested_relations  # noqa: E402
+from newsner.annotations.store import AnnotationStore  # noqa: E402
+from newsner.claims.table import export_claims  # noqa: E402
+from newsner.corpus.store import Corpus  # noqa: E402
+from newsner.model.relations import with_suggested_relations  # noqa: E402
 from newsner.schema import AnnotationRecord, Article, Span  # noqa: E402
 from newsner.workspace import Workspace  # noqa: E402
 

@@ -96,7 +96,7 @@ def long_documents(docs: list[str], seed: int) -> list[str]:
 
 
 def measure(copies: int = 10, seed: int = 0, data: Path = DATA) -> dict[str, tuple[int, int]]:
-    from newsner.ingest.dedupe import Signature, linked
+    from newsner.corpus.signatures import Signature, linked
 
     docs = documents(data)
     edited, roundups, unrelated = build(docs, copies, seed)

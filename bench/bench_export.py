@@ -129,8 +129,8 @@ class _Generator:
 
 def make_workspace(root: Path, n: int, seed: int = 0) -> Path:
     """A workspace with `n` synthetic articles, each with a confirmed gold record."""
-    from newsner.annotations_store import AnnotationStore
-    from newsner.corpus import Corpus
+    from newsner.annotations.store import AnnotationStore
+    from newsner.corpus.store import Corpus
     from newsner.schema import AnnotationRecord, Article, Span, default_label_schema_path
 
     (root / "annotations").mkdir(parents=True)
@@ -183,7 +183,7 @@ def _hwm_mb() -> float:
 def _role_baseline(ws: Path) -> dict[str, float]:
     import spacy
 
-    from newsner.corpus import Corpus
+    from newsner.corpus.store import Corpus
 
     texts = [a.text for a in Corpus(ws / "corpus")]
     start = time.perf_counter()

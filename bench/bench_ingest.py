@@ -37,7 +37,7 @@ import trafilatura
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from newsner.corpus import Corpus  # noqa: E402
+from newsner.corpus.store import Corpus  # noqa: E402
 from newsner.ingest import ingest  # noqa: E402
 from newsner.ingest.html import _DATE_PARAMS  # noqa: E402
 
@@ -55,7 +55,8 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
 
 def sentence_pool() -> list[str]:
     """Sentences of real, cleaned article text: the sample corpus, the seed and the English test pages."""
-    from newsner.ingest.readers import InputFile, ReadOptions, read_file
+    from newsner.ingest.drafts import InputFile, ReadOptions
+    from newsner.ingest.readers import read_file
 
     paths = sorted((REPO / "corpus" / "raw").glob("*.txt")) + sorted((SHARED / "seed").glob("*.txt"))
     paths += [SHARED / "html" / "pathological" / "postlight__nymag.com.html"]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from newsner._io import write_jsonl
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.ingest.ray_engine import start
 from newsner.model.patterns import default_patterns_path
 from newsner.model.predict import Suggester, suggestion_records

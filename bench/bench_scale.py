@@ -71,8 +71,8 @@ def corpus_lines(root: Path) -> tuple[list[dict], int]:
 
 def index_consistent(root: Path, expected: int) -> bool:
     sys.path.insert(0, str(SRC))
-    from newsner.corpus import Corpus
-    from newsner.index import CorpusIndex
+    from newsner.corpus.index import CorpusIndex
+    from newsner.corpus.store import Corpus
 
     idx = CorpusIndex(root)
     try:
@@ -96,7 +96,7 @@ class _Rows(list):  # type: ignore[type-arg]
 
 def bench_ray(work: Path, files: int, seed: int) -> list[tuple[str, str, str]]:
     sys.path.insert(0, str(SRC))
-    from newsner.corpus import Corpus
+    from newsner.corpus.store import Corpus
     from newsner.ingest import ingest
     from newsner.ingest.ray_engine import start
 

@@ -42,7 +42,7 @@ def main() -> None:
         (root / "annotations" / "labels.json").write_bytes((REPO / "annotations" / "labels.json").read_bytes())
         ws = Workspace.at(root)
         articles, _ = make_corpus(args.articles)
-        from newsner.corpus import Corpus
+        from newsner.corpus.store import Corpus
 
         corpus = Corpus(ws.corpus_dir)
         with corpus.lock():

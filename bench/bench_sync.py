@@ -35,7 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.doccano import sync
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.offsets import OffsetMap

@@ -6,8 +6,8 @@ import spacy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsner.align import align_spans, blank_nlp, make_units, tag_ids, tokenize, unit_tags
 from newsner.schema import Span
+from newsner.text.align import align_spans, blank_nlp, make_units, tag_ids, tokenize, unit_tags
 
 LABELS = ["ACTOR", "LOCATION", "CASUALTY"]
 NLP, _ = blank_nlp("en")

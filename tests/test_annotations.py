@@ -16,8 +16,8 @@ from newsner.annotations import (
     parse_label_map,
     validate_annotations,
 )
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.errors import InputError
 from newsner.schema import AnnotationRecord, Article, Span
 from newsner.workspace import Workspace

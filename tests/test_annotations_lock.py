@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.store import AnnotationStore
 
 TRIALS = 12
 DOCS = 150

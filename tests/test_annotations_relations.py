@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsner.annotations import adjudicate, agreement_report, majority_vote
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.schema import AnnotationRecord, Article, Relation, Span
 from newsner.workspace import Workspace
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.annotations_store import AnnotationStore, layer_filename
+from newsner.annotations.store import AnnotationStore, layer_filename
 from newsner.errors import FormatError, InputError
 from newsner.schema import AnnotationRecord, Span, text_sha256
 
@@ -47,7 +47,7 @@ def test_corrupt_layer_names_file_and_line(tmp_path: Path) -> None:
 
 def test_a_writer_that_read_before_another_wrote_refuses_instead_of_losing_records(tmp_path: Path) -> None:
     """What `doccano pull` does (load early, write late) must not drop an import that landed in between."""
-    from newsner.annotations_store import AnnotationStore
+    from newsner.annotations.store import AnnotationStore
     from newsner.errors import AnnotationError
     from newsner.schema import AnnotationRecord
 
@@ -68,7 +68,7 @@ def test_a_writer_that_read_before_another_wrote_refuses_instead_of_losing_recor
 
 def test_the_rounds_file_is_not_an_annotation_layer(tmp_path: Path) -> None:
     """annotations/rounds.jsonl (selection rounds) sits beside the layers; agreement/adjudicate must not read it."""
-    from newsner.annotations_store import AnnotationStore
+    from newsner.annotations.store import AnnotationStore
     from newsner.errors import InputError
     from newsner.schema import AnnotationRecord
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from newsner.annotations_store import AnnotationStore
-from newsner.claims import COLUMNS, claims_of, conflicts, read_claims
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.claims.table import COLUMNS, claims_of, conflicts, read_claims
+from newsner.corpus.store import Corpus
 from newsner.schema import AnnotationRecord, Article, Relation, Span
 
 # (needle, label, context that makes the needle unique in the seed text)

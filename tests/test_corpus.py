@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.errors import CorpusError
 from newsner.schema import Article
 
@@ -76,7 +76,7 @@ def test_atomic_writes_keep_normal_file_modes(tmp_path: Path) -> None:
 
 def test_article_lookup_reads_articles_on_demand_in_corpus_order(tmp_path: Path) -> None:
     """What doccano push uses instead of loading the corpus: lookups through the index, ids in corpus order."""
-    from newsner.corpus import ArticleLookup
+    from newsner.corpus.store import ArticleLookup
 
     corpus = Corpus(tmp_path / "corpus", shard_size=4)
     arts = _articles(10)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.store import AnnotationStore
 from newsner.doccano import sync
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.offsets import GraphemeMap

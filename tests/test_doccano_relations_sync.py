@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.store import AnnotationStore
 from newsner.doccano import sync
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.pull import records_from_export
 from newsner.doccano.relation_sync import plan_relation_types
-from newsner.relations import to_doccano
+from newsner.formats.doccano_relations import to_doccano
 from newsner.schema import AnnotationRecord, Article, Relation, Span, load_label_schema
 from tests.test_doccano_sync import js_offset, setup_workspace, span_of, write_records
 

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 from newsner.annotations import import_annotations
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.store import AnnotationStore
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.review import pull_review, push_review
 from newsner.workspace import Workspace

@@ -13,7 +13,7 @@ from newsner.doccano import sync
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.push import Selection
 from newsner.errors import ModelError
-from newsner.rounds import load_rounds
+from newsner.rounds.record import load_rounds
 from newsner.schema import AnnotationRecord, Span
 from tests.test_doccano_sync import doccano_env, external_ids, setup_workspace  # noqa: F401,F811 (fixture)
 

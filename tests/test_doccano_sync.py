@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.doccano import sync
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.sync import (

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from newsner.annotations import import_annotations
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.errors import AlignmentError, ExportError, InputError
 from newsner.export import ExportOptions, export, parse_splits, split_of
 from newsner.schema import AnnotationRecord, Article, Span

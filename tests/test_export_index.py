@@ -9,7 +9,7 @@ import pytest
 from datasets import load_from_disk
 
 import newsner.export.pipeline as export_pipeline
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.export import ExportOptions, export
 from newsner.schema import Article
 from newsner.workspace import Workspace

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.export import ExportOptions, export
 from newsner.schema import AnnotationRecord, Article, Relation, Span
 from newsner.workspace import Workspace

@@ -95,7 +95,7 @@ def test_plan_streaming_and_small_agree_and_never_empty_a_split() -> None:
 
 def test_majority_export_ignores_rounds_file(workspace: Path, tmp_path: Path) -> None:
     ws, _ = _location_in_test_workspace(workspace)
-    from newsner.annotations_store import AnnotationStore
+    from newsner.annotations.store import AnnotationStore
 
     store = AnnotationStore(ws.annotations_dir)
     recs = list(store.read("gold"))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from newsner.align import blank_nlp, tokenize
 from newsner.export import ExportOptions, export
-from newsner.grapheme_tokens import split_clusters
 from newsner.schema import Article
+from newsner.text.align import blank_nlp, tokenize
+from newsner.text.grapheme_tokens import split_clusters
 from newsner.workspace import Workspace
 from tests.test_export import _record, _write
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from newsner.annotations import import_annotations
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.workspace import Workspace
 
 

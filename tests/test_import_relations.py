@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from newsner.annotations import import_annotations
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.store import AnnotationStore
 from newsner.formats import ParsedDoc
 from newsner.formats.doccano import read_doccano
 from newsner.workspace import Workspace

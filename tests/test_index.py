@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
-from newsner.index import INDEX_NAME
+from newsner.corpus.index import INDEX_NAME
+from newsner.corpus.store import Corpus
 from newsner.schema import Article
 
 WORDS = ("army attack town base convoy river market council minister rebels drought harvest road bridge "
@@ -79,7 +79,7 @@ def test_a_chunk_killed_before_its_commit_is_cut_back_not_kept_twice(tmp_path: P
     corpus.append(articles(6))  # shards: 4 + 2
     before = {p.name: p.read_bytes() for p in corpus.shard_paths()}
 
-    from newsner import index as index_module
+    from newsner.corpus import index as index_module
 
     def killed(self: object, stats: object) -> None:  # the process dies after the shards were replaced
         raise KeyboardInterrupt
@@ -110,7 +110,7 @@ def test_pending_rows_are_durable_before_shards_change(tmp_path: Path) -> None:
 
 def test_band_rows_merge_into_the_main_table_and_still_match(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsner import index as index_module
+    from newsner.corpus import index as index_module
 
     monkeypatch.setattr(index_module, "MERGE_ROWS", 100)  # a merge every ~2 articles' worth of band rows
     corpus = Corpus(tmp_path / "corpus")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.ingest import ingest
 from newsner.ingest.decode import decode_bytes
 from newsner.ingest.html import page_language, page_languages
@@ -46,7 +46,7 @@ def test_chunked_ingest_crash_then_rerun_equals_an_uninterrupted_run(tmp_path: P
     assert report.ingested == 23 and report.chunks == 6
 
     crashed = Corpus(tmp_path / "crashed", shard_size=5)
-    from newsner import index as index_module
+    from newsner.corpus import index as index_module
 
     real_finish = index_module.CorpusIndex.finish
     calls = {"n": 0}
@@ -169,7 +169,7 @@ def test_jsonl_without_language_gets_it_from_the_text(tmp_path: Path) -> None:
 
 def test_cli_start_up_imports_nothing_heavy() -> None:
     # (the cli package imports every command module, some of them numpy; these are the ones ingest needs)
-    code = ("import sys, newsner.corpus, newsner.index, newsner.ingest.pipeline; "
+    code = ("import sys, newsner.corpus.store, newsner.corpus.index, newsner.ingest.pipeline; "
             "print(sorted(m for m in ('datasketch', 'scipy', 'trafilatura', 'numpy', 'py3langid', "
             "'charset_normalizer') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 
 RAW = Path(__file__).resolve().parents[1] / "corpus" / "raw"
 STORY = ("Rebels said on Sunday they had taken control of the town of Ber-Ouzal after the army withdrew, a claim the "

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from newsner.ingest.dedupe import NearDuplicateIndex, linked, shingle_hashes
-from newsner.ingest.patterns import WORD
-from newsner.ingest.readers import InputFile, ReadOptions, read_file
+from newsner.corpus.signatures import WORD, NearDuplicateIndex, linked, shingle_hashes
+from newsner.ingest.drafts import InputFile, ReadOptions
+from newsner.ingest.readers import read_file
 
 RAW = Path(__file__).resolve().parents[1] / "corpus" / "raw"
 
@@ -98,7 +98,7 @@ def test_texts_without_spaces_use_character_shingles() -> None:
 def test_signatures_are_stable_across_processes() -> None:
     """Signatures of the corpus are computed in one process and of new articles in another (--jobs)."""
     text = "\n\n".join(STORY)
-    code = ("import sys; from newsner.ingest.dedupe import NearDuplicateIndex as I; "
+    code = ("import sys; from newsner.corpus.signatures import NearDuplicateIndex as I; "
             "sys.stdout.write(','.join(map(str, I().signature(sys.stdin.read()).digest())))")
     out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True,
                          env={"PYTHONHASHSEED": "12345", "PATH": "", "PYTHONPATH": os.environ.get("PYTHONPATH", "")})

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from newsner.errors import IngestError
+from newsner.ingest.drafts import Draft
 from newsner.ingest.html import strip_site_name
-from newsner.ingest.readers import Draft, read_document
+from newsner.ingest.readers import read_document
 
 RAW = Path(__file__).resolve().parents[1] / "corpus" / "raw"
 

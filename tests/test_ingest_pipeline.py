@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.errors import CorpusError, IngestError, InputError
 from newsner.ingest import ingest
 from newsner.ingest import readers as readers_module

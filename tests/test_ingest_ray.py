@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.errors import InputError
 from newsner.ingest import ingest
 from tests.test_ingest_archive import _corpus_lines

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.schema import AnnotationRecord, Article
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.model.predict import Suggester, merge
 from newsner.schema import AnnotationRecord, Article, Span, default_label_schema_path, load_label_schema
 from tests.model_fixtures import train_tiny_model

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.normalize import Count, normalize_count
+from newsner.claims.normalize import Count, normalize_count
 
 
 def _n(text: str, **kw: str) -> tuple[object, ...]:

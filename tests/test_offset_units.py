@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from newsner.annotations import import_annotations
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.store import AnnotationStore
 from newsner.errors import FormatError
 from newsner.formats.offset_units import detect_offset_unit
-from newsner.offsets import GraphemeMap, OffsetMap
+from newsner.text.offsets import GraphemeMap, OffsetMap
 from newsner.workspace import Workspace
 
 # Emoji, a flag (two regional indicators) and combining marks (NFD, kept NFD: é is e + U+0301) before the spans.

@@ -1,4 +1,4 @@
-"""newsner.offsets: the neutral conversions readers use (UTF-16 units, code points, grapheme clusters)."""
+"""newsner.text.offsets: the neutral conversions readers use (UTF-16 units, code points, grapheme clusters)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from newsner.errors import AnnotationError
-from newsner.offsets import GraphemeMap, OffsetMap, UnitConverter, grapheme_starts, units_differ
+from newsner.text.offsets import GraphemeMap, OffsetMap, UnitConverter, grapheme_starts, units_differ
 
 TEXT = "🇲🇱 Kidal, cafe\u0301 👍🏽 Gao"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.model.patterns import default_patterns_path
 from newsner.schema import Article
 from tests.model_fixtures import TOWNS, train_tiny_model

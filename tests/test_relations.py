@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from newsner.relations import (
-    from_doccano,
-    hf_relations,
-    hf_relations_feature,
-    sentences,
-    suggest_relations,
-    to_doccano,
-    with_suggested_relations,
-)
+from newsner.export.relations import hf_relations, hf_relations_feature
+from newsner.formats.doccano_relations import from_doccano, to_doccano
+from newsner.model.relations import suggest_relations, with_suggested_relations
 from newsner.schema import (
     AnnotationRecord,
     Relation,
@@ -22,6 +16,7 @@ from newsner.schema import (
     relation_problems,
     text_sha256,
 )
+from newsner.text.sentences import sentences
 
 SCHEMA = load_label_schema(default_label_schema_path())
 
@@ -193,7 +188,8 @@ def test_sentence_ends_after_an_acronym_but_not_after_an_initial() -> None:
 
 
 def test_relation_keys_compare_layers_whose_indices_differ() -> None:
-    from newsner.relations import doccano_relation_types, relation_keys
+    from newsner.annotations.relations import relation_keys
+    from newsner.formats.doccano_relations import doccano_relation_types
 
     text, alice = _emoji_record()
     extra = Span(0, 2, "ACTOR", text[0:2])  # bob has one more span first: every index shifts by one

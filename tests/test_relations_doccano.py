@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsner.relations import doccano_relation_types, from_doccano, to_doccano
+from newsner.formats.doccano_relations import doccano_relation_types, from_doccano, to_doccano
 from newsner.schema import AnnotationRecord, Relation, Span, default_label_schema_path, load_label_schema, text_sha256
 
 SCHEMA = load_label_schema(default_label_schema_path())

@@ -3,8 +3,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.schema import AnnotationRecord, Article, Span
 
 
@@ -86,7 +86,7 @@ def test_report_shows_conflicting_claims_side_by_side(workspace: Path) -> None:
 
 
 def test_a_damaged_rounds_line_is_named_not_skipped(cli, workspace) -> None:  # type: ignore[no-untyped-def]
-    """The report reads rounds.jsonl through newsner.rounds: a cut line is reported with file:line, and no page
+    """The report reads rounds.jsonl through newsner.rounds.record: a cut line is reported with file:line, and no page
     with fewer rounds than were recorded is written."""
     (workspace / "annotations" / "rounds.jsonl").write_text(
         '{"round": 1, "created_at": "2026-11-20T09:00:00Z", "strategy": "random", "seed": 0, "requested": 1, '

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.errors import InputError, ModelError
-from newsner.rounds import Round, load_rounds, record_round
+from newsner.rounds.record import Round, load_rounds, record_round
+from newsner.rounds.select import BestPerCluster, Candidate, select_articles
 from newsner.schema import Article
-from newsner.select import BestPerCluster, Candidate, select_articles
 from newsner.workspace import Workspace
 from tests.model_fixtures import TOWNS, train_tiny_model
 

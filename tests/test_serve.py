@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.store import AnnotationStore
 from newsner.doccano import sync
 from newsner.doccano.autolabel import auto_label, configure_auto_labeling
 from newsner.doccano.client import DoccanoClient

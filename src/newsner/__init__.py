@@ -1,7 +1,7 @@
 """newsner: turn news articles into NER training data.
 
 Library entry points (the CLI is a thin layer over these):
-    newsner.corpus.Corpus            the JSONL article store
+    newsner.corpus.store.Corpus            the JSONL article store
     newsner.schema                   Article, Span, AnnotationRecord, LabelSchema
     newsner.errors.NewsnerError      the root of every error newsner raises
 """

@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -128,3 +129,8 @@ def flock_wait(fd: int, timeout: float, busy: Callable[[], Exception], *, poll: 
             if time.monotonic() >= deadline:
                 raise busy() from None
             time.sleep(poll)
+
+
+def utc_now() -> str:
+    """Now, in UTC, as the ISO timestamp every record carries (seconds, "Z")."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

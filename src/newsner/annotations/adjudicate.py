@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsner.annotations.layers import annotator_layers, load_layers, records_by_document
-from newsner.annotations_store import GOLD, AnnotationStore, UpsertResult
-from newsner.corpus import Corpus
+from newsner.annotations.relations import relation_keys
+from newsner.annotations.store import GOLD, AnnotationStore, UpsertResult
+from newsner.corpus.store import Corpus
 from newsner.errors import InputError
-from newsner.relations import relation_keys
 from newsner.schema import AnnotationRecord, Relation, Span
 from newsner.workspace import Workspace
 

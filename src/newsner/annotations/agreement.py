@@ -10,7 +10,7 @@
 - a label **confusion** table: spans of A and B that overlap, counted by (label A, label B); a span the other
   annotator did not mark at all counts against ``—``.
 - **relations** (when any compared record has some): F1 per relation type, a relation agreeing when both its
-  spans (offsets and label) and its type agree (`newsner.relations.relation_keys`), so a relation between
+  spans (offsets and label) and its type agree (`newsner.annotations.relations.relation_keys`), so a relation between
   spans the annotators drew differently counts as a disagreement.
 - the documents with the **most disagreement** (spans not marked identically by every annotator of the document).
 
@@ -29,9 +29,9 @@ from itertools import combinations
 from typing import Any
 
 from newsner.annotations.layers import annotator_layers, load_layers
-from newsner.annotations_store import AnnotationStore
+from newsner.annotations.relations import relation_keys
+from newsner.annotations.store import AnnotationStore
 from newsner.errors import InputError
-from newsner.relations import relation_keys
 from newsner.schema import AnnotationRecord, Span
 from newsner.workspace import Workspace
 
@@ -214,7 +214,7 @@ def agreement_report(workspace: Workspace, layers: Sequence[str] | None = None, 
     Raises:
         InputError: fewer than two layers to compare, or a named layer that does not exist.
     """
-    from newsner.corpus import Corpus
+    from newsner.corpus.store import Corpus
 
     store = AnnotationStore(workspace.annotations_dir)
     names = annotator_layers(store, layers)

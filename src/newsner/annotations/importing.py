@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsner.annotations_store import AnnotationStore, UpsertResult
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore, UpsertResult
+from newsner.corpus.store import Corpus
 from newsner.errors import InputError
 from newsner.formats import FORMATS, ParsedDoc, Rejected, SkippedSpan, to_nfc
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, validate_article_dict

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from newsner.annotations_store import GOLD, AnnotationStore
+from newsner.annotations.store import GOLD, AnnotationStore
 from newsner.errors import InputError
 from newsner.schema import AnnotationRecord
 

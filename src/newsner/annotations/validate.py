@@ -6,8 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from newsner._io import read_jsonl
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.errors import NewsnerError, SchemaError
 from newsner.schema import AnnotationRecord, Span
 from newsner.workspace import Workspace

@@ -15,7 +15,7 @@ from newsner.cli.export import LazyProgress
 if TYPE_CHECKING:  # the annotations library (and what it loads) is imported when a command runs, not for --help
     from newsner.annotations import AgreementReport, ImportReport
 
-GOLD = "gold"  # = newsner.annotations_store.GOLD (kept literal so --help does not load the store)
+GOLD = "gold"  # = newsner.annotations.store.GOLD (kept literal so --help does not load the store)
 
 
 def _layers(value: str | None) -> list[str] | None:

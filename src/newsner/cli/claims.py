@@ -40,7 +40,7 @@ def claims_cli(
 
     Example: newsner export claims --out claims.parquet --layer gold
     """
-    from newsner.claims import export_claims
+    from newsner.claims.table import export_claims
 
     result = export_claims(workspace_of(ctx), out, layer=layer, progress=_Progress())
     for problem in result.problems:

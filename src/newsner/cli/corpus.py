@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from newsner.cli._app import console, corpus_app, fail, workspace_of
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 
 CorpusOpt = Annotated[
     Path | None, typer.Option("--corpus", "-c", file_okay=False, help="Corpus folder (default: WORKSPACE/corpus).")

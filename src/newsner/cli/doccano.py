@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from newsner.cli._app import doccano_app, err_console, workspace_of
-from newsner.doccano.config import ENV_URL
+from newsner.doccano.connection import ENV_URL
 
 if TYPE_CHECKING:
     from newsner.doccano.server import LocalServer

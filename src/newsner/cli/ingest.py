@@ -120,7 +120,7 @@ def ingest_cli(
 
     Example: newsner ingest corpus/raw/ ~/scraped/*.html feed.jsonl --source "Sahel Monitor" --jobs 2
     """
-    from newsner.corpus import Corpus
+    from newsner.corpus.store import Corpus
     from newsner.ingest import ingest
 
     target = Corpus(corpus or workspace_of(ctx).corpus_dir)

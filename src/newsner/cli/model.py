@@ -69,7 +69,7 @@ def pre_annotate_cli(
     On a Ray cluster (same file, same bytes): RAY_ADDRESS=ray://head:10001 newsner pre-annotate --engine ray
     """
     from newsner._io import write_jsonl
-    from newsner.corpus import Corpus
+    from newsner.corpus.store import Corpus
     from newsner.model.patterns import default_patterns_path
     from newsner.model.predict import Suggester, suggestion_records
 

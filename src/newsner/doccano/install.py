@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from newsner._io import atomic_write_text
+from newsner._procs import _tail
 from newsner.doccano.models import DOCCANO_VERSION
-from newsner.doccano.procs import _tail
 from newsner.errors import DoccanoServerError
 from newsner.workspace import Workspace
 

@@ -10,8 +10,8 @@ Combining marks, CRLF and every other BMP character are one unit in both systems
 (code point > U+FFFF) shift offsets.
 """
 
-# The conversions live in the neutral newsner.offsets (readers in newsner.formats use them without importing the
+# The conversions live in the neutral newsner.text.offsets (readers in newsner.formats use them without importing the
 # doccano package); this module keeps the names the doccano side and its tests import.
-from newsner.offsets import GraphemeMap, OffsetMap, from_utf16, to_utf16, utf16_length
+from newsner.text.offsets import GraphemeMap, OffsetMap, from_utf16, to_utf16, utf16_length
 
 __all__ = ["GraphemeMap", "OffsetMap", "from_utf16", "to_utf16", "utf16_length"]

@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsner.annotations_store import GOLD, AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import GOLD, AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.doccano.offsets import GraphemeMap, OffsetMap
 from newsner.errors import AnnotationError, DoccanoError, InputError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span

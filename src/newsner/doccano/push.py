@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsner.corpus import ArticleLookup, Corpus
+from newsner.corpus.store import ArticleLookup, Corpus
 from newsner.doccano.offsets import OffsetMap
 from newsner.errors import DoccanoAPIError, DoccanoError, InputError
 from newsner.schema import AnnotationRecord, LabelSchema
@@ -31,7 +31,7 @@ from newsner.workspace import Workspace
 
 if TYPE_CHECKING:
     from newsner.doccano.client import DoccanoClient
-    from newsner.rounds import Round
+    from newsner.rounds.record import Round
 
 from newsner.doccano.push_parts import (
     ExampleIndex,
@@ -58,7 +58,7 @@ from newsner.doccano.sync_common import (
     plan_span_types,
     project_description,
 )
-from newsner.relations import with_suggested_relations
+from newsner.model.relations import with_suggested_relations
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -92,7 +92,7 @@ def push(
         dry_run: change nothing; the report says what would change.
         client: a logged-in client (default: `connect(workspace)`).
         after_batch: called with the batch number once its import finished (tests inject crashes here).
-        selection: push only the articles `newsner.select.select_articles` picks among those not yet in the
+        selection: push only the articles `newsner.rounds.select.select_articles` picks among those not yet in the
             project, and record them as a round (annotations/rounds.jsonl); None pushes the whole corpus.
         auto_label_url: a running `newsner serve`; the project's auto-labeling config is pointed at it (checked
             first: a server that does not answer is an error before anything changes).
@@ -234,7 +234,7 @@ class _Push:
         todo = {d: r for d, r in suggestions.items() if state.suggested.get(d) != suggestion_fingerprint(r)}
         self._suggest_existing(project_id, todo, uploaded, state, label_ids, index)
         if chosen is not None:
-            from newsner.rounds import record_round
+            from newsner.rounds.record import record_round
 
             report.round = record_round(self.workspace, chosen)  # after the upload: a round is what doccano holds
             state.pending_round = None
@@ -247,8 +247,8 @@ class _Push:
         return report
 
     def _select(self, in_project: set[str], state: PushState) -> Round:
-        from newsner.rounds import Round
-        from newsner.select import select_articles
+        from newsner.rounds.record import Round
+        from newsner.rounds.select import select_articles
 
         sel = self.selection
         assert sel is not None

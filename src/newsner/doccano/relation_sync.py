@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from newsner.doccano.offsets import OffsetMap
-from newsner.relations import doccano_relation_types
+from newsner.formats.doccano_relations import doccano_relation_types
 from newsner.schema import AnnotationRecord, LabelSchema
 
 if TYPE_CHECKING:

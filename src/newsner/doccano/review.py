@@ -27,12 +27,12 @@ from typing import Any
 
 from newsner.annotations.agreement import AgreementReport, agreement_report, disputed_spans, shared_documents
 from newsner.annotations.layers import annotator_layers, load_layers
-from newsner.annotations_store import GOLD, AnnotationStore, UpsertResult
-from newsner.corpus import Corpus
+from newsner.annotations.store import GOLD, AnnotationStore, UpsertResult
+from newsner.corpus.store import Corpus
 from newsner.doccano.client import DoccanoClient
 from newsner.errors import AnnotationError, DoccanoError, InputError
-from newsner.offsets import OffsetMap, UnitConverter
 from newsner.schema import AnnotationRecord, Article, Span
+from newsner.text.offsets import OffsetMap, UnitConverter
 from newsner.workspace import Workspace
 
 CANDIDATE = "?"

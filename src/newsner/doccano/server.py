@@ -37,17 +37,7 @@ from typing import Any
 import httpx
 
 from newsner._io import atomic_write_text
-from newsner.doccano.config import Connection
-from newsner.doccano.install import (  # noqa: F401 (re-exported: tests and the CLI import them from here)
-    ENV_PYTHON,
-    ENV_VENV,
-    REQUIREMENTS,
-    SETTINGS_MODULE,
-    DoccanoInstall,
-    InstallInfo,
-    Progress,
-)
-from newsner.doccano.procs import (  # noqa: F401 (re-exported)
+from newsner._procs import (  # noqa: F401 (re-exported)
     _alive,
     _children,
     _free_port,
@@ -58,6 +48,16 @@ from newsner.doccano.procs import (  # noqa: F401 (re-exported)
     _record,
     _set_pdeathsig,
     _tail,
+)
+from newsner.doccano.connection import Connection
+from newsner.doccano.install import (  # noqa: F401 (re-exported: tests and the CLI import them from here)
+    ENV_PYTHON,
+    ENV_VENV,
+    REQUIREMENTS,
+    SETTINGS_MODULE,
+    DoccanoInstall,
+    InstallInfo,
+    Progress,
 )
 from newsner.errors import DoccanoServerError
 from newsner.workspace import Workspace

@@ -14,7 +14,7 @@ from newsner.schema import Label, LabelSchema
 
 if TYPE_CHECKING:
     from newsner.doccano.client import DoccanoClient
-    from newsner.rounds import Round
+    from newsner.rounds.record import Round
 
 
 #: progress(phase, done, total): called as long operations advance; total is None when unknown.

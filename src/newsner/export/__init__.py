@@ -9,7 +9,7 @@ Pipeline (streaming: one pass over the corpus, a bounded number of articles in f
    (``sha256(seed:cluster)``, cluster = ``duplicate_of`` or the article id), so a cluster never straddles
    splits and a document's split never changes when others are added; whole clusters move only so that every
    label with examples reaches train and no split is left empty (`splits`).
-3. Batches of articles are tokenized and aligned (`newsner.align`) in this process or in ``jobs`` worker
+3. Batches of articles are tokenized and aligned (`newsner.text.align`) in this process or in ``jobs`` worker
    processes; results come back in order, so the output does not depend on ``jobs`` (`worker`).
 4. Writers append per split (`hf`, `spacy`, `conll`). Everything goes to a temporary folder beside ``out``
    that replaces ``out`` only when complete, so a failed or interrupted export leaves the previous one intact;

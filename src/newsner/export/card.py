@@ -9,7 +9,7 @@ from typing import Any
 
 from newsner._io import atomic_write_text
 from newsner.annotations import MAJORITY
-from newsner.annotations_store import GOLD
+from newsner.annotations.store import GOLD
 from newsner.export.options import MARKER, SPLITS, ExportResult
 
 

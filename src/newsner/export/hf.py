@@ -68,7 +68,7 @@ def hf_features(schema: LabelSchema) -> Any:
         from datasets import List as ListFeature  # datasets ≥ 4: `Sequence` is a compatibility shim
     except ImportError:  # pragma: no cover - datasets 3.x
         from datasets import Sequence as ListFeature
-    from newsner.relations import hf_relations_feature
+    from newsner.export.relations import hf_relations_feature
 
     return Features({
         "id": Value("string"),

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsner.align import (
+from newsner.annotations.store import GOLD
+from newsner.errors import InputError
+from newsner.formats.conll import SCHEMES
+from newsner.text.align import (
     RESOLUTIONS,
     UNITS,
     AlignmentIssue,
 )
-from newsner.annotations_store import GOLD
-from newsner.errors import InputError
-from newsner.formats.conll import SCHEMES
 
 EXPORT_FORMATS = ("hf", "spacy", "conll")
 SPLITS = ("train", "validation", "test")

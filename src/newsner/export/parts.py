@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from newsner.align import (
+from newsner.text.align import (
     AlignmentIssue,
 )
 

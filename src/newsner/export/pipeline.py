@@ -14,12 +14,8 @@ from pathlib import Path
 import orjson
 
 from newsner._io import dumps
-from newsner.align import (
-    COUNTERS,
-    AlignmentIssue,
-)
 from newsner.annotations import MAJORITY
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.errors import AlignmentError, ExportError
 from newsner.export.card import write_summary
 from newsner.export.conll import ConllWriter
@@ -32,6 +28,10 @@ from newsner.export.splits import SMALL_EXPORT, SplitPlan, label_warnings, plan_
 from newsner.export.swap import check_out, recover, replace_dir
 from newsner.export.worker import _init_worker, _run_batch, process_batch
 from newsner.schema import Article
+from newsner.text.align import (
+    COUNTERS,
+    AlignmentIssue,
+)
 from newsner.workspace import Workspace
 
 

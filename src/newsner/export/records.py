@@ -11,7 +11,7 @@ from typing import IO, Any
 import orjson
 
 from newsner.annotations import MAJORITY, annotator_layers, majority_vote
-from newsner.annotations_store import NOT_LAYERS, AnnotationStore
+from newsner.annotations.store import NOT_LAYERS, AnnotationStore
 from newsner.errors import ExportError, NewsnerError
 from newsner.schema import AnnotationRecord, Article
 from newsner.workspace import Workspace

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from newsner.align import Aligned, AlignmentIssue, Tokens
+from newsner.schema import AnnotationRecord, LabelSchema
+from newsner.text.align import Aligned, AlignmentIssue, Tokens
 
 #: (head, tail, type) over the record's sorted spans.
 RawRelation = tuple[int, int, str]
@@ -110,3 +111,22 @@ def unit_relations(*, doc_id: str, text: str, spans: Sequence[SpanTuple], relati
 
 
 __all__ = ["RawRelation", "parse_relations", "unit_relations"]
+
+
+def hf_relations(record: AnnotationRecord, schema: LabelSchema | None = None) -> list[dict[str, Any]]:
+    """The `relations` column value of a record: [{"head": i, "tail": j, "type": name}] over sorted spans.
+
+    With `schema`, `type` is the relation type's index in `schema.relations` (the ClassLabel id); the entity
+    indices are the same order the record's spans are written in.
+    """
+    ids = {name: k for k, name in enumerate(schema.relation_names)} if schema is not None else None
+    return [{"head": r.head, "tail": r.tail, "type": ids[r.type] if ids is not None else r.type}
+            for r in sorted(set(record.relations))]
+
+
+def hf_relations_feature(schema: LabelSchema) -> Any:
+    """The datasets Feature of that column: a list of {head, tail: int32, type: ClassLabel(relation names)}."""
+    import datasets  # heavy: only when a dataset is being built
+
+    return datasets.List({"head": datasets.Value("int32"), "tail": datasets.Value("int32"),
+                          "type": datasets.ClassLabel(names=schema.relation_names)})

@@ -7,7 +7,12 @@ from collections import Counter
 import numpy as np
 import orjson
 
-from newsner.align import (
+from newsner.export.conll import add_conll_units
+from newsner.export.hf import HFColumns
+from newsner.export.parts import BatchResult, Item, SplitPart, WorkerConfig
+from newsner.export.relations import RawRelation, parse_relations, unit_relations
+from newsner.export.spacy import add_docbin_units
+from newsner.text.align import (
     AlignmentIssue,
     align_spans,
     blank_nlp,
@@ -16,11 +21,6 @@ from newsner.align import (
     tokenize_batch,
     utf8_token_array,
 )
-from newsner.export.conll import add_conll_units
-from newsner.export.hf import HFColumns
-from newsner.export.parts import BatchResult, Item, SplitPart, WorkerConfig
-from newsner.export.relations import RawRelation, parse_relations, unit_relations
-from newsner.export.spacy import add_docbin_units
 
 _CONFIG: WorkerConfig | None = None
 

@@ -7,15 +7,15 @@ with doccano's column options):
 - ``"labels": [[start, end, "LABEL"], ...]`` (2019-2022 exports, doccano-transformer ``labeling_text_label``)
 - ``"entities": [[start, end, "LABEL"], ...]`` (2019) or ``"entities": [{"start_offset", "end_offset",
   "label"}, ...]`` with ``"relations": [{"id", "from_id", "to_id", "type"}, ...]`` (doccano's relation
-  exports): relations are read with `newsner.relations.from_doccano`; one that points at an entity that is not
-  there (or is malformed) is reported by ``file:line`` and not kept
+  exports): relations are read with `newsner.annotations.relations.from_doccano`; one that points at an entity
+  that is not there (or is malformed) is reported by ``file:line`` and not kept
 - ``"annotations": [{"label": 12, "start_offset", "end_offset", "user": 1}, ...]`` (1.x per-user exports,
   doccano-transformer ``labeling``): integer label ids become the labels ``"12"`` (map them with
   ``--map 12=LOCATION``) and each user becomes its own layer ``user1``, ``user2``.
 - ``"column_label"`` next to ``"column_data"``.
 
 Offsets: doccano's web UI stores UTF-16 code units, a Python script writes code points, and doccano projects in
-``grapheme_mode`` count grapheme clusters (see `newsner.offsets`). The units differ only after an emoji, a flag or
+``grapheme_mode`` count grapheme clusters (see `newsner.text.offsets`). The units differ only after an emoji, a flag or
 a letter with a combining mark, so `detect_offset_unit` decides per file from the spans whose meaning depends on
 the unit: under the right unit they start and end on token boundaries (and match their ``text`` when the file
 gives it). The importer uses the detected unit (``offsets="auto"``, the default), says which, and fails when two
@@ -40,7 +40,7 @@ import orjson
 
 from newsner.errors import AnnotationError, FormatError
 from newsner.formats import ParsedDoc, Rejected, SourceSpan
-from newsner.offsets import UNITS, UnitConverter
+from newsner.text.offsets import UNITS, UnitConverter
 
 TEXT_KEYS = ("text", "data", "column_data")
 SPAN_KEYS = ("label", "labels", "entities", "annotations", "column_label")
@@ -174,8 +174,8 @@ def _attach_relations(obj: dict[str, Any], text: str, raw_spans: list[Any], conv
     Entity offsets were already read in the file's unit; they are handed to `from_doccano` in UTF-16 (its
     unit) so every offset unit imports the same relations.
     """
-    from newsner.offsets import OffsetMap
-    from newsner.relations import from_doccano
+    from newsner.formats.doccano_relations import from_doccano
+    from newsner.text.offsets import OffsetMap
 
     rels = obj["relations"]
     if not isinstance(rels, list):

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from newsner.errors import AnnotationError, FormatError
-from newsner.offsets import UNITS, UnitConverter, grapheme_starts, units_differ
+from newsner.text.offsets import UNITS, UnitConverter, grapheme_starts, units_differ
 
 UNIT_NAMES = {"utf16": "UTF-16 code units", "codepoints": "code points", "graphemes": "grapheme clusters"}
 _MIN_SHARE = 0.9

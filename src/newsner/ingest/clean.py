@@ -48,7 +48,6 @@ from newsner.ingest.patterns import (  # noqa: F401 - Rule, _APPEAL, _CREDIT: th
     _TRIM,
     _WIDGET_LINES,
     _WIDGET_PREFIX,
-    WORD,
     Rule,
     _matching_rules,
     text_stems,

@@ -70,8 +70,6 @@ class Rule:
     source: str
 
 
-#: Word tokens as every ingest step counts them (on lower-cased text).
-WORD = re.compile(r"\w+")
 
 
 def _rules(block: str, *, prefix: str = "", flags: int = re.I) -> tuple[Rule, ...]:

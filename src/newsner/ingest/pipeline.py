@@ -7,7 +7,7 @@
    JSONL/CSV record by record) and cut it into chunks of `chunk_size` articles;
 4. per chunk, under the corpus lock: skip ids already in the corpus (the index answers), compute the MinHash
    signatures of what is new, link near-duplicates through the index's LSH bands (first seen wins), and append
-   shards + index rows as one commit (see newsner.index for the protocol).
+   shards + index rows as one commit (see newsner.corpus.index for the protocol).
 
 Memory holds one chunk whatever the input size. A crash loses at most the chunk being committed; a rerun skips
 what was committed (same ids) and finishes the rest, so the corpus ends identical to an uninterrupted run's
@@ -29,22 +29,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from newsner.corpus import Corpus
+from newsner.corpus.index import CorpusIndex
+from newsner.corpus.signatures import DEFAULT_THRESHOLD
+from newsner.corpus.store import Corpus
 from newsner.errors import CorpusError, InputError
-from newsner.index import CorpusIndex
 from newsner.ingest.decode import DEFAULT_MAX_BYTES
-from newsner.ingest.dedupe import DEFAULT_THRESHOLD
-from newsner.ingest.readers import (
-    Draft,
-    FileResult,
-    InputFile,
-    ReadOptions,
-    Rejection,
-    expand_paths,
-    file_key,
-    iter_file,
-    read_file,
-)
+from newsner.ingest.drafts import Draft, FileResult, InputFile, ReadOptions, Rejection
+from newsner.ingest.readers import expand_paths, file_key, iter_file, read_file
 from newsner.schema import Article
 
 #: Articles per commit: the most a crash can lose, and what memory holds at once (~25 MB). Each commit rewrites
@@ -191,7 +182,7 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
 
     Bad inputs never raise: they are listed in the report's `rejected`. Raises InputError for bad options
     and CorpusError when the corpus cannot be read or written. (`threshold` is kept for callers; the linking
-    rule lives in newsner.ingest.dedupe.)
+    rule lives in newsner.corpus.signatures.)
     """
     corpus = corpus if isinstance(corpus, Corpus) else Corpus(Path(corpus))
     if jobs < 1:
@@ -292,7 +283,7 @@ def ingest(paths: Iterable[str | Path], corpus: Corpus | Path, *, source: str | 
 def _commit_chunk(corpus: Corpus, idx: CorpusIndex, drafts: list[Draft], report: IngestReport, *,
                   source: str | None, ingested_at: str) -> None:
     """One chunk: exact repeats and known ids skipped, signatures of the rest, one commit (links included)."""
-    from newsner.ingest.dedupe import Signature
+    from newsner.corpus.signatures import Signature
 
     batch: dict[str, Article] = {}
     for draft in drafts:

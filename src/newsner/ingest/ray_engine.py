@@ -5,7 +5,7 @@ runs per file (`readers.iter_file`: decoding, extraction, cleaning, Draft buildi
 engines produce the same drafts. The driver consumes the results in input order and does exactly what the local
 engine does with them: near-duplicate matching through the corpus index and the chunked atomic commit (one
 writer, the corpus lock). A worker that dies is retried by Ray; a driver killed mid-run leaves at most one
-uncommitted chunk, which the next run cuts back and redoes (see newsner.index).
+uncommitted chunk, which the next run cuts back and redoes (see newsner.corpus.index).
 
 `RAY_ADDRESS` (or `--ray-address`) names a running cluster; without it Ray starts on this machine. Inputs must
 be at paths every worker can read (a shared filesystem); the corpus lives with the driver.
@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from newsner.errors import InputError
-from newsner.ingest.readers import Draft, InputFile, ReadOptions, Rejection, iter_file
+from newsner.ingest.drafts import Draft, InputFile, ReadOptions, Rejection
+from newsner.ingest.readers import iter_file
 
 INSTALL_HINT = "--engine ray needs Ray Data: pip install 'newsner[ray]' (or pass --engine local)"
 _BATCH = 16  # files per map_batches call: large enough to amortize a task, small enough to spread work

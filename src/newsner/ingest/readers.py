@@ -10,93 +10,30 @@ from __future__ import annotations
 import glob
 import io
 import os
-import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from newsner import __version__
 from newsner.errors import IngestError
 from newsner.ingest.clean import clean_text
 from newsner.ingest.decode import decode_bytes
+from newsner.ingest.drafts import (
+    Draft,
+    FileResult,
+    InputFile,
+    ReadOptions,
+    Rejection,
+    _mb,
+)
 from newsner.ingest.html import EXTRACTOR, EXTRACTOR_VERSION, extract_html
 from newsner.ingest.lang import resolve_language
+from newsner.ingest.records import iter_records
 
 KINDS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html", ".xhtml": "html",
          ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
 SUPPORTED = ", ".join(sorted(KINDS))
 STDIN = "-"
-
-#: Field names looked up (in this order) for each Article field in JSONL records and CSV headers.
-TEXT_FIELDS = ("text", "content", "body", "article", "full_text", "story", "maintext")
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "title": ("title", "headline"),
-    "url": ("url", "link", "canonical_url", "permalink"),
-    "source": ("source", "outlet", "publisher", "sitename", "site_name"),
-    "published": ("published", "date", "published_at", "publication_date", "pubdate", "date_published",
-                  "datetime"),
-    "language": ("language", "lang"),
-}
-# What Article.published accepts as is (the contract: an ISO date, optionally with a time).
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """One input (or one line of it) that did not become an article, and why."""
-
-    path: str
-    line: int | None
-    reason: str
-    kind: str = "rejected"
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.reason}"
-
-
-@dataclass
-class Draft:
-    """An article before the pipeline assigns id, duplicate link and ingest time."""
-
-    text: str
-    title: str | None = None
-    url: str | None = None
-    source: str | None = None
-    published: str | None = None
-    language: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    path: str = ""
-    line: int | None = None
-    extractor: str = "newsner.text"
-    extractor_version: str = __version__
-    warnings: list[str] = field(default_factory=list, repr=False)  # "FILE: what to check", shown on stderr
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One input to read: a path (or stdin), how it is shown in messages, and its format."""
-
-    display: str
-    path: Path | None  # None: stdin
-    kind: str  # txt | html | jsonl | csv | tsv | auto (sniffed from the content)
-    size: int = 0
-
-
-@dataclass
-class ReadOptions:
-    max_bytes: int
-    text_column: str | None = None
-    encoding: str | None = None  # --encoding: every input is read in it, no guessing
-
-
-@dataclass
-class FileResult:
-    drafts: list[Draft] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-
 
 # --------------------------------------------------------------------------------------- expansion
 def _has_glob(s: str) -> bool:
@@ -265,10 +202,6 @@ def _open_bytes(path: Path) -> io.BufferedReader:
         raise IngestError(f"cannot read the file ({exc.strerror})") from None
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1_048_576:.3g} MB"
-
-
 def sniff_kind(data: bytes) -> str:
     """Format of stdin or an unknown-extension file, from its first bytes."""
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -294,8 +227,6 @@ def read_file(item: InputFile, options: ReadOptions, stdin: BinaryIO | None = No
 def iter_file(item: InputFile, options: ReadOptions, stdin: BinaryIO | None = None) -> Iterator[Draft | Rejection]:
     """Drafts and rejections of one input, in order; JSONL and CSV files are streamed record by record, so
     memory does not grow with the file."""
-    from newsner.ingest.records import iter_records  # records.py builds on the types defined here
-
     try:
         if item.path is not None and item.kind in RECORD_KINDS:
             with _open_bytes(item.path) as fh:

@@ -17,8 +17,7 @@ import orjson
 from newsner.errors import IngestError
 from newsner.ingest.clean import clean_text, normalize, parse_date
 from newsner.ingest.decode import STRAY_HANDLER, decode_bytes
-from newsner.ingest.lang import resolve_language
-from newsner.ingest.readers import (
+from newsner.ingest.drafts import (
     _ISO_DATETIME,
     FIELD_ALIASES,
     TEXT_FIELDS,
@@ -28,6 +27,7 @@ from newsner.ingest.readers import (
     Rejection,
     _mb,
 )
+from newsner.ingest.lang import resolve_language
 
 # ------------------------------------------------------------------------------------- JSONL / CSV
 _HEAD = 65536

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from newsner._io import atomic_write_text, dumps
+from newsner._io import atomic_write_text, dumps, utc_now
 from newsner.errors import InputError
 from newsner.model.data import read_docbin
 from newsner.model.evaluate import Scores, evaluate
 from newsner.model.train import _docbin_path, train
-from newsner.rounds import utc_now
 from newsner.schema import LabelSchema
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)

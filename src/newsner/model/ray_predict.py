@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from newsner.corpus import Corpus
+from newsner.corpus.store import Corpus
 from newsner.errors import CorpusError, ModelError
 from newsner.ingest.ray_engine import KILL_MARKER_ENV, drill_kill, start  # noqa: F401 (KILL_MARKER_ENV re-exported)
 from newsner.model.predict import BATCH, Suggester

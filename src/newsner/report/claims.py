@@ -1,6 +1,6 @@
 """The report's "Conflicting casualty claims" section: per article, the claims whose sources disagree, side by side.
 
-Reads the gold layer's claims (`newsner.claims.iter_claims`, one streamed pass over the corpus) and keeps at
+Reads the gold layer's claims (`newsner.claims.table.iter_claims`, one streamed pass over the corpus) and keeps at
 most `limit` conflicting articles, so the page stays readable and memory does not grow with the corpus.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
-from newsner.annotations_store import GOLD, AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import GOLD, AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.errors import NewsnerError
 from newsner.workspace import Workspace
 
@@ -31,7 +31,7 @@ def _figure(lo: float | None, hi: float | None) -> str:
 def claims_section(workspace: Workspace, table: Callable[[Sequence[str], list[Sequence[object]]], str], *,
                    layer: str = GOLD, limit: int = LIMIT) -> str:
     """HTML for the section, or "" when the layer has no conflicting claims (or no layer/corpus to read)."""
-    from newsner.claims import conflicts, iter_claims
+    from newsner.claims.table import conflicts, iter_claims
 
     if not AnnotationStore(workspace.annotations_dir).path(layer).exists() or not Corpus(workspace.corpus_dir).exists():
         return ""

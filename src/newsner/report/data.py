@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from newsner.annotations_store import NOT_LAYERS
+from newsner.annotations.store import NOT_LAYERS
 from newsner.workspace import Workspace
 
 _LEFTOVER = re.compile(r"^\.(.+)\.(?:tmp|old)-\d+$")
@@ -27,7 +27,7 @@ DERIVED_LAYERS = ("gold", "majority")
 
 def layer_names(workspace: Workspace) -> list[str]:
     """The annotation layers (annotations/*.jsonl except the files that are not layers)."""
-    from newsner.annotations_store import AnnotationStore
+    from newsner.annotations.store import AnnotationStore
 
     return [x for x in AnnotationStore(workspace.annotations_dir).layers() if x not in NOT_LAYERS]
 
@@ -110,7 +110,7 @@ def read_activity(workspace: Workspace, wanted: set[str]) -> Activity:
 
     `wanted`: doc ids whose annotators the per-round plot needs (the ids of every round).
     """
-    from newsner.annotations_store import AnnotationStore
+    from newsner.annotations.store import AnnotationStore
 
     store = AnnotationStore(workspace.annotations_dir)
     per_day: dict[str, Counter[str]] = {}
@@ -145,9 +145,9 @@ def read_activity(workspace: Workspace, wanted: set[str]) -> Activity:
 def read_rounds(workspace: Workspace) -> list[dict[str, Any]]:
     """annotations/rounds.jsonl (written by `doccano push --select`), one dict per round, in file order.
 
-    Read by `newsner.rounds.load_rounds`, the module that writes it: a damaged line stops the report with its
+    Read by `newsner.rounds.record.load_rounds`, the module that writes it: a damaged line stops the report with its
     file:line instead of silently drawing fewer rounds."""
-    from newsner.rounds import load_rounds
+    from newsner.rounds.record import load_rounds
 
     return [r.to_dict() for r in load_rounds(workspace)]
 

@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from newsner import __version__
-from newsner.annotations_store import AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import AnnotationStore
+from newsner.corpus.store import Corpus
 from newsner.errors import InputError
 from newsner.report import data
 from newsner.workspace import Workspace

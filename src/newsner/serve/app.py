@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from newsner.doccano.offsets import GraphemeMap, OffsetMap
 from newsner.errors import AnnotationError
 from newsner.schema import Span
+from newsner.text.offsets import GraphemeMap, OffsetMap
 
 #: Longest text accepted (characters): a news article is far shorter; this bounds one request's work.
 MAX_TEXT = 1_000_000

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from newsner._io import atomic_write_text
-from newsner.doccano.procs import _free_port, _port_free, _proc_cmdline, _proc_start_time, _set_pdeathsig, _tail
+from newsner._procs import _free_port, _port_free, _proc_cmdline, _proc_start_time, _set_pdeathsig, _tail
 from newsner.errors import ServeError
 from newsner.workspace import Workspace
 

@@ -1,7 +1,7 @@
 """Grapheme clusters stay whole tokens: a flag, an emoji sequence or a letter with its combining mark is what a
 reader sees as one character, so no export may cut it (issue 11: 🇲🇱 came out as two tokens).
 
-`newsner.align.blank_nlp` wraps spaCy's tokenizer in `GraphemeTokenizer`; every tokenization export does goes
+`newsner.text.align.blank_nlp` wraps spaCy's tokenizer in `GraphemeTokenizer`; every tokenization export does goes
 through it.
 """
 

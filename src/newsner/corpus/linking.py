@@ -1,6 +1,6 @@
 """One chunk of new articles linked to their near-duplicate clusters: against the index, and within the chunk.
 
-A new article's candidates are the articles that share an LSH band key with it (newsner.ingest.dedupe): committed
+A new article's candidates are the articles that share an LSH band key with it (newsner.corpus.signatures): committed
 ones, found in the index's band tables, and earlier ones of the same chunk. Of the candidates that pass the link
 check, the one whose cluster started earliest wins (first seen wins), exactly as if the articles were added one
 by one: where a chunk boundary falls never changes a link.
@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from newsner.corpus.signatures import Signature, linked_many
 from newsner.schema import Article
 
 if TYPE_CHECKING:
-    from newsner.index import CorpusIndex, Row
-    from newsner.ingest.dedupe import Signature
+    from newsner.corpus.index import CorpusIndex, Row
 
 _SQL_BATCH = 500
 
@@ -40,8 +40,6 @@ class Chunk:
     def link(self, articles: Sequence[Article], sigs: Sequence[Signature]) -> None:
         """Set `duplicate_of` of each article that has none to the root of the earliest cluster it links to."""
         import numpy as np
-
-        from newsner.ingest.dedupe import linked_many
 
         n = len(articles)
         if n == 0:
@@ -107,8 +105,7 @@ class Chunk:
         return out
 
     def _fetch(self, seqs: list[int]) -> None:
-        from newsner.ingest.dedupe import Signature
-
+    
         self._cands.clear()
         for i in range(0, len(seqs), _SQL_BATCH):
             part = seqs[i:i + _SQL_BATCH]
@@ -119,8 +116,6 @@ class Chunk:
 
     def _best_committed(self, sig: Signature, seqs: set[int]) -> tuple[int, str] | None:
         import numpy as np
-
-        from newsner.ingest.dedupe import linked_many
 
         order = sorted(seqs)
         cands = [self._cands[s] for s in order]

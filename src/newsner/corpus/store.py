@@ -5,9 +5,9 @@
 - Writers take an exclusive lock (`corpus/.lock`, fcntl) so two concurrent ingests cannot interleave or lose
   lines; the second waits, then sees the first one's articles and skips them as duplicates. The lock is
   re-entrant within one process (flock would otherwise deadlock a process against itself).
-- `corpus/.index.sqlite3` (newsner.index) answers id / offset / cluster / near-duplicate-candidate questions
+- `corpus/.index.sqlite3` (newsner.corpus.index) answers id / offset / cluster / near-duplicate-candidate questions
   without a pass over the shards; `index()` verifies it against the shards first and repairs or rebuilds it.
-- `append` commits one chunk at a time, shards and index together (the protocol is in newsner.index).
+- `append` commits one chunk at a time, shards and index together (the protocol is in newsner.corpus.index).
 """
 
 from __future__ import annotations
@@ -19,18 +19,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from newsner._io import atomic_open, dumps, flock_wait, read_jsonl
+from newsner.corpus.index import CorpusIndex, Row, shard_stat
+from newsner.corpus.linking import Chunk
+from newsner.corpus.signatures import Signature
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
-from newsner.index import CorpusIndex, Row, shard_stat
-from newsner.linking import Chunk
 from newsner.schema import Article, validate_article_dict
-
-if TYPE_CHECKING:
-    from newsner.ingest.dedupe import Signature
 
 SHARD_PREFIX = "articles-"
 DEFAULT_SHARD_SIZE = 5000
@@ -39,7 +37,7 @@ ORPHAN_GLOB = f".{SHARD_PREFIX}*.tmp"  # temp shards of a writer killed before i
 # corpus folder -> how many times this process holds its lock (flock is per open file, not per process)
 _HELD: dict[str, int] = {}
 #: Notices a user should see (the CLI prints them as `note:` lines on stderr), e.g. a long index rebuild.
-log = logging.getLogger("newsner.corpus")
+log = logging.getLogger("newsner.corpus.store")
 
 
 @dataclass
@@ -265,8 +263,6 @@ class Corpus:
         `index`: an index this process opened while holding the corpus lock (a long ingest keeps one open:
         each open verifies the shards, and each close checkpoints the index's write-ahead log).
         """
-        from newsner.ingest.dedupe import Signature
-
         batch = list(articles)
         if not batch:
             return 0

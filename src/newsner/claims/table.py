@@ -1,13 +1,13 @@
 """Who says how many: one row per casualty claim, and the conflicting claims of each article side by side.
 
-A claim is a CASUALTY span of an annotation layer with its normalized count (`newsner.normalize`), the
+A claim is a CASUALTY span of an annotation layer with its normalized count (`newsner.claims.normalize`), the
 CLAIM_SOURCE it is attributed to, and the ACTOR(s) and LOCATION it concerns. Links come from the record's
 relations (CLAIMED_BY, VICTIM, PERPETRATOR, LOCATED_IN). Where the record has none:
 
 - a record without any relation at all (a layer made before relations existed) gets the source the
-  pre-annotation rule proposes (`newsner.relations.suggest_relations`), flagged ``source_link = "rule"``; a record
-  with relations whose annotator left a count unlinked keeps it unattributed (``source = null``) — that was a
-  decision, not an omission;
+  pre-annotation rule proposes (`newsner.annotations.relations.suggest_relations`), flagged
+  ``source_link = "rule"``; a record with relations whose annotator left a count unlinked keeps it unattributed
+  (``source = null``) — that was a decision, not an omission;
 - actor and location fall back to the nearest ACTOR / LOCATION of the same sentence, flagged ``"nearest"``.
 
 `export_claims` streams the corpus once (memory holds the layer's records that have a CASUALTY, not the
@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from newsner._io import atomic_open
-from newsner.annotations_store import GOLD, AnnotationStore
-from newsner.corpus import Corpus
+from newsner.annotations.store import GOLD, AnnotationStore
+from newsner.claims.normalize import normalize_count
+from newsner.corpus.store import Corpus
 from newsner.errors import InputError, SchemaError
-from newsner.normalize import normalize_count
-from newsner.relations import sentences, suggest_relations
+from newsner.model.relations import suggest_relations
 from newsner.schema import AnnotationRecord, Article, Span
+from newsner.text.sentences import sentences
 from newsner.workspace import Workspace
 
 _ENTITY_LINKS = {"VICTIM": "victim", "PERPETRATOR": "perpetrator"}

@@ -34,7 +34,8 @@ import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from newsner.ingest.patterns import WORD
+#: Word tokens as every ingest step counts them (on lower-cased text).
+WORD = re.compile(r"\w+")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -240,7 +241,7 @@ class Signature:
 def _key_rows(values: np.ndarray, bands: int) -> np.ndarray:
     """Band keys of each row of MinHash values: (m, ≥ bands·ROWS) uint32 → (m, bands) int64 in [0, 2³²).
 
-    32 bits, so the index stores a key and an article's position as one 63-bit integer (see newsner.index); two
+    32 bits, so the index stores a key and an article's position as one 63-bit integer (see newsner.corpus.index); two
     bands collide by chance with probability 2⁻³², and a collision only makes a candidate, which the link check
     then rejects."""
     npy = _np()

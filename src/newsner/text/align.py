@@ -67,7 +67,7 @@ def blank_nlp(language: str | None) -> tuple[Language, str]:
         nlp = spacy.blank(code)
     except Exception:  # spaCy raises ImportError/ValueError/KeyError variants for unknown codes
         nlp, code = spacy.blank("xx"), "xx"
-    from newsner.grapheme_tokens import GraphemeTokenizer
+    from newsner.text.grapheme_tokens import GraphemeTokenizer
 
     nlp.tokenizer = GraphemeTokenizer(nlp.tokenizer)
     sent_flag(nlp)

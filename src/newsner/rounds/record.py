@@ -15,20 +15,15 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newsner._io import atomic_open, dumps, flock_wait, read_jsonl
+from newsner._io import atomic_open, dumps, flock_wait, read_jsonl, utc_now
 from newsner.errors import InputError, SchemaError
 from newsner.workspace import Workspace
 
 STRATEGIES = ("random", "diverse", "uncertain")
 ROUNDS_FILE = "rounds.jsonl"
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -35,13 +35,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from newsner.corpus import signatures
+from newsner.corpus.signatures import Signature
 from newsner.errors import CorpusError, SchemaError
 from newsner.schema import Article
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from newsner.ingest.dedupe import Signature
 
 INDEX_NAME = ".index.sqlite3"
 SCHEMA_VERSION = "3"
@@ -76,10 +77,8 @@ _OLD_TABLES = ("bands", "bands_recent")
 
 
 def _params() -> dict[str, str]:
-    from newsner.ingest import dedupe
-
     return {"version": SCHEMA_VERSION,
-            "minhash": f"{dedupe.BANDS}x{dedupe.ROWS}/{dedupe.SHINGLE}/{dedupe.SEED}/k32"}
+            "minhash": f"{signatures.BANDS}x{signatures.ROWS}/{signatures.SHINGLE}/{signatures.SEED}/k32"}
 
 
 @dataclass(frozen=True)
@@ -352,8 +351,6 @@ class CorpusIndex:
 
     def rebuild(self, shard_paths: Sequence[Path]) -> int:
         """Index every record of the shards from scratch (the caller holds the corpus lock); returns the count."""
-        from newsner.ingest.dedupe import Signature
-
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:

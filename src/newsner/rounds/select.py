@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from newsner.errors import InputError, ModelError
-from newsner.rounds import STRATEGIES, Round
+from newsner.rounds.record import STRATEGIES, Round
 from newsner.workspace import Workspace
 
 DIVERSE_POOL_FACTOR = 20
@@ -93,7 +93,7 @@ class BestPerCluster:
 
 
 def _records(workspace: Workspace) -> Iterator[dict[str, Any]]:
-    from newsner.corpus import Corpus
+    from newsner.corpus.store import Corpus
 
     corpus = Corpus(workspace.corpus_dir)
     corpus.require()
@@ -211,7 +211,7 @@ def select_uncertain(workspace: Workspace, n: int, seed: int, exclude: set[str],
 def select_articles(workspace: Workspace, n: int, strategy: str, seed: int, *, model_dir: Path | None = None,
                     exclude: set[str] | frozenset[str] = frozenset(), project: str | None = None,
                     progress: Callable[[int], None] | None = None) -> Round:
-    """A Round (unnumbered; `newsner.rounds.record_round` numbers and records it) of up to n article ids.
+    """A Round (unnumbered; `newsner.rounds.record.record_round` numbers and records it) of up to n article ids.
 
     Deterministic for a given corpus, seed, exclude set (and model); never returns an id in `exclude`.
     `selected` < `requested` only when fewer eligible articles (clusters) are left.

@@ -1,0 +1,1 @@
+"""Claims: casualty-count normalization (`normalize`) and the claims table (`table`)."""

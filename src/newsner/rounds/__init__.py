@@ -1,0 +1,1 @@
+"""The annotation loop: selection strategies (`select`) and the record of rounds (`record`)."""
