@@ -108,12 +108,9 @@ def timed(what: str, fn: Callable[[], T]) -> tuple[T, float]:
 
 def raw_export(client: DoccanoClient, project_id: int) -> int:
     """doccano's export endpoint alone: start the task, wait, download the zip. Returns its size."""
-    started = client._request("POST", f"/v1/projects/{project_id}/download",
-                              json={"format": "JSONL", "exportApproved": False})
-    client.wait_task(str(started["task_id"]), timeout=1200)
-    blob = client._request("GET", f"/v1/projects/{project_id}/download", params={"taskId": started["task_id"]},
-                           timeout=600, expect="bytes")
-    return len(blob)
+    task_id = client.start_export(project_id)
+    client.wait_task(task_id, timeout=1200)
+    return len(client.download_export(project_id, task_id))
 
 
 def one_by_one(client: DoccanoClient, project_id: int, sample: list[Article],
@@ -201,7 +198,7 @@ def main() -> None:
                     for i, ex in enumerate(client.iter_examples(pid, limit=share)):
                         if i >= share:
                             break
-                        client._request("POST", f"/v1/projects/{pid}/examples/{ex['id']}/states", json={})
+                        client.confirm_example(pid, int(ex["id"]))
                 t_export, t_pull, size = float("inf"), float("inf"), 0
                 for rep in range(args.repeat):
                     # alternate, so that load from other processes hits both alike; keep the best of each

@@ -42,25 +42,23 @@ def _ours(config: dict[str, Any]) -> bool:
 
 def configure_auto_labeling(client: DoccanoClient, project_id: int, url: str, schema: LabelSchema) -> str:
     """Make the project's newsner auto-labeling config call `url`. Returns "created", "updated" or "unchanged"."""
-    base = f"/v1/projects/{int(project_id)}/auto-labeling/configs"
     # A project counting offsets in grapheme clusters gets them in that unit (rerun after switching the mode).
     grapheme_mode = bool(client.get_project(project_id).get("grapheme_mode"))
     wanted = config_body(url, schema, grapheme_mode=grapheme_mode)
-    existing = [c for c in client._request("GET", base) or [] if _ours(c)]
+    existing = [c for c in client.list_auto_labeling_configs(project_id) if _ours(c)]
     if not existing:
-        client._request("POST", base, json=wanted)
+        client.create_auto_labeling_config(project_id, wanted)
         return "created"
     first, *extra = existing
     for config in extra:  # a crash between two runs could leave two: one is enough
-        client._request("DELETE", f"{base}/{int(config['id'])}")
+        client.delete_auto_labeling_config(project_id, int(config["id"]))
     if all(first.get(k) == v for k, v in wanted.items()) and not extra:
         return "unchanged"
-    client._request("PUT", f"{base}/{int(first['id'])}", json=wanted)
+    client.update_auto_labeling_config(project_id, int(first["id"]), wanted)
     return "updated"
 
 
 def auto_label(client: DoccanoClient, project_id: int, example_id: int) -> None:
     """What doccano's editor does when an annotator has auto-labeling switched on and opens an example: the
-    suggestions are saved in the layer of the client's user."""
-    client._request("POST", f"/v1/projects/{int(project_id)}/auto-labeling", params={"example": int(example_id)},
-                    json={})
+    suggestions are saved in the layer of the client's user (`DoccanoClient.auto_label`)."""
+    client.auto_label(project_id, example_id)

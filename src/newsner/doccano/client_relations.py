@@ -1,17 +1,15 @@
 """Relation types and relations of doccano's REST API (projects with `use_relation: true`), mixed into
-`DoccanoClient` to keep client.py small."""
+`DoccanoClient`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from newsner.doccano.client_http import DoccanoHTTP
 
-class RelationsMixin:
-    """Needs `_request`, `_get_json` and `_paginate` from `DoccanoClient`."""
 
-    _request: Any
-    _get_json: Any
-    _paginate: Any
+class RelationsMixin(DoccanoHTTP):
+    """Relation types (per project) and relations (per example, in the requesting user's layer)."""
 
     def list_relation_types(self, project_id: int) -> list[dict[str, Any]]:
         return list(self._paginate(f"/v1/projects/{int(project_id)}/relation-types", limit=1000))

@@ -15,6 +15,8 @@ PROJECT_TYPE = "SequenceLabeling"
 #: django-polymorphic's discriminator: doccano refuses a project body without it.
 RESOURCE_TYPE = "SequenceLabelingProject"
 IMPORT_FORMAT = "JSONL"
+#: The import task of "JSONL(Relation)" files (entities + relations a line), offered when `use_relation` is on.
+RELATION_IMPORT_TASK = "RelationExtraction"
 
 ROLE_PROJECT_ADMIN = "project_admin"
 ROLE_ANNOTATOR = "annotator"

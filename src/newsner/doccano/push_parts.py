@@ -1,25 +1,20 @@
-"""The pieces of a push: the import file (UTF-16 offsets), pre-annotations read from files, the index of a
-project's examples (duplicates), and the state a push keeps across crashes."""
+"""The pieces of a push that do not talk to doccano: the import file (UTF-16 offsets), pre-annotations read from
+files, the index of a project's examples (duplicates), and the state a push keeps across crashes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from newsner._io import atomic_write_text, dumps, loads, read_jsonl
 from newsner.doccano.offsets import OffsetMap
+from newsner.doccano.sync_common import META_FIELDS, Problem
 from newsner.errors import AnnotationError, InputError, SchemaError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Span, text_sha256
-
-if TYPE_CHECKING:
-    from newsner.doccano.client import DoccanoClient
-
-from newsner.doccano.sync_common import META_FIELDS, Problem
 
 
 # ================================================================================ corpus -> import file
@@ -214,17 +209,3 @@ class PushState:
                                             "in_flight": self.in_flight, "suggested": self.suggested,
                                             **({"pending_round": self.pending_round} if self.pending_round
                                                else {})}) + "\n")
-
-
-def _settle(client: DoccanoClient, project_id: int, *, quiet: float = 2.0, limit: float = 120.0) -> None:
-    """Wait until an import left running by an interrupted push stops adding examples (count stable)."""
-    start = time.monotonic()
-    last = client.count_examples(project_id)
-    stable_since = time.monotonic()
-    while time.monotonic() - stable_since < quiet and time.monotonic() - start < limit:
-        time.sleep(0.25)
-        count = client.count_examples(project_id)
-        if count != last:
-            last, stable_since = count, time.monotonic()
-
-
