@@ -189,3 +189,30 @@ def test_an_empty_claims_table_says_why(cli, seed_ws) -> None:  # type: ignore[n
     result = cli("export", "claims", "--out", str(ws / "claims.csv"))
     assert result.exit_code == 0 and "0 claims from" in result.stdout
     assert "note: layer 'gold' has no CASUALTY span" in result.stderr
+
+
+def test_no_gold_layer_names_the_layer_option(cli, seed_ws) -> None:  # type: ignore[no-untyped-def]
+    """Without --layer and without a gold layer, the message says how to read the layers that exist."""
+    ws, article, _ = seed_ws
+    AnnotationStore(ws / "annotations").write_layer(
+        "alice", [AnnotationRecord(article.id, article.text_sha256, "alice", spans=[], status="confirmed")])
+    result = cli("export", "claims", "--out", str(ws / "claims.csv"))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
+    assert "no annotation layer 'gold'" in result.stderr and "--layer" in result.stderr
+    assert "alice" in result.stderr and "adjudicate" in result.stderr
+    assert not (ws / "claims.csv").exists()
+
+
+def test_the_claims_table_says_how_a_count_was_read(seed_ws) -> None:  # type: ignore[no-untyped-def]
+    """A count read as a sum of groups carries its note into the table (nothing left out silently)."""
+    ws, _, _ = seed_ws
+    text = "Two soldiers and a civilian were killed in Gao, the army said."
+    art = Article.from_text(text, language="en")
+    start = text.index("Two soldiers and a civilian")
+    cas = Span(start, start + len("Two soldiers and a civilian"), "CASUALTY", "Two soldiers and a civilian")
+    src = Span(text.index("the army"), text.index("the army") + 8, "CLAIM_SOURCE", "the army")
+    rec = AnnotationRecord(art.id, art.text_sha256, "gold", [cas, src], "confirmed",
+                           relations=[Relation(0, 1, "CLAIMED_BY")])
+    [row] = claims_of(rec, art)
+    assert (row.min, row.max, row.source) == (3.0, 3.0, "the army")
+    assert row.count_note == "sum of 2 groups (2 soldiers + 1 civilian)"

@@ -121,3 +121,102 @@ def test_unit_from_the_following_words_only_for_group_nouns() -> None:
 def test_language_hint_only_orders_the_attempts() -> None:
     assert _n("dix", language="fr") == (10, 10, False, None)
     assert _n("ten", language="fr") == (10, 10, False, None)
+
+
+# ------------------------------------------------------------------------------ issue 18 / 21: counts read right
+def _full(text: str, **kw: str) -> tuple[object, ...]:
+    c = normalize_count(text, **kw)
+    assert c.parsed, (text, c.reason)
+    return (c.min, c.max, c.approximate)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a multiplier after a number: N × M (a round group word such as "dozen" makes it approximate)
+    ("two dozen soldiers", (24, 24, True)), ("three dozen", (36, 36, True)), ("some two dozen", (24, 24, True)),
+    ("more than two dozen", (25, None, True)), ("two or three dozen fighters", (24, 36, True)),
+    # a vague word before a multiplier counts one group at least (the conservative reading)
+    ("several dozen", (12, None, True)), ("a few hundred protesters", (100, None, True)),
+    ("several hundred", (100, None, True)), ("several thousand", (1000, None, True)),
+    ("plusieurs centaines de personnes", (100, None, True)), ("quelques dizaines de combattants", (10, None, True)),
+    ("une dizaine de milliers de personnes", (10000, 10000, True)), ("des centaines de milliers", (100000, None, True)),
+    ("several hundred thousand refugees", (100000, None, True)),
+    # French qualifier before digits: "un" is not the figure
+    ("un peu plus de 300 personnes", (301, None, False)), ("un peu moins de 50 morts", (None, 49, False)),
+    ("20 or more", (20, None, False)),
+])
+def test_multipliers_and_qualifiers(text: str, expected: tuple[object, ...]) -> None:
+    assert _full(text) == expected
+
+
+@pytest.mark.parametrize("text, expected, unit, note", [
+    ("two soldiers and a civilian", (3, 3, False), None, "sum of 2 groups (2 soldiers + 1 civilian)"),
+    ("three soldiers, two civilians and a child", (6, 6, False), None, "sum of 3 groups"),
+    ("deux soldats tués et un civil blessé", (3, 3, False), None, "sum of 2 groups"),
+    ("five soldiers and at least three policemen", (8, None, False), None, "sum of 2 groups"),
+    ("two soldiers and three soldiers", (5, 5, False), "soldiers", "sum of 2 groups"),
+    # a hedged second figure: the first figure, the second only widens the maximum
+    ("dozens, perhaps hundreds", (12, None, True), None, "hedged"),
+    ("hundreds, possibly thousands", (100, None, True), None, "hedged"),
+    ("dozens of people, perhaps hundreds", (12, None, True), "people", "hedged"),
+    ("17, possibly 20 dead", (17, 20, True), None, "hedged"),
+    ("des dizaines, voire des centaines de morts", (10, None, True), None, "hedged"),
+    # an age is not a count; what is left is read
+    ("two 17-year-old boys", (2, 2, False), "boys", "age left out"),
+    ("17 dead and 30 wounded", (17, 17, False), None, "left out: and 30 wounded"),
+])
+def test_groups_are_summed_and_second_figures_are_said(text: str, expected: tuple[object, ...], unit: str | None,
+                                                       note: str) -> None:
+    c = normalize_count(text)
+    assert _full(text) == expected and c.unit == unit
+    assert c.note is not None and note in c.note
+
+
+@pytest.mark.parametrize("text, unit", [
+    ("15 militaires maliens", "militaires"), ("trois casques bleus", "casques bleus"),
+    ("deux soldats français tués", "soldats"), ("12 véhicules blindés", "véhicules"),
+    ("17 soldiers killed in Gao", "soldiers"),
+    ("de nombreux civils", "civils"), ("at least 40 Tuareg fighters near Kidal", "fighters"),
+])
+def test_unit_is_the_head_noun(text: str, unit: str) -> None:
+    assert normalize_count(text).unit == unit
+
+
+def test_de_nombreux_is_vague_not_a_range() -> None:
+    c = normalize_count("de nombreux civils")
+    assert (c.parsed, c.min, c.max, c.approximate, c.reason) == (True, 10, None, True, None)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("the 3rd Brigade", "ordinal"), ("les 2e et 3e compagnies", "ordinal"),
+    ("between 10 and 5", "wrong way round"), ("10 to 5", "wrong way round"), ("10-5", "wrong way round"),
+    ("٣٠-٢٠", "wrong way round (30 to 20)"),
+    ("fewer than 0", "below 0"), ("1" * 400, "beyond 10,000,000,000"), ("1" * 5000 + " dead", "beyond"),
+    ("over 10 billion", "beyond"), ("1e9", "scientific notation"), ("2.5e6 people", "scientific notation"),
+    ("1/2", "fraction"), ("½", "fraction"), ("3 ¾", "fraction"),
+    ("1,2,3", "list of figures"), ("1, 2, 3", "list of figures"),
+    ("17-year-old boys", "an age (17-year-old)"), ("a 17-year-old boy", "an age"), ("aged 17", "an age"),
+    ("un total de 300 morts", "not a known qualifier"),
+])
+def test_figures_that_are_not_counts_are_refused_with_the_reason(text: str, reason: str) -> None:
+    c = normalize_count(text)
+    assert not c.parsed and c.min is None and c.max is None, (text, c)
+    assert reason in (c.reason or ""), (text, c.reason)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the Arabic thousands and decimal separators (U+066C, U+066B) were read as the end of the number
+    ("١٬٢٠٠ قتيل", (1200, 1200, False)), ("٧٫٥", (7.5, 7.5, False)), ("۱۲٬۵۰۰", (12500, 12500, False)),
+])
+def test_arabic_indic_digits(text: str, expected: tuple[object, ...]) -> None:
+    assert _full(text) == expected
+
+
+def test_no_parsed_figure_is_negative_or_beyond_the_bound() -> None:
+    from newsner.claims.lexicon import MAX_COUNT
+
+    phrases = ["fewer than 0", "fewer than 1", "under 0", "10 billion", "over 10 billion", "9" * 30, "12 million",
+               "less than 0.5", "moins de 0", "up to 20 billion", "1e400", "millions of millions"]
+    for text in phrases:
+        c = normalize_count(text)
+        for x in (c.min, c.max):
+            assert x is None or 0 <= x <= MAX_COUNT, (text, c)

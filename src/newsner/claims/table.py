@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from newsner._io import atomic_open
-from newsner.annotations.store import GOLD, AnnotationStore
+from newsner.annotations.store import GOLD, NOT_LAYERS, AnnotationStore
 from newsner.claims.normalize import normalize_count
 from newsner.corpus.store import Corpus
 from newsner.errors import InputError, SchemaError
@@ -57,6 +57,7 @@ class Claim:
     approximate: bool
     unit: str | None
     unparsed_reason: str | None
+    count_note: str | None  # what the count's reading did beyond the table (groups summed, a hedged figure left out)
     victim: str | None
     perpetrator: str | None
     actor: str | None  # victim and perpetrator joined, or the nearest ACTOR of the sentence
@@ -127,8 +128,9 @@ def claims_of(record: AnnotationRecord, article: Article, *, layer: str | None =
             start=cas.start, end=cas.end, parsed=count.parsed,
             min=None if count.min is None else float(count.min),
             max=None if count.max is None else float(count.max), approximate=count.approximate,
-            unit=count.unit, unparsed_reason=count.reason, victim=victim, perpetrator=perpetrator, actor=actor,
-            actor_link=actor_link, location=location, location_link=location_link))
+            unit=count.unit, unparsed_reason=count.reason, count_note=count.note, victim=victim,
+            perpetrator=perpetrator, actor=actor, actor_link=actor_link, location=location,
+            location_link=location_link))
     return out
 
 
@@ -149,6 +151,12 @@ def iter_claims(workspace: Workspace, *, layer: str = GOLD, problems: list[str] 
                 progress: Callable[[int, int], None] | None = None) -> Iterator[Claim]:
     """Stream the claims of `layer` in corpus order. Records that do not fit their article go to `problems`."""
     store = AnnotationStore(workspace.annotations_dir)
+    if not store.path(layer).exists():
+        others = [x for x in store.layers() if x not in NOT_LAYERS and x != layer]
+        raise InputError(f"{store.path(layer)}: no annotation layer {layer!r}; pass --layer with one of the layers "
+                         f"here ({', '.join(others) or 'none yet'})"
+                         + (", or adjudicate them into gold (newsner annotations adjudicate)" if layer == GOLD
+                            else ""))
     # Only records with a CASUALTY are kept in memory: the corpus itself is streamed once.
     records = {r.doc_id: r for r in store.read(layer) if any(s.label == "CASUALTY" for s in r.spans)}
     corpus = Corpus(workspace.corpus_dir)
