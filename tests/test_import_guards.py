@@ -87,3 +87,38 @@ def test_newsners_own_record_file_is_named_not_read_as_doccano(workspace: Path, 
     assert out.exit_code == 1 and out.stderr.count("\n") == 1
     assert "newsner annotation-record file" in out.stderr and "annotations/NAME.jsonl" in out.stderr
     assert "Traceback" not in out.output
+
+
+# doccano's Labels → Export: the project's label types, not documents (the shape of doccano's own example file).
+LABEL_CONFIG = [{"id": 1, "text": "Dog", "prefix_key": None, "suffix_key": "d", "background_color": "#ff7f0e",
+                 "text_color": "#ffffff"},
+                {"id": 2, "text": "Cat", "prefix_key": None, "suffix_key": "c", "background_color": "#1f77b4",
+                 "text_color": "#ffffff"}]
+
+
+def test_a_doccano_label_configuration_is_refused_as_what_it_is(workspace: Path, tmp_path: Path,
+                                                                cli) -> None:  # type: ignore[no-untyped-def]
+    as_json = tmp_path / "label_config.json"
+    as_json.write_text(json.dumps(LABEL_CONFIG))
+    as_jsonl = tmp_path / "labels.jsonl"
+    as_jsonl.write_text("".join(json.dumps(x) + "\n" for x in LABEL_CONFIG))
+    for path in (as_json, as_jsonl):
+        out = cli("annotations", "import", str(path))
+        assert out.exit_code == 1 and "Traceback" not in out.output
+        [line] = out.stderr.strip().splitlines()
+        assert line.startswith(f"Error: {path}: this is a doccano label configuration") and "Dog, Cat" in line
+        assert not Corpus(workspace / "corpus").exists() or Corpus(workspace / "corpus").ids() == set()
+        assert AnnotationStore(workspace / "annotations").layers() == []
+
+
+def test_import_into_a_workspace_that_does_not_exist_yet_creates_it(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+    from newsner.cli import app
+
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"text": "Fighting near Kidal.", "label": [[14, 19, "LOCATION"]]}) + "\n")
+    fresh = tmp_path / "new" / "workspace"
+    out = runner.invoke(app, ["--workspace", str(fresh), "annotations", "import", str(path), "--annotator", "ann"])
+    assert out.exit_code == 0, out.output
+    assert "permission denied" not in out.output
+    [record] = AnnotationStore(fresh / "annotations").read("ann")
+    assert [s.text for s in record.spans] == ["Kidal"]

@@ -71,3 +71,21 @@ def test_cli_says_which_unit_it_used(tmp_path: Path, cli) -> None:  # type: igno
     out = cli("annotations", "import", str(_write(tmp_path / "script.jsonl", "codepoints")))
     assert out.exit_code == 0, out.output
     assert "offsets read as code points (detected" in out.stdout
+
+
+def test_a_script_file_with_single_code_point_emoji_is_not_ambiguous(tmp_path: Path, workspace: Path) -> None:
+    # Written by a Python script (code points): 🔥 is one code point and one grapheme cluster, so code points and
+    # grapheme clusters read every span the same way; only UTF-16 differs. Nothing to ask the user.
+    texts = ["🔥 Fighters of the FLA entered Kidal on Monday.", "Attack near Gao 🔥🔥, claimed by the EIGS."]
+    words = [[("FLA", "ACTOR"), ("Kidal", "LOCATION")], [("Gao", "LOCATION"), ("EIGS", "ACTOR")]]
+    path = tmp_path / "script.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": [[t.index(w), t.index(w) + len(w), lb]
+                                                             for w, lb in ws]}, ensure_ascii=False) + "\n"
+                            for t, ws in zip(texts, words, strict=True)), encoding="utf-8")
+    decision = detect_offset_unit(path)
+    assert decision.unit == "codepoints" and decision.telling == 3  # FLA, Kidal, EIGS come after an emoji
+    assert "grapheme clusters read every span the same way" in decision.describe()
+    report = import_annotations(Workspace.at(workspace), [path], fmt="doccano", annotator="x")
+    assert not report.rejected
+    got = sorted(s.text for rec in AnnotationStore(workspace / "annotations").load("x").values() for s in rec.spans)
+    assert got == ["EIGS", "FLA", "Gao", "Kidal"]

@@ -35,7 +35,15 @@ from newsner.annotations.store import AnnotationStore, UpsertResult
 from newsner.corpus.store import Corpus
 from newsner.errors import InputError
 from newsner.formats import FORMATS, ParsedDoc, Rejected, SkippedSpan, to_nfc
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, validate_article_dict
+from newsner.schema import (
+    AnnotationRecord,
+    Article,
+    LabelSchema,
+    Relation,
+    Span,
+    fit_relations,
+    validate_article_dict,
+)
 from newsner.workspace import Workspace
 
 _CONLL_SUFFIXES = {".conll", ".bio", ".iob", ".iob2", ".bioes", ".tsv", ".txt", ".conllu"}
@@ -100,6 +108,8 @@ class ImportReport:
     #: Relations imported, by type; relations that could not be kept, each naming file:line and why.
     relations_imported: Counter[str] = field(default_factory=Counter)
     relation_problems: list[str] = field(default_factory=list)
+    #: Relations drawn backwards that were turned round (kept), each naming file:line.
+    relation_notes: list[str] = field(default_factory=list)
 
     @property
     def skipped_by_reason(self) -> Counter[str]:
@@ -380,8 +390,14 @@ def _relations(doc: ParsedDoc, kept: list[Span | None], ordered: list[Span], sch
                 f"({', '.join(schema.relation_names) or 'none defined'})")
             continue
         out.append(Relation(index[head], index[tail], kind))
-        report.relations_imported[kind] += 1
-    return sorted(set(out))
+    # Directions are checked on the schema's labels (after --map): a relation drawn from the source to the count
+    # is turned round with a note; a span linked to itself or labels that fit neither way are not kept.
+    fit = fit_relations(ordered, out, schema, where=doc.where)
+    report.relation_notes.extend(f"{note}; turned round" for note in fit.turned)
+    report.relation_problems.extend(fit.problems)
+    for rel in fit.relations:
+        report.relations_imported[rel.type] += 1
+    return fit.relations
 
 
 def _article(doc: ParsedDoc, fmt: str, when: str) -> Article:

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsner._io import dumps, flock_wait, read_jsonl, write_jsonl
-from newsner.errors import AnnotationError, FormatError, InputError, SchemaError
+from newsner.errors import AnnotationError, FormatError, InputError, SchemaError, WorkspaceError
 from newsner.schema import AnnotationRecord
+from newsner.workspace import ensure_writable_dir
 
 GOLD = "gold"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -80,10 +81,11 @@ class AnnotationStore:
         if root.exists() and not root.is_dir():
             raise AnnotationError(f"{root} is a file, not a folder; move it away so annotation layers can be "
                                   "written there")
-        probe = root if root.exists() else root.parent
-        if not os.access(probe, os.W_OK | os.X_OK):
-            raise AnnotationError(f"{probe}: cannot write annotation layers here (permission denied); fix the "
-                                  "folder's permissions or use another --workspace")
+        # The first folder that exists on the way up decides: a workspace that does not exist yet is created.
+        try:
+            ensure_writable_dir(root, "annotation layers")
+        except WorkspaceError as exc:
+            raise AnnotationError(str(exc)) from None
 
     @contextlib.contextmanager
     def lock(self, layer: str, *, timeout: float = 120.0) -> Iterator[None]:

@@ -9,7 +9,7 @@ from newsner._io import read_jsonl
 from newsner.annotations.store import AnnotationStore
 from newsner.corpus.store import Corpus
 from newsner.errors import NewsnerError, SchemaError
-from newsner.schema import AnnotationRecord, Span
+from newsner.schema import AnnotationRecord, Span, fit_relations
 from newsner.workspace import Workspace
 
 
@@ -28,8 +28,9 @@ def validate_annotations(workspace: Workspace, layers: Sequence[str] | None = No
 
     Problems (a record fails): unreadable line, two records for one document, an article missing from the
     corpus, a record made on another version of the text, a span outside the text or whose text differs, a
-    label not in the schema. Warnings: overlapping spans within one record (the guidelines say spans never
-    overlap; export keeps the longer one).
+    label not in the schema, a relation drawn backwards (its head and tail labels fit its type only the other
+    way round), a relation from a span to itself or whose labels fit its type in neither direction. Warnings:
+    overlapping spans within one record (the guidelines say spans never overlap; export keeps the longer one).
     """
     store = AnnotationStore(workspace.annotations_dir)
     names = list(layers) if layers else store.layers()
@@ -68,6 +69,12 @@ def validate_annotations(workspace: Workspace, layers: Sequence[str] | None = No
                 if span.label not in schema.names:
                     check.problems.append(f"{where}: document {rec.doc_id}: label {span.label!r} is not in the "
                                           f"label schema ({', '.join(schema.names)})")
+            if rec.relations and all(span.label in schema.names for span in rec.spans):
+                fit = fit_relations(rec.sorted_spans(), rec.relations, schema,
+                                    where=f"{where}: document {rec.doc_id}")
+                check.problems += [f"{note}; swap its head and tail (pull and import turn such relations round)"
+                                   for note in fit.turned]
+                check.problems += fit.problems
             for a, b in _overlapping_pairs(rec.spans):
                 check.warnings.append(f"{where}: document {rec.doc_id}: spans {a.text!r} {a.label} and "
                                       f"{b.text!r} {b.label} overlap")

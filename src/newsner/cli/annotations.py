@@ -97,6 +97,8 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
         table.add_row(f"relations imported: {kind}", str(n))
     if report.relation_problems:
         table.add_row("relations not kept", str(len(report.relation_problems)))
+    if report.relation_notes:
+        table.add_row("relations turned round (drawn backwards)", str(len(report.relation_notes)))
     table.add_row("lines/documents rejected", str(len(report.rejected)))
     console.print(table)
     for path, unit in report.offset_units.items():
@@ -126,6 +128,8 @@ def _render_import(report: ImportReport, verbose: bool) -> None:
             console.print(f"skipped {skipped}", markup=False, soft_wrap=True)
     for problem in report.relation_problems:  # each is a relation an annotator made: always worth seeing
         console.print(f"relation skipped: {problem}", markup=False, soft_wrap=True)
+    for note in report.relation_notes:
+        console.print(f"relation turned round: {note}", markup=False, soft_wrap=True)
 
 
 @annotations_app.command("validate")

@@ -259,8 +259,20 @@ def pull_cli(
                    f"unchanged {layer.unchanged})")
     _show_problems(report.problems)
     if report.problems:
-        typer.echo(f"{len(report.problems)} problem(s): the documents named above were not pulled "
-                   "(a relation problem drops only that relation)", err=True)
+        from newsner.doccano.pull import RELATION_PROBLEMS, RELATION_TURNED
+
+        # A relation problem touches that relation only: its document was pulled. Say which is which.
+        documents = [p for p in report.problems if p.kind not in RELATION_PROBLEMS]
+        dropped = sum(p.kind == "bad-relation" for p in report.problems)
+        turned = sum(p.kind == RELATION_TURNED for p in report.problems)
+        parts = []
+        if documents:
+            parts.append(f"{len(documents)} problem(s) with documents: those documents were not pulled")
+        if dropped:
+            parts.append(f"{dropped} relation(s) not kept (their documents were pulled without them)")
+        if turned:
+            parts.append(f"{turned} relation(s) drawn backwards were turned round")
+        typer.echo("; ".join(parts), err=True)
         if strict:
             raise typer.Exit(1)
 

@@ -20,7 +20,8 @@ from newsner.annotations.store import GOLD, AnnotationStore
 from newsner.corpus.store import Corpus
 from newsner.doccano.offsets import GraphemeMap, OffsetMap
 from newsner.errors import AnnotationError, DoccanoError, InputError
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span
+from newsner.formats.doccano_relations import is_entity_id
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, fit_relations
 from newsner.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ from newsner.doccano.sync_common import (
     default_project,
     same_server,
 )
+
+#: Problem kinds about one relation only: the document itself was pulled (with the relation dropped, or turned
+#: round when it was drawn backwards).
+RELATION_TURNED = "relation-turned"
+RELATION_PROBLEMS = ("bad-relation", RELATION_TURNED)
 
 
 # ============================================================================================== pull
@@ -123,7 +129,7 @@ def records_from_export(
                 bad.append(f"span [{start16}, {end16}) {label} is empty")
                 continue
             spans.append(Span(start, end, label, article.text[start:end]))
-            if relation_project:
+            if relation_project and is_entity_id(entities[n].get("id")):
                 by_entity[entities[n].get("id")] = spans[-1]
         if bad:
             for message in bad:
@@ -136,6 +142,14 @@ def records_from_export(
             relations, rel_problems = _relations(line.get("relations") or [], by_entity, spans, schema)
             problems += [Problem("bad-relation", f"{message}; the relation was not kept", doc_id=ext,
                                  annotator=annotator, example_id=example_id) for message in rel_problems]
+            # Direction: CLAIMED_BY drawn from the source to the count (the easy click order in doccano's
+            # relation mode) is turned round and said; a self-link or labels that fit neither way are not kept.
+            fit = fit_relations(spans, relations, schema, where="relation")
+            relations = fit.relations
+            problems += [Problem(RELATION_TURNED, _strip_where(note) + "; turned round", doc_id=ext,
+                                 annotator=annotator, example_id=example_id) for note in fit.turned]
+            problems += [Problem("bad-relation", _strip_where(message), doc_id=ext, annotator=annotator,
+                                 example_id=example_id) for message in fit.problems]
         record = AnnotationRecord(doc_id=ext, text_sha256=article.text_sha256, annotator=annotator,
                                   spans=spans, relations=relations,
                                   status="confirmed" if confirmed else "unconfirmed",
@@ -166,6 +180,11 @@ def _relations(raw: Any, by_entity: Mapping[Any, Span], spans: list[Span], schem
             problems.append(f"relation {n} is unreadable ({rel!r})")
             continue
         name, kind = rel.get("id", n), rel.get("type")
+        bad = [k for k in ("from_id", "to_id") if not is_entity_id(rel.get(k))]
+        if bad:
+            problems.append(f"relation {name!r} {kind} has {' and '.join(f'{k} {rel.get(k)!r}' for k in bad)}, "
+                            "not a span id")
+            continue
         missing = [str(rel.get(k)) for k in ("from_id", "to_id") if rel.get(k) not in by_entity]
         if missing:
             problems.append(f"relation {name} {kind} points at span {', '.join(missing)}, which is not among the "
@@ -177,6 +196,11 @@ def _relations(raw: Any, by_entity: Mapping[Any, Span], spans: list[Span], schem
             continue
         out.add(Relation(index[by_entity[rel["from_id"]]], index[by_entity[rel["to_id"]]], str(kind)))
     return sorted(out), problems
+
+
+def _strip_where(message: str) -> str:
+    """fit_relations' messages start with its `where` ("relation: relation ..."): the Problem names the place."""
+    return message.removeprefix("relation: ")
 
 
 def _span_key(span: Span) -> tuple[int, int, str, str]:

@@ -72,6 +72,7 @@ def read_doccano(path: Path, *, offsets: str = "utf16") -> Iterator[ParsedDoc | 
             # A .json file is one object or a list of objects (doccano's relation-extraction export).
             yield from _read_json_file(path, fh.read(), offsets)
             return
+        first = True
         for lineno, raw in enumerate(fh, start=1):
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
@@ -83,6 +84,9 @@ def read_doccano(path: Path, *, offsets: str = "utf16") -> Iterator[ParsedDoc | 
             except orjson.JSONDecodeError as exc:
                 yield Rejected(where, f"not valid JSON ({exc}); fix or remove the line")
                 continue
+            if first and _label_types([obj]):  # a label configuration shows on its first line: read all of it
+                _refuse_label_config(path, _all_lines(path))
+            first = False
             if isinstance(obj, dict) and "text" not in obj and {"doc_id", "text_sha256", "spans"} <= obj.keys():
                 # newsner's own record format: no text to import, the corpus already has it
                 raise FormatError(f"{where}: this is a newsner annotation-record file (doc_id, text_sha256, spans; "
@@ -104,9 +108,41 @@ def _read_json_file(path: Path, data: bytes, offsets: str) -> Iterator[ParsedDoc
         yield from read_spacy_v2(path, obj)
         return
     items = obj if isinstance(obj, list) else [obj]
+    _refuse_label_config(path, items)
     for i, item in enumerate(items, start=1):
         where = f"{path}[{i}]" if isinstance(obj, list) else str(path)
         yield from _parse_object(item, where, path=path, line=i, offsets=offsets)
+
+
+#: The keys of a doccano label (span or relation type) in its label-configuration export (Labels → Export).
+_LABEL_CONFIG_KEYS = {"id", "text", "prefix_key", "suffix_key", "background_color", "text_color"}
+
+
+def _label_types(items: list[Any]) -> bool:
+    return bool(items) and all(isinstance(i, dict) and "background_color" in i and isinstance(i.get("text"), str)
+                               and set(i) <= _LABEL_CONFIG_KEYS for i in items)
+
+
+def _all_lines(path: Path) -> list[Any]:
+    out: list[Any] = []
+    for raw in path.read_bytes().splitlines():
+        if not raw.strip():
+            continue
+        try:
+            out.append(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            out.append(None)  # not JSON: not a label configuration either
+    return out
+
+
+def _refuse_label_config(path: Path, items: list[Any]) -> None:
+    """A doccano label-configuration file (`[{"text": "Dog", "background_color": ...}]`) is not documents:
+    imported, each label name would become an article with no span. Refuse it, saying what it is."""
+    if _label_types(items):
+        names = ", ".join(str(i["text"]) for i in items[:6]) + (", ..." if len(items) > 6 else "")
+        raise FormatError(f"{path}: this is a doccano label configuration ({len(items)} label type(s): {names}), "
+                          "not annotated documents; nothing imported (the label set lives in "
+                          "annotations/labels.json; import doccano's dataset export instead)")
 
 
 def _parse_object(obj: Any, where: str, *, path: Path, line: int, offsets: str) -> Iterator[ParsedDoc | Rejected]:

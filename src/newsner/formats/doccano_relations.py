@@ -62,6 +62,10 @@ def from_doccano(line: Mapping[str, Any], text: str, *, where: str = "doccano li
         except AnnotationError as exc:
             out.problems.append(f"{where}: entity {ent.get('id')} ({ent.get('label')}): {exc}")
             continue
+        if not is_entity_id(ent_id):
+            out.problems.append(f"{where}: entity {n} ({label}) has id {_short(ent_id)}, not a number or a name, so "
+                                "no relation can point at it")
+            continue
         if not (0 <= start < end <= len(text)) or not isinstance(label, str):
             out.problems.append(f"{where}: entity {ent_id} ({label}) [{start}, {end}) does not fit the text")
             continue
@@ -75,6 +79,12 @@ def from_doccano(line: Mapping[str, Any], text: str, *, where: str = "doccano li
         if not isinstance(rel, Mapping) or not isinstance(rel.get("type"), str):
             out.problems.append(f"{where}: relation {n} is malformed; it was not read")
             continue
+        unreadable = [f"{name} {_short(rel.get(name))}{'' if name in rel else ' (missing)'}"
+                      for name in ("from_id", "to_id") if not is_entity_id(rel.get(name))]
+        if unreadable:
+            out.problems.append(f"{where}: relation {_short(rel.get('id', n))} {rel['type']} has "
+                                f"{' and '.join(unreadable)}, not an entity id; the relation was not kept")
+            continue
         missing = [name for name in ("from_id", "to_id") if rel.get(name) not in by_id]
         if missing:
             out.problems.append(
@@ -85,3 +95,13 @@ def from_doccano(line: Mapping[str, Any], text: str, *, where: str = "doccano li
         out.relations.append(Relation(index[by_id[rel["from_id"]]], index[by_id[rel["to_id"]]], rel["type"]))
     out.relations = sorted(set(out.relations))
     return out
+
+
+def is_entity_id(value: Any) -> bool:
+    """An entity id a relation can point at: a number or a name (never a list, an object, null or a boolean)."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value != "")
+
+
+def _short(value: Any) -> str:
+    s = repr(value)
+    return s if len(s) <= 40 else s[:37] + "..."

@@ -4,8 +4,10 @@ Only spans whose code-point range depends on the unit (those after an emoji, a f
 anything; every other span means the same in all three. For each telling span and each unit the span *fits* when
 the conversion succeeds (not outside the text, not splitting a character), both ends fall on token boundaries
 (no word cut in two, no grapheme cluster split) and, when the file gives the span's text, it matches. The unit
-that fits the most telling spans wins when it fits at least 90 % of them and strictly more than any other;
-otherwise the file is ambiguous and the user is asked to say (``--offsets``).
+that fits the most telling spans wins when it fits at least 90 % of them and strictly more than any other unit
+that reads them differently (a unit reading every span exactly as the winner does is no rival: code points and
+grapheme clusters agree on a text whose only non-BMP characters are single-code-point emoji); otherwise the file
+is ambiguous and the user is asked to say (``--offsets``).
 """
 
 from __future__ import annotations
@@ -33,14 +35,17 @@ class UnitDecision:
     telling: int = 0
     #: unit → telling spans that fit it.
     fits: dict[str, int] = field(default_factory=dict)
+    #: Other units that read every telling span exactly as `unit` does (the same import either way).
+    same_as: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         if not self.telling:
             return "offsets read as UTF-16 code units (no span comes after an emoji, flag or combining mark, so " \
                    "every unit gives the same spans)"
         counts = ", ".join(f"{UNIT_NAMES[u]} {self.fits.get(u, 0)}" for u in UNITS)
+        alike = "".join(f"; {UNIT_NAMES[u]} read every span the same way" for u in self.same_as)
         return (f"offsets read as {UNIT_NAMES[self.unit]} (detected: of {self.telling} span(s) whose meaning "
-                f"depends on the unit, these fit: {counts})")
+                f"depends on the unit, these fit: {counts}{alike})")
 
 
 def _objects(path: Path) -> Iterator[Any]:
@@ -104,6 +109,8 @@ def detect_offset_unit(path: Path) -> UnitDecision:
     from newsner.formats.doccano import TEXT_KEYS
 
     fits = dict.fromkeys(UNITS, 0)
+    #: unit → what it made of each telling span, in order: units that tie but read every span alike agree.
+    readings: dict[str, list[tuple[int, int] | None]] = {u: [] for u in UNITS}
     telling = 0
     try:
         objects = _objects(path)
@@ -126,6 +133,7 @@ def detect_offset_unit(path: Path) -> UnitDecision:
                     continue  # every unit reads this span the same way: no evidence
                 telling += 1
                 for unit, cp in results.items():
+                    readings[unit].append(cp)
                     if cp is not None and _fits(text, bounds, cp, given):
                         fits[unit] += 1
     except OSError as exc:
@@ -133,10 +141,15 @@ def detect_offset_unit(path: Path) -> UnitDecision:
     if not telling:
         return UnitDecision("utf16")
     ranked = sorted(UNITS, key=lambda u: -fits[u])
-    best, second = ranked[0], ranked[1]
-    decision = UnitDecision(best, telling, fits)
+    best = ranked[0]
+    # Units that fit as many spans as the best but read every telling span exactly as it does give the same
+    # import (a Python script's file whose only non-BMP characters are single-code-point emoji: code points and
+    # grapheme clusters agree everywhere): nothing to ask. The first in UNITS order names the reading.
+    rivals = [u for u in ranked[1:] if fits[u] == fits[best] and readings[u] != readings[best]]
+    same = [u for u in ranked[1:] if readings[u] == readings[best]]
+    decision = UnitDecision(best, telling, fits, same_as=same)
     counts = ", ".join(f"{UNIT_NAMES[u]} {fits[u]}" for u in UNITS)
-    if fits[best] == fits[second]:
+    if rivals:
         raise FormatError(f"{path}: cannot tell which unit the offsets are in: of {telling} span(s) whose meaning "
                           f"depends on it, {counts} fit; pass --offsets utf16 (doccano's web UI), codepoints "
                           "(a Python script) or graphemes (doccano grapheme_mode)")
