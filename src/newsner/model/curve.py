@@ -96,12 +96,25 @@ def train_curve(
     fractions: Sequence[float] = FRACTIONS,
     log: IO[str] | None = None,
     on_point: Callable[[CurvePoint], None] | None = None,
+    engine: str = "spacy",
+    base: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    **hf_kwargs: Any,
 ) -> Curve:
-    """Train at each fraction of train.spacy, score each, write `out`/curve.json; the 100 % model stays in `out`."""
+    """Train at each fraction of the train split, score each, write `out`/curve.json; the 100 % model stays in
+    `out`. `engine="transformers"` reads an `export hf` folder and fine-tunes `base` (`hf_kwargs`: max_steps,
+    epochs, learning_rate, batch_size, patience); `progress` gets the trainings' evaluation lines."""
     from spacy.tokens import DocBin
 
     if not fractions or any(not 0 < f <= 1 for f in fractions) or list(fractions) != sorted(fractions):
         raise InputError(f"curve fractions must rise within (0, 1], got {list(fractions)}")
+    if engine == "transformers":
+        if base is None:
+            raise InputError("the transformers learning curve needs --base")
+        from newsner.model.hf_curve import train_curve_transformers
+
+        return train_curve_transformers(data_dir, out, schema, fractions=fractions, seed=seed, on_point=on_point,
+                                        base=base, progress=progress, **({"max_steps": max_steps} | hf_kwargs))
     train_db = read_docbin(_docbin_path(data_dir, "train"), split="train")
     _docbin_path(data_dir, "validation")
     test = _eval_split(data_dir)
@@ -117,12 +130,13 @@ def train_curve(
         for fraction in fractions:
             n = max(1, round(fraction * len(docs)))
             if fraction == fractions[-1] and fraction == 1.0:
-                best = train(data_dir, out, schema, max_steps=max_steps, seed=seed, log=log)
+                best = train(data_dir, out, schema, max_steps=max_steps, seed=seed, log=log, base=base,
+                             progress=progress)
             else:
                 subset = scratch / f"train-{fraction}.spacy"
                 DocBin(docs=[docs[i] for i in sorted(order[:n])], store_user_data=True).to_disk(subset)
                 best = train(data_dir, scratch / f"model-{fraction}", schema, max_steps=max_steps, seed=seed,
-                             log=log, train_path=subset)
+                             log=log, train_path=subset, base=base, progress=progress)
             point = CurvePoint(fraction, n, evaluate(best, test, schema))
             curve.points.append(point)
             if on_point:

@@ -11,6 +11,12 @@ span and a pattern span overlap, the model span is kept; a pattern span fills in
 nothing overlapping (labels the model has not learned yet, e.g. early rounds). A pattern span that agrees exactly
 with a model span (same start, end, label) marks it `source="model:NAME+patterns"` and keeps the model's score.
 Pattern spans carry no score (a rule has no confidence).
+
+Three kinds of model, one interface (`score(texts) -> list[Scored]`), so serve, pre-annotate, select and the
+curve take any of them: a spaCy pipeline `newsner train` wrote (`SpacyTagger`), a transformers model
+`newsner train --engine transformers` wrote (`newsner.model.hf_predict.TransformerTagger`), or a pretrained spaCy
+pipeline mapped to the schema (`--base`, `newsner.model.base.BaseTagger`; its overlaps with the rules are
+decided per label, see that module). A model whose newsner.json names another label schema is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from newsner.errors import ModelError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
@@ -49,8 +55,12 @@ def load_pipeline(model_dir: Path, schema: LabelSchema) -> Any:
         raise ModelError(f"{model_dir}: cannot load the model ({str(exc).splitlines()[0]})") from None
     if "ner" not in nlp.pipe_names:
         raise ModelError(f"{model_dir}: the pipeline has no 'ner' component; train one with `newsner train`")
+    from newsner.model.meta import check_schema, read_meta
+
+    meta = read_meta(model_dir)
+    check_schema(model_dir, meta, schema)
     unknown = sorted(set(nlp.get_pipe("ner").labels) - set(schema.names))  # type: ignore[attr-defined]
-    if unknown:
+    if unknown and not (meta or {}).get("base"):  # a model trained from a base keeps the base's labels
         raise ModelError(f"{model_dir}: the model predicts label(s) {', '.join(unknown)} that are not in the "
                          f"label schema ({', '.join(schema.names)}); retrain it on this workspace's export")
     return nlp
@@ -102,6 +112,58 @@ def merge(model_spans: Iterable[Span], pattern_spans: Iterable[Span], *, both: s
     return sorted(kept + extra)
 
 
+class Tagger(Protocol):
+    """A loaded model: `source` names it on every span ("model:NAME", "base:NAME"); `kind` is model or base."""
+
+    source: str
+    kind: str
+
+    def score(self, texts: Sequence[str]) -> list[Scored]: ...
+
+
+class SpacyTagger:
+    """A spaCy pipeline `newsner train` wrote; one trained from a base maps the base's leftover labels."""
+
+    kind = "model"
+
+    def __init__(self, model_dir: Path, schema: LabelSchema) -> None:
+        from newsner.model.base import label_map
+
+        self.nlp = load_pipeline(model_dir, schema)
+        self.source = f"model:{model_name(model_dir)}"
+        self.mapping = {**label_map(schema), **{n: n for n in schema.names}}
+
+    def score(self, texts: Sequence[str]) -> list[Scored]:
+        scored = score_texts(self.nlp, texts, source=self.source)
+        if set(self.nlp.get_pipe("ner").labels) <= set(self.mapping.values()):
+            return scored
+        from newsner.model.base import map_scored
+
+        return map_scored(scored, self.mapping, source=self.source)
+
+
+def load_tagger(schema: LabelSchema, *, model_dir: Path | None = None, base: str | Path | None = None) -> Tagger:
+    """The model to suggest from: a trained folder (spaCy or transformers, told apart by their files) or a base."""
+    if model_dir is not None and base is not None:
+        raise ModelError("pass either a trained model (--model) or a pretrained base (--base), not both: a model "
+                         "trained with `newsner train --base` already starts from its base")
+    if model_dir is not None:
+        from newsner.model.meta import is_transformer_dir
+
+        if not Path(model_dir).is_dir():
+            raise ModelError(f"{model_dir}: not found; run `newsner train` first, then pass its output folder")
+        if is_transformer_dir(Path(model_dir)):
+            from newsner.model.hf_predict import TransformerTagger
+
+            return TransformerTagger(Path(model_dir), schema)
+        return SpacyTagger(Path(model_dir), schema)
+    if base is None:
+        raise ModelError("no model: pass a trained model folder or a pretrained base")
+    from newsner.model.base import BaseTagger
+
+    return BaseTagger(base, schema)
+
+
 class Suggester:
     """Suggestions from a trained model, patterns, or both; load once, call `suggest` many times.
 
@@ -111,24 +173,25 @@ class Suggester:
         s.suggest(["Wagner fighters attacked Kidal."])  # [[Span(0, 15, "ACTOR", ..., source=..., score=0.97), ...]]
     """
 
-    def __init__(self, *, name: str, nlp: Any | None, ruler: Any | None, model_source: str | None) -> None:
+    def __init__(self, *, name: str, tagger: Tagger | None, ruler: Any | None) -> None:
         self.name = name
-        self._nlp = nlp
+        self._tagger = tagger
         self._ruler = ruler
-        self._model_source = model_source
+        self._model_source = tagger.source if tagger is not None else None
 
     @classmethod
-    def load(cls, schema: LabelSchema, *, model_dir: Path | None = None,
-             patterns: Path | None = None) -> Suggester:
-        """A model (`newsner train` output, e.g. models/baseline/model-best) and/or patterns (EntityRuler JSONL).
+    def load(cls, schema: LabelSchema, *, model_dir: Path | None = None, patterns: Path | None = None,
+             base: str | Path | None = None) -> Suggester:
+        """A model (`newsner train` output: models/baseline/model-best, or a transformers folder) or a pretrained
+        spaCy base (an installed pipeline name or a folder), and/or patterns (EntityRuler JSONL).
 
-        With neither, the conflict-news patterns shipped with newsner are used.
+        With none of them, the conflict-news patterns shipped with newsner are used.
         """
         from newsner.model.patterns import default_patterns_path, load_patterns
 
-        if model_dir is None and patterns is None:
+        if model_dir is None and patterns is None and base is None:
             patterns = default_patterns_path()
-        nlp = load_pipeline(Path(model_dir), schema) if model_dir is not None else None
+        tagger = load_tagger(schema, model_dir=model_dir, base=base) if model_dir or base else None
         ruler = None
         if patterns is not None:
             import spacy
@@ -138,13 +201,13 @@ class Suggester:
             # Phrases match case-insensitively: news text capitalises names at sentence starts and in headlines.
             pipe = ruler.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
             pipe.add_patterns(rules)  # type: ignore[attr-defined]
-        model_source = f"model:{model_name(Path(model_dir))}" if model_dir is not None else None
+        model_source = tagger.source if tagger is not None else None
         name = "+".join(p for p in (model_source, "patterns" if ruler is not None else None) if p)
-        return cls(name=name, nlp=nlp, ruler=ruler, model_source=model_source)
+        return cls(name=name, tagger=tagger, ruler=ruler)
 
     @property
     def has_model(self) -> bool:
-        return self._nlp is not None
+        return self._tagger is not None
 
     def pattern_spans(self, texts: Sequence[str]) -> list[list[Span]]:
         if self._ruler is None:
@@ -154,18 +217,22 @@ class Suggester:
 
     def score(self, texts: Sequence[str]) -> list[Scored]:
         """The model's best-parse spans and beam candidates (ModelError when no model was loaded)."""
-        if self._nlp is None or self._model_source is None:
+        if self._tagger is None:
             raise ModelError("no model loaded; pass model_dir (a `newsner train` output)")
-        return score_texts(self._nlp, texts, source=self._model_source)
+        return self._tagger.score(texts)
 
     def suggest(self, texts: Sequence[str]) -> list[list[Span]]:
         """Non-overlapping spans per text (code-point offsets), `source` and (model spans) `score` set."""
         texts = list(texts)
         patterns = self.pattern_spans(texts)
-        if self._nlp is None:
+        if self._tagger is None:
             return patterns
         scored = self.score(texts)
         both = f"{self._model_source}+patterns"
+        if self._tagger.kind == "base":  # a base knows no CASUALTY/CLAIM_SOURCE: per-label overlaps
+            from newsner.model.base import merge_with_rules
+
+            return [merge_with_rules(s.spans, p, both=both) for s, p in zip(scored, patterns, strict=True)]
         return [merge(s.spans, p, both=both) for s, p in zip(scored, patterns, strict=True)]
 
 

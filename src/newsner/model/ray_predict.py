@@ -46,9 +46,10 @@ def read_shard(row: dict[str, Any]) -> list[dict[str, Any]]:
 class SuggestBatch:
     """Ray map_batches callable class: the Suggester is loaded once per worker actor, then reused."""
 
-    def __init__(self, schema: LabelSchema, model_dir: str | None, patterns: str | None) -> None:
+    def __init__(self, schema: LabelSchema, model_dir: str | None, patterns: str | None,
+                 base: str | None = None) -> None:
         self.suggester = Suggester.load(schema, model_dir=Path(model_dir) if model_dir else None,
-                                        patterns=Path(patterns) if patterns else None)
+                                        patterns=Path(patterns) if patterns else None, base=base)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         drill_kill()
@@ -63,11 +64,13 @@ class SuggestBatch:
 def suggestion_records_ray(corpus: Corpus, suggester: Suggester, schema: LabelSchema, *,
                            model_dir: Path | None, patterns: Path | None, address: str | None = None,
                            num_cpus: int | None = None, workers: int | None = None,
-                           progress: Callable[[int], None] | None = None) -> Iterator[AnnotationRecord]:
+                           progress: Callable[[int], None] | None = None,
+                           base: str | Path | None = None) -> Iterator[AnnotationRecord]:
     """The records `suggestion_records(corpus, suggester)` yields, computed on Ray workers, in corpus order.
 
     `suggester` is the driver's copy (loaded to check the model and patterns before anything starts, and for
-    its name); the workers load their own from `model_dir` / `patterns`, which must be readable there.
+    its name); the workers load their own from `model_dir` / `patterns` / `base` (a spaCy model, a transformers
+    model or a pretrained base, as the local engine), which must be readable (or installed) there.
     """
     shards = corpus.shard_paths()
     if not shards:
@@ -82,8 +85,11 @@ def suggestion_records_ray(corpus: Corpus, suggester: Suggester, schema: LabelSc
     ds = ray.data.from_items([{"path": str(p.resolve())} for p in shards], override_num_blocks=len(shards))
     # Reading a shard is light I/O: no CPU reserved, or the actors (one CPU each, all of them) would starve it.
     ds = ds.flat_map(read_shard, num_cpus=0)
+    # A base given as a folder is resolved like the model; an installed pipeline's name is passed as it is.
+    base_arg = str(Path(base).resolve()) if base is not None and Path(base).exists() else base
     ds = ds.map_batches(SuggestBatch, fn_constructor_args=(schema, str(model_dir.resolve()) if model_dir else None,
-                                                           str(patterns.resolve()) if patterns else None),
+                                                           str(patterns.resolve()) if patterns else None,
+                                                           str(base_arg) if base_arg is not None else None),
                         batch_size=BATCH, batch_format="numpy",
                         compute=ray.data.ActorPoolStrategy(size=size), num_cpus=1)
     who = "newsner-patterns" if suggester.name == "patterns" else "newsner-model"

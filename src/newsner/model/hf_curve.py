@@ -1,0 +1,59 @@
+"""`newsner train --engine transformers --curve`: the learning curve of a fine-tuned transformer.
+
+As `newsner.model.curve` does for spaCy: nested, seeded subsets (25/50/75/100 %) of the `export hf` train split,
+each fine-tuned with the same settings and seed and scored on the test split (validation when the export has no
+test examples); the 100 % model is the one written to the output folder, the smaller ones are discarded.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from newsner._io import atomic_write_text, dumps
+from newsner.model.curve import Curve, CurvePoint
+from newsner.schema import LabelSchema
+
+
+def _eval_split_hf(data_dir: Path, schema: LabelSchema) -> str:
+    from newsner.model.hf_data import load_export
+
+    ds = load_export(data_dir, schema)
+    return "test" if "test" in ds and len(ds["test"]) else "validation"
+
+
+def train_curve_transformers(data_dir: Path, out: Path, schema: LabelSchema, *, fractions: Sequence[float],
+                             seed: int, on_point: Callable[[CurvePoint], None] | None,
+                             **train_kwargs: Any) -> Curve:
+    """The curve for `--engine transformers`: subsets of the `export hf` train split, scored on its test split."""
+    from newsner.model.evaluate import evaluate_transformer
+    from newsner.model.hf_data import load_export
+    from newsner.model.hf_train import train_transformer
+
+    n_train = len(load_export(data_dir, schema)["train"])
+    split = _eval_split_hf(data_dir, schema)
+    order = list(range(n_train))
+    random.Random(seed).shuffle(order)
+    curve = Curve(data=str(data_dir), evaluated_on=f"{data_dir} ({split} split)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".curve.", dir=out.parent))
+    try:
+        for fraction in fractions:
+            n = max(1, round(fraction * n_train))
+            full = fraction == fractions[-1] and fraction == 1.0
+            target = out if full else scratch / f"model-{fraction}"
+            result = train_transformer(data_dir, target, schema, seed=seed,
+                                       train_indices=None if full else sorted(order[:n]), **train_kwargs)
+            point = CurvePoint(fraction, n, evaluate_transformer(result.path, data_dir, schema, split=split))
+            curve.points.append(point)
+            if on_point:
+                on_point(point)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "curve.json", dumps(curve.to_dict()) + "\n")
+    return curve
