@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import spacy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -169,3 +172,82 @@ def test_sentence_boundary_inside_an_entity_is_suppressed() -> None:
     out = align_spans(tokens, text, [Span(a, b, "ACTOR", text[a:b])], doc_id="d", labels=LABELS)
     ranges, _, counts = make_units(tokens, out.spans, unit="sentence", max_tokens=None, doc_id="d", text=text)
     assert counts["sentence_boundaries_suppressed"] == 1 and len(ranges) == 1
+
+
+# ------------------------------------------------------------------------ invisible format characters (issue 18)
+GLUED = [("Mosul\u200e", "Mosul"), ("\u200fMosul", "Mosul"), ("\u202bMosul\u202c", "Mosul"),
+         ("Mosul\u200b", "Mosul"), ("\u2066Mosul\u2069", "Mosul"), ("\ufeffMosul", "Mosul")]
+
+
+@pytest.mark.parametrize("resolution", ["contract", "expand"])
+@pytest.mark.parametrize(("glued", "name"), GLUED)
+def test_span_edge_next_to_a_format_character_snaps_to_the_token(glued: str, name: str, resolution: str) -> None:
+    text = f"Fighting resumed in {glued}, officials said."
+    _, tokens = tokenize(NLP, text)
+    assert glued.strip() in tokens.texts or name not in tokens.texts  # the mark is glued to the word's token
+    start = text.index(name)
+    aligned = align_spans(tokens, text, [Span(start, start + len(name), "LOCATION", name)], doc_id="d",
+                          labels=LABELS, resolution=resolution)
+    assert [tokens.texts[s.start] for s in aligned.spans] == [tokens.texts[tokens.texts.index(glued)]]
+    assert aligned.issues == [] and aligned.counts["exact"] == 1 and aligned.counts["format_chars_snapped"] == 1
+
+
+def test_a_format_character_inside_a_word_does_not_snap() -> None:
+    text = "Fighting resumed in Mo\u200esul, officials said."
+    _, tokens = tokenize(NLP, text)
+    aligned = align_spans(tokens, text, [Span(20, 22, "LOCATION", "Mo")], doc_id="d", labels=LABELS)
+    assert aligned.spans == [] and aligned.counts["dropped_misaligned"] == 1  # "Mo" is not the token: reported
+
+
+def test_glued_mark_keeps_the_entity_and_its_relation_on_export(tmp_path: Path) -> None:
+    from datasets import load_from_disk
+
+    from newsner.annotations.store import AnnotationStore
+    from newsner.corpus.store import Corpus
+    from newsner.export import ExportOptions, export
+    from newsner.schema import AnnotationRecord, Article, Relation, default_label_schema_path
+    from newsner.workspace import Workspace
+
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "labels.json").write_text(default_label_schema_path().read_text())
+    ws = Workspace.at(tmp_path)
+    text = "At least 12 civilians died in Mosul\u200e on Friday, a police officer said."
+    article = Article.from_text(text, language="en")
+    others = [Article.from_text(f"Report {i}: fighters attacked Gao.", language="en") for i in range(4)]
+    with Corpus(ws.corpus_dir).lock():
+        Corpus(ws.corpus_dir).append([article, *others])
+
+    def span(words: str, label: str) -> Span:
+        return Span(text.index(words), text.index(words) + len(words), label, words)
+
+    spans = [span("At least 12 civilians", "CASUALTY"), span("Mosul", "LOCATION"),
+             span("a police officer", "CLAIM_SOURCE")]
+    records = [AnnotationRecord(article.id, article.text_sha256, "gold", spans, "confirmed",
+                                relations=[Relation(0, 1, "LOCATED_IN"), Relation(0, 2, "CLAIMED_BY")])]
+    records += [AnnotationRecord(a.id, a.text_sha256, "gold", [Span(a.text.index("Gao"), a.text.index("Gao") + 3,
+                                                                     "LOCATION", "Gao")], "confirmed") for a in others]
+    AnnotationStore(ws.annotations_dir).write_layer("gold", records)
+    out = tmp_path / "hf"
+    result = export(ws, out, ExportOptions("hf", unit="document"))
+    assert result.issues_total == 0 and (out / "alignment.jsonl").read_text() == ""
+    dd = load_from_disk(str(out))
+    row = next(r for split in dd for r in dd[split] if r["doc_id"] == article.id)
+    names = dd["train"].features["ner_tags"].feature.names
+    tagged = [(tok, names[t]) for tok, t in zip(row["tokens"], row["ner_tags"], strict=True) if t]
+    assert ("Mosul\u200e", "B-LOCATION") in tagged
+    types = dd["train"].features["relations"].feature["type"].names
+    assert sorted((r["head"], r["tail"], types[r["type"]]) for r in row["relations"]) == [
+        (0, 1, "LOCATED_IN"), (0, 2, "CLAIMED_BY")]
+
+
+def test_blank_pipeline_starts_without_pytorch_which_stays_importable() -> None:
+    """spaCy's thinc imports PyTorch at start-up when it is installed (a second of CPU per export, issue 20);
+    the blank pipeline never uses it, and whoever needs PyTorch later in the process still gets it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from newsner.text.align import blank_nlp, tokenize; nlp, _ = blank_nlp('en'); "
+            "assert [t for t in tokenize(nlp, 'Gao fell.')[1].texts] == ['Gao', 'fell', '.']; "
+            "print('torch' in sys.modules); import torch; print(torch.tensor([1]).sum().item())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "1"]

@@ -28,10 +28,7 @@ from newsner.export.splits import SMALL_EXPORT, SplitPlan, label_warnings, plan_
 from newsner.export.swap import check_out, recover, replace_dir
 from newsner.export.worker import _init_worker, _run_batch, process_batch
 from newsner.schema import Article
-from newsner.text.align import (
-    COUNTERS,
-    AlignmentIssue,
-)
+from newsner.text.align import COUNTERS, AlignmentIssue, import_spacy
 from newsner.workspace import Workspace
 
 
@@ -175,6 +172,7 @@ def _results(batches: Iterator[list[Item]], cfg: WorkerConfig, jobs: int) -> Ite
 
     # fork: workers inherit the imported spaCy (and its English language data) instead of each importing it
     # again; each builds its own pipeline in the initializer, in parallel.
+    import_spacy()
     import spacy.lang.en  # noqa: F401
 
     methods = multiprocessing.get_all_start_methods()

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from newsner.schema import AnnotationRecord, LabelSchema
-from newsner.text.align import Aligned, AlignmentIssue, Tokens
+from newsner.text.align import Aligned, AlignmentIssue, Tokens, snap_edges
 
 #: (head, tail, type) over the record's sorted spans.
 RawRelation = tuple[int, int, str]
@@ -35,6 +35,7 @@ def parse_relations(obj: Any) -> list[RawRelation]:
 def _token_range(tokens: Tokens, start: int, end: int, resolution: str) -> tuple[int, int]:
     """The tokens `align_spans` gives a character span under `resolution` (contract: inside; expand: touching)."""
     starts, ends = tokens.starts, tokens.ends
+    start, end = snap_edges(tokens.text, starts, ends, start, end)  # as align_spans does
     if resolution == "expand":
         a = int(np.searchsorted(ends, start, side="right"))
         b = int(np.searchsorted(starts, end, side="left"))

@@ -10,7 +10,9 @@ Misaligned spans — a span whose edges fall inside a token (``"U.S"`` of ``"U.S
 - ``contract`` (default): keep the tokens entirely inside the span; when none is, the span is dropped.
 - ``expand``: take every token the span touches.
 
-Either way the span is listed in the report with the article id, its text and what became of it.
+Either way the span is listed in the report with the article id, its text and what became of it. An edge that
+falls inside a token only because invisible format characters are glued to the word (``"Mosul\u200e"``, Unicode
+category Cf) is not misaligned: it snaps to the token's edge (counted as ``format_chars_snapped``).
 
 Overlapping spans (after alignment, at token level) follow one policy: **the longer span wins; on equal length
 the earlier one; then the label earlier in the schema**. Every losing span is counted and named along with
@@ -53,6 +55,29 @@ COUNTERS = (
 )
 
 
+def import_spacy() -> Any:
+    """The `spacy` module, imported without PyTorch when nothing in this process has imported PyTorch yet.
+
+    spaCy's machine-learning library (thinc) imports PyTorch if it is installed, only to offer PyTorch layers;
+    that costs a second of CPU at every start (issue 20: more than the tokenizing of 2,000 articles) and a blank
+    pipeline never uses it. thinc then runs on its NumPy back end, as it does where PyTorch is not installed;
+    `import torch` keeps working for whoever needs it later (the transformers engine imports it itself).
+    """
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError meanwhile
+    try:
+        import spacy
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 @functools.lru_cache(maxsize=32)
 def blank_nlp(language: str | None) -> tuple[Language, str]:
     """A blank spaCy pipeline for `language` and the code actually used (``en`` for None, ``xx`` if unknown).
@@ -60,8 +85,7 @@ def blank_nlp(language: str | None) -> tuple[Language, str]:
     The vocabulary gets one extra lexeme flag, "is one of the Sentencizer's sentence-final characters", so
     sentence starts come out of `Doc.to_array` with the other attributes instead of a per-token Python loop.
     """
-    import spacy
-
+    spacy = import_spacy()
     code = (language or DEFAULT_LANGUAGE).lower().split("-")[0].split("_")[0]
     try:
         nlp = spacy.blank(code)
@@ -344,6 +368,11 @@ def align_spans(tokens: Tokens, text: str, spans: Sequence[SpanLike], *, doc_id:
                                          detail=f"the article reads {text[start:end]!r} there; run "
                                                 "`newsner annotations validate`"))
             continue
+        if not is_exact and n:
+            snapped = _snap_format_chars(text, starts, ends, start, end, resolution)
+            if snapped is not None:
+                i, j, is_exact, first, last = snapped
+                counts["format_chars_snapped"] += 1
         if is_exact:
             counts["exact"] += 1
             candidates.append((i, j + 1, label, item))
@@ -386,6 +415,49 @@ def align_spans(tokens: Tokens, text: str, spans: Sequence[SpanLike], *, doc_id:
                                      detail=f"overlaps {witem[3]!r} {wlabel}, which was kept"))
     out.spans = sorted(_token_span((a, b, label)) for a, b, label, _ in kept)
     return out
+
+
+def snap_edges(text: str, starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> tuple[int, int]:
+    """(start, end) with an edge that falls inside a token only because of invisible format characters moved to
+    that token's edge.
+
+    Publisher text glues left-to-right marks, zero-width spaces and the like (Unicode category Cf) to words:
+    ``"Mosul\u200e"`` is one token, and an annotator's ``"Mosul"`` ends inside it. The edge snaps to the token's
+    edge (the span reads the same) instead of the span being contracted to nothing and dropped (issue 18).
+    """
+    n = len(starts)
+    k = int(np.searchsorted(ends, start, "right"))  # the token holding `start`, if it starts before it
+    if k < n and starts[k] < start and _all_format(text, int(starts[k]), start):
+        start = int(starts[k])
+    m = int(np.searchsorted(starts, end, "left")) - 1  # the token holding `end`, if it ends after it
+    if m >= 0 and ends[m] > end and _all_format(text, end, int(ends[m])):
+        end = int(ends[m])
+    return start, end
+
+
+def _snap_format_chars(text: str, starts: np.ndarray, ends: np.ndarray, start: int, end: int, resolution: str
+                       ) -> tuple[int, int, bool, int, int] | None:
+    """`align_spans`' lookups (i, j, exact, first, last) for the edges `snap_edges` gives, or None when neither
+    edge moved."""
+    new_start, new_end = snap_edges(text, starts, ends, start, end)
+    if (new_start, new_end) == (start, end):
+        return None
+    n = len(starts)
+    i = int(np.searchsorted(starts, new_start, "left"))
+    j = int(np.searchsorted(ends, new_end, "left"))
+    exact = i < n and j < n and starts[i] == new_start and ends[j] == new_end
+    if resolution == "contract":
+        first, last = i, int(np.searchsorted(ends, new_end, "right")) - 1
+    else:
+        first, last = int(np.searchsorted(ends, new_start, "right")), int(np.searchsorted(starts, new_end, "left")) - 1
+    return i, j, bool(exact), first, last
+
+
+def _all_format(text: str, a: int, b: int) -> bool:
+    """Whether text[a:b] is only format characters (Cf: U+200B-F, U+202A-E, U+2060-4, U+2066-9, U+FEFF …)."""
+    import unicodedata
+
+    return all(unicodedata.category(c) == "Cf" for c in text[a:b])
 
 
 def _tags_from_arrays(n: int, starts: np.ndarray, ends: np.ndarray, kinds: np.ndarray) -> np.ndarray:

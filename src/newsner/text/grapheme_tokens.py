@@ -2,7 +2,8 @@
 reader sees as one character, so no export may cut it (issue 11: 🇲🇱 came out as two tokens).
 
 `newsner.text.align.blank_nlp` wraps spaCy's tokenizer in `GraphemeTokenizer`; every tokenization export does goes
-through it.
+through it, so the common case — no cluster cut — costs one regex search and one array of token starts, never
+a Python object per token (issue 20: the tokenizer wrapper had made export slower than the script it replaces).
 """
 
 from __future__ import annotations
@@ -15,41 +16,71 @@ import numpy as np
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-#: Characters that only occur inside a multi-code-point grapheme cluster (combining marks, variation
-#: selectors, zero-width joiner, skin tones, regional indicators, keycap): a text without any needs no check.
-_CLUSTER_PART = None
+_PATTERNS: dict[str, Any] = {}
 
 
-def _cluster_part() -> Any:
-    global _CLUSTER_PART
-    if _CLUSTER_PART is None:
+def _pattern(name: str) -> Any:
+    """The compiled regexes (the `regex` module, for its grapheme properties), compiled on first use."""
+    if not _PATTERNS:
         import regex
 
-        _CLUSTER_PART = regex.compile(r"[\p{Grapheme_Extend}\p{Regional_Indicator}\p{Emoji_Modifier}\u200d"
-                                      r"\p{Grapheme_Cluster_Break=SpacingMark}\p{Grapheme_Cluster_Break=Prepend}]")
-    return _CLUSTER_PART
+        gcb = "\\p{{Grapheme_Cluster_Break={}}}".format
+        # A character that may sit inside a cluster rather than begin one: a combining mark, a spacing mark,
+        # ZWJ, a skin tone, a regional indicator (the second of a flag), a Hangul vowel or final jamo — or any
+        # character after a prepended mark, a ZWJ or a Hangul leading jamo. A token starting anywhere else starts
+        # a cluster, so only these positions are checked, and only when a token starts there.
+        cont = "".join(gcb(k) for k in ("Extend", "SpacingMark", "ZWJ", "Regional_Indicator", "V", "T"))
+        joiner = "".join(gcb(k) for k in ("Prepend", "ZWJ", "L"))
+        _PATTERNS["candidate"] = regex.compile(rf"[{cont}\p{{Emoji_Modifier}}]|(?<=[{joiner}])(?s:.)")
+        _PATTERNS["prepend"] = regex.compile(rf"[{gcb('Prepend')}]")
+        _PATTERNS["cluster"] = regex.compile(r"\X")
+    return _PATTERNS[name]
 
 
-def split_clusters(text: str, token_starts: Sequence[int]) -> list[tuple[int, int]]:
+def _safe_start(text: str, p: int) -> int:
+    """A position at or before `p` where a grapheme cluster certainly begins, close to `p`.
+
+    A cluster always begins after a line feed (Unicode's rule GB4) and before an ASCII space that does not
+    follow a prepended mark (no rule joins a space to what precedes it), so `\\X` can start matching there.
+    """
+    floor = text.rfind("\n", 0, p) + 1
+    i = p
+    while True:
+        i = text.rfind(" ", floor, i)
+        if i <= floor:
+            return floor
+        if _pattern("prepend").match(text, i - 1) is None:
+            return i
+
+
+def _cluster_at(text: str, p: int) -> tuple[int, int]:
+    """(start, end) of the grapheme cluster holding the character at `p`."""
+    for m in _pattern("cluster").finditer(text, _safe_start(text, p)):
+        if m.end() > p:
+            return int(m.start()), int(m.end())
+    return p, p + 1  # pragma: no cover - every character belongs to a cluster
+
+
+def split_clusters(text: str, token_starts: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
     """(start, end) character ranges of the grapheme clusters of `text` that tokens starting at `token_starts`
     cut apart (a flag 🇲🇱 as two regional indicators, an emoji ZWJ sequence, a skin tone, a combining mark after
-    punctuation), overlapping ranges joined. Empty for most texts after one regex search."""
-    if text.isascii() or _cluster_part().search(text) is None:
+    punctuation), in text order. Empty for most texts after one regex search."""
+    if text.isascii():
         return []
-    import regex
-
+    candidates = [m.start() for m in _pattern("candidate").finditer(text)]
+    if not candidates:
+        return []
     starts = np.asarray(token_starts, dtype=np.int64)
+    cand = np.asarray(candidates, dtype=np.int64)
+    pos = np.searchsorted(starts, cand)
+    hit = cand[(pos < len(starts)) & (starts[np.minimum(pos, len(starts) - 1)] == cand) & (cand > 0)]
     out: list[tuple[int, int]] = []
-    for m in regex.finditer(r"\X", text):
-        s, e = m.span()
-        if e - s < 2 or m.group().isspace():
-            continue
-        # a token starting strictly inside the cluster cuts it
-        if np.searchsorted(starts, s, side="right") < np.searchsorted(starts, e, side="left"):
-            if out and s < out[-1][1]:
-                out[-1] = (out[-1][0], max(e, out[-1][1]))
-            else:
-                out.append((s, e))
+    for p in hit.tolist():
+        if out and out[-1][0] < p < out[-1][1]:
+            continue  # a further cut of a cluster already found
+        s, e = _cluster_at(text, p)
+        if s < p and not text[s:e].isspace():  # CR LF is one cluster but whitespace is never a token
+            out.append((s, e))
     return out
 
 
@@ -76,20 +107,43 @@ class GraphemeTokenizer:
 
 
 def merge_split_clusters(doc: Doc) -> Doc:
-    """`doc`, or a new Doc whose token boundaries never fall inside a grapheme cluster (see `split_clusters`).
+    """`doc` with no token boundary inside a grapheme cluster (see `split_clusters`).
 
-    A token that runs past a cluster's edge is cut there first (``"🏽."`` → ``"🏽"``, ``"."``), then the pieces
-    inside each cluster are joined, so the cluster becomes exactly one token and its neighbours keep theirs.
+    The usual cut — a cluster spread over whole tokens, like 🇲🇱 as 🇲 + 🇱 — is merged in place
+    (`Doc.retokenize`). A token that runs past a cluster's edge (``"🏽."``) is rare; the Doc is then rebuilt with
+    that token cut at the edge first, so the cluster becomes exactly one token and its neighbours keep theirs.
     """
     text = doc.text
     if text.isascii() or not len(doc):
         return doc
-    from spacy.tokens import Doc as SpacyDoc
+    from spacy.attrs import IDX, LENGTH
 
-    toks = [(t.idx, t.idx + len(t.text), bool(t.whitespace_)) for t in doc]
-    ranges = split_clusters(text, [a for a, _, _ in toks])
+    arr = doc.to_array([IDX, LENGTH]).astype(np.int64)
+    starts = arr[:, 0]
+    ranges = split_clusters(text, starts)
     if not ranges:
         return doc
+    ends = starts + arr[:, 1]
+    spans: list[tuple[int, int]] = []
+    for s, e in ranges:
+        i = int(np.searchsorted(ends, s, side="right"))  # first token ending after the cluster's start
+        j = int(np.searchsorted(starts, e, side="left"))  # tokens [i, j) touch the cluster
+        if i >= j or starts[i] != s or ends[j - 1] != e or not all(
+                t.whitespace_ == "" for t in doc[i:j - 1]):
+            return _rebuild(doc, ranges)
+        spans.append((i, j))
+    with doc.retokenize() as retokenizer:
+        for i, j in spans:
+            retokenizer.merge(doc[i:j])
+    return doc
+
+
+def _rebuild(doc: Doc, ranges: list[tuple[int, int]]) -> Doc:
+    """A new Doc whose tokens are cut at the edges of `ranges`, the pieces inside each range joined."""
+    from spacy.tokens import Doc as SpacyDoc
+
+    text = doc.text
+    toks = [(t.idx, t.idx + len(t.text), bool(t.whitespace_)) for t in doc]
     cuts = sorted({x for r in ranges for x in r})
     pieces: list[list[Any]] = []  # [start, end, trailing space]
     for a, b, ws in toks:
