@@ -76,7 +76,7 @@ def index_consistent(root: Path, expected: int) -> bool:
 
     idx = CorpusIndex(root)
     try:
-        fresh = not idx.problems() and idx.count() == expected
+        fresh = not idx.problems(Corpus(root).shard_paths()) and idx.count() == expected
     finally:
         idx.close()
     return fresh and not Corpus(root).validate()

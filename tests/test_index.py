@@ -187,3 +187,165 @@ def test_where_a_chunk_boundary_falls_never_changes_a_link(tmp_path: Path) -> No
         links[size] = [(a.id, a.duplicate_of) for a in corpus]
         assert report.near_duplicates > 5
     assert links[1] == links[4] == links[1000]
+
+
+# ------------------------------------------------------------------------ issue 21: the index is never the record
+def _feed(path: Path, n: int, start: int = 0) -> Path:
+    import json
+
+    path.write_text("".join(json.dumps({"text": text(i), "source": "Wire"}) + "\n" for i in range(start, start + n)))
+    return path
+
+
+def _notes(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+def _ids_on_disk(root: Path) -> list[str]:
+    import json
+
+    return [json.loads(line)["id"] for p in sorted(root.glob("articles-*.jsonl")) if p.name != "articles-old.jsonl"
+            for line in p.read_text().splitlines() if line.strip()]
+
+
+def test_garbage_after_the_first_page_is_rebuilt_not_a_traceback(cli, workspace: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("ingest", str(_feed(tmp_path / "a.jsonl", 40))).exit_code == 0
+    index = workspace / "corpus" / INDEX_NAME
+    first = index.read_bytes()[:4096]
+    index.write_bytes(first + bytes(range(256)) * 64)  # the first page intact, garbage after it
+    result = cli("corpus", "stats")
+    assert result.exit_code == 0, result.output
+    assert "40 articles in 1 shard(s)" in result.stdout and "Traceback" not in result.output
+    notes = _notes(result.stderr)
+    assert len(notes) == 1 and "damaged" in notes[0] and "rebuilt it from 1 shard(s), 40 article(s)" in notes[0]
+    result = cli("ingest", str(_feed(tmp_path / "b.jsonl", 5, start=100)))
+    assert result.exit_code == 0 and "note:" not in result.stderr
+    assert "45 articles" in cli("corpus", "stats").stdout
+
+
+def test_a_stray_copy_of_a_shard_is_named_and_left_alone(cli, workspace: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    assert cli("ingest", str(_feed(tmp_path / "a.jsonl", 10))).exit_code == 0
+    corpus = workspace / "corpus"
+    shutil.copy(corpus / "articles-00000.jsonl", corpus / "articles-old.jsonl")
+    copy = (corpus / "articles-old.jsonl").read_bytes()
+    for args in (("ingest", str(_feed(tmp_path / "b.jsonl", 3, start=50))), ("corpus", "stats"),
+                 ("corpus", "validate")):
+        result = cli(*args)
+        assert result.exit_code == 0 and "Traceback" not in result.output, (args, result.output)
+        notes = _notes(result.stderr)
+        assert len(notes) == 1 and "articles-old.jsonl" in notes[0] and "ignored" in notes[0], (args, notes)
+    assert "13 articles in 1 shard(s)" in cli("corpus", "stats").stdout
+    assert (corpus / "articles-old.jsonl").read_bytes() == copy  # never read into the corpus, never written
+
+
+def test_shards_are_ordered_by_number_not_as_text(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    corpus = Corpus(workspace / "corpus", shard_size=4)
+    corpus.append(articles(8))
+    os.rename(corpus.root / "articles-00000.jsonl", corpus.root / "articles-99998.jsonl")
+    os.rename(corpus.root / "articles-00001.jsonl", corpus.root / "articles-99999.jsonl")
+    corpus.reindex()
+    corpus.append(articles(4, start=8))  # opens articles-100000.jsonl
+    corpus.append(articles(4, start=12))  # must open articles-100001.jsonl, not rewrite articles-100000.jsonl
+    assert [p.name for p in corpus.shard_paths()] == [
+        "articles-99998.jsonl", "articles-99999.jsonl", "articles-100000.jsonl", "articles-100001.jsonl"]
+    assert _ids_on_disk(corpus.root) and len(set(_ids_on_disk(corpus.root))) == 16
+    result = cli("corpus", "stats")
+    assert result.exit_code == 0 and "16 articles in 4 shard(s)" in result.stdout
+    assert [a.id for a in corpus] == [a.id for a in articles(16)]  # read back in numeric shard order
+
+
+def test_a_renamed_shard_loses_nothing(cli, workspace: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    corpus = Corpus(workspace / "corpus", shard_size=4)
+    corpus.append(articles(10))  # 4 + 4 + 2
+    os.rename(corpus.root / "articles-00001.jsonl", corpus.root / "articles-00007.jsonl")  # the index still says 1
+    result = cli("ingest", str(_feed(tmp_path / "more.jsonl", 3, start=10)))
+    assert result.exit_code == 0, result.output
+    notes = _notes(result.stderr)
+    assert len(notes) == 1 and "rebuilt it from 3 shard(s), 10 article(s)" in notes[0]
+    assert sorted(_ids_on_disk(corpus.root)) == sorted(a.id for a in articles(13))
+    result = cli("corpus", "stats")
+    assert result.exit_code == 0 and "13 articles in 3 shard(s)" in result.stdout, result.stdout
+    assert "note:" not in result.stderr and not corpus.validate()
+
+
+def test_a_killed_commit_is_cut_out_but_lines_added_by_hand_after_it_stay(cli, workspace: Path,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    corpus = Corpus(workspace / "corpus", shard_size=4)
+    corpus.append(articles(6))  # shards: 4 + 2
+    from newsner.corpus import index as index_module
+
+    def killed(self: object, stats: object) -> None:  # dies after the shards were replaced, before the commit
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(index_module.CorpusIndex, "finish", killed)
+    with pytest.raises(KeyboardInterrupt):
+        corpus.append(articles(5, start=6))  # 2 into the second shard, 3 into a new third one
+    monkeypatch.undo()
+    by_hand = Article.from_text(text(500), source="Desk")
+    with open(corpus.root / "articles-00002.jsonl", "a") as fh:  # after the crash, a line added by hand
+        fh.write(json.dumps(by_hand.to_dict()) + "\n")
+    result = cli("corpus", "stats")
+    assert result.exit_code == 0, result.output
+    notes = _notes(result.stderr)
+    assert len(notes) == 1 and "removed the 5 article(s) of an interrupted write" in notes[0]
+    assert "kept 1 line(s) added after" in notes[0]
+    assert "7 articles" in result.stdout
+    assert sorted(_ids_on_disk(corpus.root)) == sorted([a.id for a in articles(6)] + [by_hand.id])
+    assert corpus.append(articles(11)) == 5  # the rerun adds the cut chunk again
+    assert len(corpus) == 12 and not corpus.validate()
+
+
+def _slow_writer(root: str, ready: str, release: str) -> None:
+    """Appends a chunk and stops inside its commit (shards replaced, index not yet) until `release` exists."""
+    import time
+
+    from newsner.corpus import index as index_module
+
+    real = index_module.CorpusIndex.finish
+
+    def paused(self: index_module.CorpusIndex, stats: object) -> None:
+        Path(ready).touch()
+        while not Path(release).exists():
+            time.sleep(0.05)
+        real(self, stats)  # type: ignore[arg-type]
+
+    index_module.CorpusIndex.finish = paused  # type: ignore[method-assign]
+    Corpus(Path(root), shard_size=4).append(articles(6, start=10))
+
+
+def test_a_reader_sees_the_last_commit_at_once_while_a_writer_works(cli, workspace: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import multiprocessing
+    import time
+
+    corpus = Corpus(workspace / "corpus", shard_size=4)
+    corpus.append(articles(6))  # 4 + 2
+    ready, release = tmp_path / "ready", tmp_path / "release"
+    writer = multiprocessing.get_context("spawn").Process(
+        target=_slow_writer, args=(str(corpus.root), str(ready), str(release)))
+    writer.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert time.monotonic() < deadline and writer.is_alive(), "the writer never reached its commit"
+            time.sleep(0.05)
+        assert len(corpus.shard_paths()) == 3  # the writer's shards are on disk, its index rows are not
+        started = time.monotonic()
+        result = cli("corpus", "stats")
+        assert time.monotonic() - started < 10, "the reader waited for the writer"
+        assert result.exit_code == 0, result.output
+        assert "6 articles in 2 shard(s)" in result.stdout  # the last committed state, counted consistently
+        assert cli("corpus", "validate").exit_code == 0
+    finally:
+        release.touch()
+        writer.join(60)
+    assert writer.exitcode == 0
+    result = cli("corpus", "stats")
+    assert "12 articles in 3 shard(s)" in result.stdout and "note:" not in result.stderr

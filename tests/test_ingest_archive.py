@@ -219,5 +219,5 @@ def test_a_rebuild_of_an_out_of_date_index_is_announced(cli, workspace: Path, tm
     result = cli("corpus", "stats")
     assert result.exit_code == 0 and "3 articles in 1 shard(s)" in result.stdout
     notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
-    assert len(notes) == 1 and "rebuilding it from 1 shard(s)" in notes[0] and "other parameters" in notes[0]
+    assert len(notes) == 1 and "rebuilt it from 1 shard(s)" in notes[0] and "another newsner version" in notes[0]
     assert "note:" not in cli("corpus", "stats").stderr  # once

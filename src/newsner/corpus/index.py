@@ -8,26 +8,33 @@ Tables: `articles` (seq = position in shard order, id, shard, offset, length, te
 signature + shingle count, characters, source, language, month), `lsh` + `lsh_recent` (a 32-bit LSH band key
 and the article's seq packed in one integer, see SEQ_BITS; in two levels, see MERGE_ROWS), `counts` (rows in
 `lsh_recent`), `shards` (size, mtime, inode and record count of every shard when the index last matched it),
-`pending` (the shards a chunk is about to change, with their size before it) and `meta` (schema version and
-MinHash parameters). Commits are not fsynced (synchronous=NORMAL): the index lags the shards only after a power
-cut, which the next open sees as changed shards and rebuilds.
+`pending` (the shards a chunk is about to change: their size before and after it, and a hash of the bytes it
+appends) and `meta` (schema version and MinHash parameters). Commits are not fsynced (synchronous=NORMAL): the
+index lags the shards only after a power cut, which the next open sees as changed shards and rebuilds.
 
-Trust, but verify: every open compares the recorded shards with the files on disk. A `pending` row means a writer
-was killed inside a chunk: its shards are cut back to their recorded size (the chunk is lost, nothing is kept
-twice). Any other difference — a shard edited or replaced by hand, a missing or unreadable index, other MinHash
+Trust, but verify: every open compares the recorded shards with the files on disk (newsner.corpus.repair). A
+`pending` row means a writer was killed inside a chunk: the bytes that chunk appended are cut out of its shards
+(checked against their hash; lines added after them by hand stay), so the chunk is kept whole or not at all. Any
+other difference — a shard edited, renamed or replaced by hand, a damaged or unreadable index, other MinHash
 parameters — rebuilds the index from the shards.
 
-The commit unit is one chunk (see `Corpus.append`): (1) the shards it will touch are recorded in `pending` and
-committed; (2) the article rows and band keys are inserted in an open transaction; (3) the shards are replaced
-atomically; (4) the shard stats are updated, `pending` cleared and the transaction committed. A crash before (4)
-leaves the old index plus `pending`, and the next open cuts the shards back: a chunk is kept whole or not at all.
+Shards are `articles-NUMBER.jsonl`, in the order of their NUMBER (articles-100000 comes after articles-99999);
+other files matching `articles-*.jsonl` (a copy such as articles-old.jsonl) are not shards and are left alone.
+
+The commit unit is one chunk (see `Corpus.append`): (1) the shards it will touch are recorded in `pending` (with
+the size and hash of what it will append) and committed; (2) the article rows and band keys are inserted in an
+open transaction; (3) the shards are replaced atomically; (4) the shard stats are updated, `pending` cleared and
+the transaction committed. A crash before (4) leaves the old index plus `pending`, and the next open cuts the
+chunk out again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,19 +52,26 @@ if TYPE_CHECKING:
 
 
 INDEX_NAME = ".index.sqlite3"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: `pending` records the size and hash of what a chunk appends
 #: Band rows collect in a small `lsh_recent` table (cheap to insert into: it stays in the page cache) and are
 #: merged into `lsh` in key order once there are this many: a chunk's commit no longer rewrites pages all
 #: over the big table, so its cost stops growing with the corpus (an LSM tree with two levels).
 MERGE_ROWS = 2_000_000
 SHARD_GLOB = "articles-*.jsonl"
+#: A shard's name; the number orders the shards (as a number: not as text).
+SHARD_NAME = re.compile(r"articles-([0-9]+)\.jsonl")
 _REBUILD_BATCH = 500
+#: problems() of an index that holds nothing usable (rebuilt before anything reads it)
+EMPTY = "empty"
+STALE_PARAMS = "built with other parameters"
+INTERRUPTED = "a write was interrupted"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shards(name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     inode INTEGER NOT NULL, records INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS pending(name TEXT PRIMARY KEY, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending(name TEXT PRIMARY KEY, size INTEGER NOT NULL, after INTEGER NOT NULL,
+    sha TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, shard TEXT NOT NULL,
     offset INTEGER NOT NULL, length INTEGER NOT NULL, sha TEXT NOT NULL, root TEXT NOT NULL,
     shingles INTEGER NOT NULL, sig BLOB NOT NULL, chars INTEGER NOT NULL, source TEXT, language TEXT, month TEXT,
@@ -72,8 +86,32 @@ CREATE TABLE IF NOT EXISTS counts(name TEXT PRIMARY KEY, value INTEGER NOT NULL)
 #: bytes of a (key, seq) index), and a chunk's rows go in with one INSERT ... SELECT over a JSON array, in C.
 SEQ_BITS = 31
 SEQ_MASK = (1 << SEQ_BITS) - 1
-#: Tables of earlier index versions, dropped by a rebuild.
-_OLD_TABLES = ("bands", "bands_recent")
+#: Every table a rebuild drops (and recreates from _SCHEMA), those of earlier index versions included.
+_TABLES = ("bands", "bands_recent", "articles", "lsh", "lsh_recent", "counts", "shards", "pending", "meta")
+
+
+def list_shards(root: Path) -> tuple[list[Path], list[Path]]:
+    """(the shards of `root` in the order of their numbers, other files named like shards: `articles-old.jsonl`)."""
+    shards: list[tuple[int, str, Path]] = []
+    strays: list[Path] = []
+    for path in Path(root).glob(SHARD_GLOB):
+        m = SHARD_NAME.fullmatch(path.name)
+        if m:
+            shards.append((int(m.group(1)), path.name, path))
+        else:
+            strays.append(path)
+    return [p for _, _, p in sorted(shards)], sorted(strays)
+
+
+def shard_name(number: int) -> str:
+    return f"articles-{number:05d}.jsonl"
+
+
+def shard_number(path: Path) -> int:
+    m = SHARD_NAME.fullmatch(path.name)
+    if m is None:
+        raise CorpusError(f"{path}: not a shard name (articles-NUMBER.jsonl)")
+    return int(m.group(1))
 
 
 def _params() -> dict[str, str]:
@@ -108,10 +146,16 @@ class Row:
 class CorpusIndex:
     """Lookups over one corpus folder. Get one from `Corpus.index()`, which verifies it first."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, path: Path | None = None, *, read_only: bool = False) -> None:
+        """Open (or create) the index of the shards in `root`, kept at `path` (default: root/.index.sqlite3).
+
+        `read_only`: open an existing index without writing anything (a read-only corpus folder). Raises
+        sqlite3.Error when the file cannot be opened or is damaged (newsner.corpus.repair handles that).
+        """
         self.root = Path(root)
-        self.path = self.root / INDEX_NAME
-        self.conn = _connect(self.path)
+        self.path = Path(path) if path is not None else self.root / INDEX_NAME
+        self.read_only = read_only
+        self.conn = _open(self.path, read_only=read_only)
 
     def close(self) -> None:
         self.conn.close()
@@ -209,6 +253,15 @@ class CorpusIndex:
     def shard_records(self) -> dict[str, int]:
         return {name: n for name, n in self.conn.execute("SELECT name, records FROM shards")}
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the same committed state (a writer may be adding)."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
     # ---------------------------------------------------------------------------------- near-duplicates
     def band_hits(self, keys: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
         """(band key, seq) of every committed article stored under one of `keys` (distinct 32-bit band keys).
@@ -237,10 +290,12 @@ class CorpusIndex:
         row = self.conn.execute("SELECT MAX(seq) FROM articles").fetchone()
         return (row[0] + 1) if row and row[0] is not None else 0
 
-    def mark_pending(self, sizes: dict[str, int]) -> None:
-        """Step 1 of a chunk: record (durably) the shards about to change and their size now."""
+    def mark_pending(self, shards: dict[str, tuple[int, int, str]]) -> None:
+        """Step 1 of a chunk: record (durably) the shards about to change: size now, size after, and the sha256
+        of the bytes the chunk appends (so a recovery cuts out exactly those)."""
         with self.conn:
-            self.conn.executemany("INSERT OR REPLACE INTO pending(name, size) VALUES (?, ?)", sizes.items())
+            self.conn.executemany("INSERT OR REPLACE INTO pending(name, size, after, sha) VALUES (?, ?, ?, ?)",
+                                  ((name, *v) for name, v in shards.items()))
 
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -301,16 +356,21 @@ class CorpusIndex:
             self.conn.execute("ROLLBACK")
 
     # ------------------------------------------------------------------------------------- verification
-    def problems(self) -> list[str]:
-        """Why this index cannot be trusted for the shards on disk (empty when it can)."""
+    def problems(self, shards: Sequence[Path]) -> list[str]:
+        """Why this index cannot be trusted for `shards` (the files on disk); empty when it can.
+
+        Also reads a little of every table, so a damaged file raises sqlite3.DatabaseError here, not later."""
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         if meta != _params():
-            return ["built with other parameters" if meta else "empty"]
+            return [STALE_PARAMS if meta else EMPTY]
+        self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()
+        self.conn.execute("SELECT MAX(id) FROM lsh").fetchone()
+        self.conn.execute("SELECT MAX(id) FROM lsh_recent").fetchone()
         out: list[str] = []
         if self.conn.execute("SELECT 1 FROM pending LIMIT 1").fetchone():
-            out.append("a write was interrupted")
+            out.append(INTERRUPTED)
         recorded = {r[0]: ShardStat(*r) for r in self.conn.execute("SELECT name, size, mtime_ns, inode FROM shards")}
-        on_disk = {p.name: p for p in self.root.glob(SHARD_GLOB)}
+        on_disk = {p.name: p for p in shards}
         for name in sorted(set(recorded) | set(on_disk)):
             if name not in on_disk:
                 out.append(f"{name} is gone")
@@ -324,40 +384,16 @@ class CorpusIndex:
                     out.append(f"{name} is gone")
         return out
 
-    def recover(self) -> None:
-        """Cut back the shards of a chunk whose commit never happened (the caller holds the corpus lock)."""
-        from newsner._io import atomic_write_bytes
-
-        pending = list(self.conn.execute("SELECT name, size FROM pending"))
-        for name, size in pending:
-            path = self.root / name
-            if not path.exists():
-                continue
-            if size == 0:
-                path.unlink()
-                continue
-            with open(path, "rb") as fh:
-                data = fh.read(size + 1)
-            if len(data) > size:
-                atomic_write_bytes(path, data[:size])
-        with self.conn:
-            for name, _ in pending:
-                path = self.root / name
-                if path.exists():
-                    st = shard_stat(path)
-                    self.conn.execute("UPDATE shards SET size=?, mtime_ns=?, inode=? WHERE name=?",
-                                      (st.size, st.mtime_ns, st.inode, name))
-            self.conn.execute("DELETE FROM pending")
-
     def rebuild(self, shard_paths: Sequence[Path]) -> int:
         """Index every record of the shards from scratch (the caller holds the corpus lock); returns the count."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in _OLD_TABLES:
+            for table in _TABLES:  # dropped, not emptied: an earlier version's tables had other columns
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
-            for table in ("articles", "lsh", "lsh_recent", "counts", "shards", "pending", "meta"):
-                conn.execute(f"DELETE FROM {table}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             seq = 0
             batch: list[tuple[int, Row, str]] = []
             batch_ids: set[str] = set()
@@ -412,7 +448,18 @@ def _parse(path: Path, lineno: int, raw: bytes) -> Article:
         raise CorpusError(f"{exc}; run `newsner corpus validate` for every problem") from None
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _open(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        # immutable: no -shm/-wal is created or read (the folder cannot be written); what a writer left in a
+        # -wal is not seen, which the shard check then reports as out of date
+        uri = f"file:{urllib.parse.quote(str(path))}?mode=ro&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
     conn = sqlite3.connect(path, isolation_level=None, timeout=600)
     try:
         conn.execute("PRAGMA journal_mode=WAL")  # readers see the last committed chunk while a writer works
@@ -429,18 +476,8 @@ def _open(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    try:
-        return _open(path)
-    except sqlite3.OperationalError as exc:
-        raise CorpusError(f"{path}: cannot open the corpus index ({exc}); check the folder's permissions") from None
-    except sqlite3.DatabaseError:
-        pass
-    # not a database (or a damaged one): it is only an index, so start a new one from the shards
+def remove_index_files(path: Path) -> None:
+    """Delete an index file and its journal files (it is only an index: the shards are the store of record)."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{path}{suffix}")
-    try:
-        return _open(path)
-    except sqlite3.DatabaseError as exc:
-        raise CorpusError(f"{path}: cannot create the corpus index ({exc})") from None

@@ -1,20 +1,23 @@
 """The corpus store: Article records as JSONL shards under corpus/.
 
 - Shards are `articles-00000.jsonl`, `articles-00001.jsonl`, ... of at most `shard_size` records, so an append
-  rewrites at most one shard (temp file + rename) and readers stream shard by shard.
+  rewrites at most one shard (temp file + rename) and readers stream shard by shard. They are ordered by their
+  number (articles-100000 after articles-99999); other `articles-*.jsonl` files are not shards (ignored, with a note).
 - Writers take an exclusive lock (`corpus/.lock`, fcntl) so two concurrent ingests cannot interleave or lose
   lines; the second waits, then sees the first one's articles and skips them as duplicates. The lock is
   re-entrant within one process (flock would otherwise deadlock a process against itself).
 - `corpus/.index.sqlite3` (newsner.corpus.index) answers id / offset / cluster / near-duplicate-candidate questions
-  without a pass over the shards; `index()` verifies it against the shards first and repairs or rebuilds it.
+  without a pass over the shards; `index()` verifies it against the shards first and repairs or rebuilds it
+  (newsner.corpus.repair: a damaged, unreadable or out-of-date index, a read-only folder, a running writer).
 - `append` commits one chunk at a time, shards and index together (the protocol is in newsner.corpus.index).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import hashlib
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +27,18 @@ from typing import Any
 import orjson
 
 from newsner._io import atomic_open, dumps, flock_wait, read_jsonl
-from newsner.corpus.index import CorpusIndex, Row, shard_stat
+from newsner.corpus.index import (
+    INDEX_NAME,
+    CorpusIndex,
+    Row,
+    list_shards,
+    remove_index_files,
+    shard_name,
+    shard_number,
+    shard_stat,
+)
 from newsner.corpus.linking import Chunk
+from newsner.corpus.repair import open_index
 from newsner.corpus.signatures import Signature
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
 from newsner.schema import Article, validate_article_dict
@@ -36,8 +49,6 @@ ORPHAN_GLOB = f".{SHARD_PREFIX}*.tmp"  # temp shards of a writer killed before i
 
 # corpus folder -> how many times this process holds its lock (flock is per open file, not per process)
 _HELD: dict[str, int] = {}
-#: Notices a user should see (the CLI prints them as `note:` lines on stderr), e.g. a long index rebuild.
-log = logging.getLogger("newsner.corpus.store")
 
 
 @dataclass
@@ -134,9 +145,16 @@ class Corpus:
             raise CorpusError(f"{self.root}: is a file, expected the corpus folder")
 
     def shard_paths(self) -> list[Path]:
+        """The shards, in the order of their numbers."""
         if not self.root.is_dir():
             return []
-        return sorted(self.root.glob(f"{SHARD_PREFIX}*.jsonl"))
+        return list_shards(self.root)[0]
+
+    def stray_paths(self) -> list[Path]:
+        """Files named like shards that are not (`articles-old.jsonl`): never read, never written."""
+        if not self.root.is_dir():
+            return []
+        return list_shards(self.root)[1]
 
     def iter_raw(self) -> Iterator[tuple[Path, int, Any]]:
         """(shard, line number, decoded JSON) for every record, streaming."""
@@ -155,38 +173,30 @@ class Corpus:
                 raise CorpusError(f"{exc} — run `newsner corpus validate` for every problem") from None
 
     def index(self) -> CorpusIndex:
-        """The corpus index, verified against the shards (repaired or rebuilt under the lock when it is not).
+        """The corpus index, verified against the shards (repaired or rebuilt when it is not; see
+        newsner.corpus.repair). The caller closes it.
 
-        The caller closes it. Raises CorpusError when the corpus folder is missing or a shard is unreadable.
-        """
-        self.require()
-        idx = CorpusIndex(self.root)
-        try:
-            if idx.problems():
-                with self.lock():
-                    problems = idx.problems()
-                    if "a write was interrupted" in problems:
-                        idx.recover()
-                        problems = idx.problems()
-                    if problems:
-                        shards = self.shard_paths()
-                        if shards:  # a long pause on a large corpus: say why, once
-                            more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
-                            log.warning("%s: the corpus index is out of date (%s%s); rebuilding it from %d "
-                                        "shard(s)", self.root, problems[0], more, len(shards))
-                        idx.rebuild(shards)
-        except BaseException:
-            idx.close()
-            raise
-        return idx
+        Raises CorpusError when the corpus folder is missing or a shard is unreadable."""
+        return open_index(self)
 
     def reindex(self) -> int:
         """Rebuild the index from the shards (`newsner corpus reindex`); returns the number of articles."""
         self.require()
         with self.lock():
-            idx = CorpusIndex(self.root)
             try:
-                return idx.rebuild(self.shard_paths())
+                idx = CorpusIndex(self.root)
+                idx.conn.execute("SELECT COUNT(*) FROM meta").fetchone()
+            except sqlite3.DatabaseError:  # damaged: it is only an index, start a new one
+                remove_index_files(self.root / INDEX_NAME)
+                idx = CorpusIndex(self.root)
+            try:
+                try:
+                    return idx.rebuild(self.shard_paths())
+                except sqlite3.DatabaseError:
+                    idx.close()
+                    remove_index_files(self.root / INDEX_NAME)
+                    idx = CorpusIndex(self.root)
+                    return idx.rebuild(self.shard_paths())
             finally:
                 idx.close()
 
@@ -275,61 +285,59 @@ class Corpus:
                     return 0
                 sigs = [signatures[n] if signatures else Signature.of(batch[n].text) for n in keep]
                 return self._commit(idx, [batch[n] for n in keep], sigs, link)
+            except sqlite3.DatabaseError as exc:  # damaged deeper than the open's checks read
+                idx.close()
+                remove_index_files(idx.path)  # we hold the lock: the next open builds a new one from the shards
+                raise CorpusError(f"{idx.path}: the corpus index is damaged ({exc}); it was removed and is rebuilt "
+                                  "from the shards on the next run: rerun the same command") from None
             finally:
                 if index is None:
                     idx.close()
 
     def _commit(self, idx: CorpusIndex, batch: list[Article], sigs: list[Signature], link: bool) -> int:
-        shards = self.shard_paths()
         records = idx.shard_records()
-        number, size, count, existing = 0, 0, self.shard_size, b""  # "full": the first article opens a shard
-        if shards:
-            last = shards[-1]
-            number = int(last.stem[len(SHARD_PREFIX):])
-            count = records.get(last.name, 0)
-            if count < self.shard_size:
-                existing = last.read_bytes()
-                if existing and not existing.endswith(b"\n"):
-                    existing += b"\n"
-                size = len(existing)
-            else:
-                number += 1
-                count = 0
+        # the last shard the index knows (by number): a file on disk the index does not list is never written
+        known = [p for p in self.shard_paths() if p.name in records]
+        last = known[-1] if known else None
+        number = max((shard_number(p) for p in self.shard_paths()), default=-1) + 1  # a new shard's number
+        existing, count = b"", self.shard_size
+        if last is not None and records[last.name] < self.shard_size and shard_number(last) == number - 1:
+            number, count = shard_number(last), records[last.name]
+            existing = last.read_bytes()
+            if existing and not existing.endswith(b"\n"):
+                existing += b"\n"
         else:
             count = 0
-        # the shards this chunk will touch, known before anything is written (step 1 of the commit)
-        touched: dict[str, int] = {}
-        n_left, c, num = len(batch), count, number
-        while n_left > 0:
-            room = self.shard_size - c
-            touched[f"{SHARD_PREFIX}{num:05d}.jsonl"] = size if num == number else 0
-            n_left -= room
-            num, c = num + 1, 0
-        idx.mark_pending(touched)
+        chunk = Chunk(idx)
+        if link:
+            chunk.link(batch, sigs)
+        lines: dict[str, list[bytes]] = {}
+        first, name = shard_name(number), shard_name(number)
+        size = len(existing)
+        for article, sig in zip(batch, sigs, strict=True):
+            if count >= self.shard_size:
+                number, count, size = number + 1, 0, 0
+                name = shard_name(number)
+            line = dumps(article).encode("utf-8")  # orjson writes dataclasses in field order, = to_dict()
+            chunk.add(Row(article, sig, name, size, len(line)))
+            lines.setdefault(name, []).append(line)
+            count, size = count + 1, size + len(line) + 1
+        # step 1 of the commit: the shards this chunk changes, their size before and after, and what it appends
+        blobs = {shard: b"\n".join(shard_lines) + b"\n" for shard, shard_lines in lines.items()}
+        before = {shard: len(existing) if shard == first else 0 for shard in blobs}
+        idx.mark_pending({shard: (before[shard], before[shard] + len(blob), hashlib.sha256(blob).hexdigest())
+                          for shard, blob in blobs.items()})
         idx.begin()
         try:
-            chunk = Chunk(idx)
-            if link:
-                chunk.link(batch, sigs)
-            lines: dict[str, list[bytes]] = {name: [] for name in touched}
-            name = f"{SHARD_PREFIX}{number:05d}.jsonl"
-            for article, sig in zip(batch, sigs, strict=True):
-                if count >= self.shard_size:
-                    number, count, size = number + 1, 0, 0
-                    name = f"{SHARD_PREFIX}{number:05d}.jsonl"
-                line = dumps(article).encode("utf-8")  # orjson writes dataclasses in field order, = to_dict()
-                chunk.add(Row(article, sig, name, size, len(line)))
-                lines[name].append(line)
-                count, size = count + 1, size + len(line) + 1
             chunk.flush()
             stats = []
-            for shard, shard_lines in lines.items():
+            for shard, blob in blobs.items():
                 path = self.root / shard
                 with atomic_open(path, "wb") as fh:
-                    if touched[shard]:
+                    if before[shard]:
                         fh.write(existing)
-                    fh.write(b"\n".join(shard_lines) + b"\n")
-                stats.append((shard_stat(path), records.get(shard, 0) + len(shard_lines)))
+                    fh.write(blob)
+                stats.append((shard_stat(path), records.get(shard, 0) + len(lines[shard])))
             idx.finish(stats)
         except BaseException:
             idx.rollback()
@@ -389,25 +397,39 @@ class Corpus:
     def stats(self) -> CorpusStats:
         """Counts from the index (no pass over the article texts)."""
         self.require()
-        st = CorpusStats(shards=len(self.shard_paths()))
-        if not st.shards:
-            return st
+        if not self.shard_paths():
+            return CorpusStats()
+        try:
+            return self._stats()
+        except sqlite3.DatabaseError:  # damaged where the open's checks did not read: rebuilt, then counted again
+            self.reindex()
+            return self._stats()
+
+    def _stats(self) -> CorpusStats:
+        st = CorpusStats()
         clusters: set[str] = set()
         idx = self.index()
         try:
-            for chars, source, language, month, duplicate, root in idx.facts():
-                st.articles += 1
-                st.characters += chars
-                st.min_length = chars if st.articles == 1 else min(st.min_length, chars)
-                st.max_length = max(st.max_length, chars)
-                st.by_source[source or "(unknown)"] += 1
-                st.by_language[language or "(unknown)"] += 1
-                st.by_month[month or "(undated)"] += 1
-                st.length_buckets[_length_bucket(chars)] += 1
-                if duplicate:
-                    st.near_duplicates += 1
-                    clusters.add(root)
+            with idx.snapshot():  # what a running writer has committed, shards and articles alike
+                st.shards = len(idx.shard_records())
+                st = self._count(idx, st, clusters)
         finally:
             idx.close()
         st.duplicate_clusters = len(clusters)
+        return st
+
+    @staticmethod
+    def _count(idx: CorpusIndex, st: CorpusStats, clusters: set[str]) -> CorpusStats:
+        for chars, source, language, month, duplicate, root in idx.facts():
+            st.articles += 1
+            st.characters += chars
+            st.min_length = chars if st.articles == 1 else min(st.min_length, chars)
+            st.max_length = max(st.max_length, chars)
+            st.by_source[source or "(unknown)"] += 1
+            st.by_language[language or "(unknown)"] += 1
+            st.by_month[month or "(undated)"] += 1
+            st.length_buckets[_length_bucket(chars)] += 1
+            if duplicate:
+                st.near_duplicates += 1
+                clusters.add(root)
         return st
