@@ -15,6 +15,7 @@ from newsner.doccano.push import Selection
 from newsner.errors import ModelError
 from newsner.rounds.record import load_rounds
 from newsner.schema import AnnotationRecord, Span
+from newsner.workspace import Workspace
 from tests.test_doccano_sync import doccano_env, external_ids, setup_workspace  # noqa: F401,F811 (fixture)
 
 TEXTS = [f"Report {i}: fighting near Kidal, the army said. Wagner withdrew from post {i}." for i in range(12)]
@@ -106,3 +107,47 @@ def test_a_select_push_that_dies_mid_upload_finishes_the_same_round_on_rerun(
     assert report.resumed and report.uploaded == 2
     [round_] = load_rounds(ws)
     assert set(round_.doc_ids) == set(external_ids(doccano_client, pid)) and len(round_.doc_ids) == 4
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--select", "1000000000000000000000000000000"], "--select 1000000000000000000000000000000 is out of range"),
+    (["--select", "3", "--seed", "1208925819614629174706176"], "--seed 1208925819614629174706176 is out of range"),
+    (["--select", "3", "--model", "models/nowhere/model-best"], "--model models/nowhere/model-best: no such model"),
+    (["--select", "3", "--strategy", "sideways"], "--strategy: unknown strategy 'sideways'"),
+], ids=["select", "seed", "model", "strategy"])
+def test_selection_options_out_of_range_are_one_line_before_any_work(
+        args: list[str], says: str, cli: Any, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup_workspace(workspace, TEXTS)
+    # No doccano listens here: an option checked only after connecting would report the connection instead.
+    monkeypatch.setenv("NEWSNER_DOCCANO_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("NEWSNER_DOCCANO_USERNAME", "nobody")
+    monkeypatch.setenv("NEWSNER_DOCCANO_PASSWORD", "nothing")
+    out = cli("doccano", "push", "--project", "p", *args)
+    assert out.exit_code == 1, out.output
+    assert "Traceback" not in out.output
+    [line] = out.stderr.strip().splitlines()
+    assert says in line, line
+    assert load_rounds(Workspace.at(workspace)) == []
+
+
+def test_a_model_with_a_strategy_that_ignores_it_is_refused(cli: Any, workspace: Path, tmp_path: Path) -> None:
+    setup_workspace(workspace, TEXTS)
+    model = tmp_path / "model-best"
+    model.mkdir()
+    out = cli("doccano", "push", "--project", "p", "--select", "3", "--model", str(model))
+    assert out.exit_code == 1 and "--model is used only by --strategy uncertain" in out.stderr
+
+
+def test_a_selection_with_nothing_eligible_records_no_round_and_says_so(
+        cli: Any, workspace: Path, doccano_env: Any, doccano_client: DoccanoClient,  # noqa: F811
+        doccano_project: dict[str, Any]) -> None:
+    project = str(doccano_project["name"])
+    ws, _ = setup_workspace(workspace, TEXTS[:3])
+    first = cli("doccano", "push", "--project", project, "--select", "5")
+    assert first.exit_code == 0, first.output
+    assert "round 1: 3 of 5 requested article(s)" in first.stdout
+    again = cli("doccano", "push", "--project", project, "--select", "5", "--seed", "2")
+    assert again.exit_code == 0, again.output
+    assert "selection: 0 of 5 requested article(s): nothing is eligible" in again.stdout
+    assert "no round recorded" in again.stdout
+    assert [r.round for r in load_rounds(ws)] == [1]

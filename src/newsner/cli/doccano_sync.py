@@ -155,7 +155,9 @@ def push_cli(
     selection = None
     if select is not None:
         from newsner.doccano.push import Selection
+        from newsner.rounds.select import check_selection
 
+        check_selection(select, strategy, seed, model)  # before any work: one line, never a traceback later
         selection = Selection(select, strategy, seed, model)
     elif model is not None or strategy != "random" or seed != 0:
         fail("--strategy, --seed and --model choose articles for --select N; add --select")
@@ -213,7 +215,10 @@ def push_cli(
         if report.pushed_as and not report.collaborative:
             typer.echo(f"  note: pre-annotations are in {report.pushed_as}'s layer; in a per-annotator project only "
                        f"{report.pushed_as} sees them (push with --collaborative to show them to every annotator)")
-    if report.round is not None:
+    if report.round is not None and not report.round.doc_ids:
+        typer.echo(f"  selection: 0 of {report.round.requested} requested article(s): nothing is eligible (every "
+                   "article, or a near copy of it, is already in the project); no round recorded")
+    elif report.round is not None:
         r = report.round
         number = f"round {r.round}" if r.round else "selection"
         typer.echo(f"  {number}: {r.selected} of {r.requested} requested article(s), strategy {r.strategy}, seed "

@@ -95,7 +95,13 @@ def _locked(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
 
 
 def record_round(workspace: Workspace, round: Round) -> Round:  # noqa: A002 - the contract's name
-    """Number `round` (last number + 1) and append it to annotations/rounds.jsonl; returns the numbered round."""
+    """Number `round` (last number + 1) and append it to annotations/rounds.jsonl; returns the numbered round.
+
+    A selection that found nothing eligible is not a round: it is returned unnumbered (round 0) and nothing is
+    written, so the report never counts an empty round.
+    """
+    if not round.doc_ids:
+        return round
     path = rounds_path(workspace)
     with _locked(path.with_name(".rounds.lock")):
         existing = load_rounds(workspace)

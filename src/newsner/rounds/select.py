@@ -208,6 +208,36 @@ def select_uncertain(workspace: Workspace, n: int, seed: int, exclude: set[str],
     return [doc_id for _, _, doc_id in scored[:n]]
 
 
+#: The most articles one round may ask for (far beyond any annotation round; the count is stored as a 64-bit
+#: integer in rounds.jsonl and the push state).
+MAX_SELECT = 10**9
+#: Seeds are stored as 64-bit integers too.
+SEED_RANGE = (-(2**63), 2**63 - 1)
+
+
+def check_selection(n: int, strategy: str, seed: int, model_dir: Path | None) -> None:
+    """Check a selection's options before any work (listing a project, reading the corpus): one InputError or
+    ModelError naming the option and its range, never a traceback later."""
+    if strategy not in STRATEGIES:
+        raise InputError(f"--strategy: unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    if not 1 <= n <= MAX_SELECT:
+        raise InputError(f"--select {n} is out of range: choose between 1 and {MAX_SELECT:,} articles")
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise InputError(f"--seed {seed} is out of range: a seed is a 64-bit integer ({SEED_RANGE[0]} to "
+                         f"{SEED_RANGE[1]})")
+    if model_dir is not None:
+        if not Path(model_dir).is_dir():
+            raise ModelError(f"--model {model_dir}: no such model folder (a `newsner train` output, e.g. "
+                             "models/baseline/model-best)")
+        if strategy != "uncertain":
+            raise InputError(f"--model is used only by --strategy uncertain; the {strategy} strategy would ignore "
+                             "it (drop --model, or add --strategy uncertain)")
+    elif strategy == "uncertain":
+        raise ModelError("the uncertain strategy needs a trained model: run `newsner export spacy --out "
+                         "exports/spacy` and `newsner train --data exports/spacy`, then pass "
+                         "--model models/baseline/model-best (or use --strategy random|diverse first)")
+
+
 def select_articles(workspace: Workspace, n: int, strategy: str, seed: int, *, model_dir: Path | None = None,
                     exclude: set[str] | frozenset[str] = frozenset(), project: str | None = None,
                     progress: Callable[[int], None] | None = None) -> Round:
@@ -216,14 +246,7 @@ def select_articles(workspace: Workspace, n: int, strategy: str, seed: int, *, m
     Deterministic for a given corpus, seed, exclude set (and model); never returns an id in `exclude`.
     `selected` < `requested` only when fewer eligible articles (clusters) are left.
     """
-    if strategy not in STRATEGIES:
-        raise InputError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
-    if n < 1:
-        raise InputError(f"the number of articles to select must be at least 1, got {n}")
-    if strategy == "uncertain" and model_dir is None:
-        raise ModelError("the uncertain strategy needs a trained model: run `newsner export spacy --out "
-                         "exports/spacy` and `newsner train --data exports/spacy`, then pass "
-                         "--model models/baseline/model-best (or use --strategy random|diverse first)")
+    check_selection(n, strategy, seed, model_dir)
     excluded = set(exclude)
     if strategy == "random":
         ids = select_random(workspace, n, seed, excluded)
