@@ -3,6 +3,7 @@ auto-labeling against a real doccano, as the web UI triggers it for a second use
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -241,3 +242,193 @@ def test_grapheme_unit_on_request(patterns_suggester: Suggester) -> None:
         body = http.post("/suggest?unit=grapheme", json={"text": text}).json()
         assert http.post("/suggest?unit=bytes", json={"text": text}).status_code == 400
     assert {"label": "ACTOR", "start_offset": 4, "end_offset": 19} in body["labels"] and body["unit"] == "grapheme"
+
+
+# ---------------------------------------------------------------------------- one request must not stall the rest
+# (issue 21: a 1,000,000-character text kept the one suggestion thread busy for 645 s after its budget, and every
+# short request in that time was answered empty while `serve status` said healthy)
+
+SHORT = "Wagner fighters attacked Kidal on Tuesday, the army said."
+#: spaCy's tokenizer spends O(n²) on a run without a space: one piece of this took minutes before the pieces.
+LONG = ")" * 1_000_000
+
+
+def _post(url: str, text: str, timeout: float = 60) -> tuple[float, dict[str, Any]]:
+    import httpx
+
+    t0 = time.monotonic()
+    with httpx.Client(timeout=timeout, trust_env=False) as http:
+        answer = http.post(f"{url}/suggest", json={"text": text})
+    assert answer.status_code == 200, answer.text
+    return time.monotonic() - t0, answer.json()
+
+
+def test_a_short_request_gets_real_suggestions_while_a_long_one_runs_and_the_long_work_stops_at_its_budget(
+        model_server: ModelServer) -> None:
+    import threading
+
+    import httpx
+
+    info = model_server.up(budget=1.5, timeout=120)
+    long_answer: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: long_answer.update(_post(info.url, LONG)[1]), daemon=True)
+    thread.start()
+    time.sleep(0.5)  # the long text is in the worker now
+    for _ in range(3):
+        _seconds, body = _post(info.url, SHORT)
+        assert thread.is_alive(), "the long request is still in flight"
+        assert body["timed_out"] is False and {"label": "ACTOR", "start_offset": 0, "end_offset": 15} in \
+            body["labels"], "a short request gets its suggestions while a long one runs"
+    thread.join(timeout=30)
+    assert long_answer["timed_out"] is True and long_answer["labels"] == []
+    # The budget bounds the work, not only the wait: the worker drops the rest of the long text.
+    deadline = time.monotonic() + 3
+    with httpx.Client(timeout=5, trust_env=False) as http:
+        while True:
+            health = http.get(f"{info.url}/health").json()
+            if health["waiting"] == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert health["waiting"] == 0 and health["dropped"] >= 1 and health["busy_seconds"] < 1
+    assert model_server.status().healthy
+
+
+def test_a_long_text_is_suggested_in_pieces_with_the_offsets_of_the_whole(patterns_suggester: Suggester) -> None:
+    from newsner.serve.worker import PIECE, pieces
+
+    paragraph = ("Wagner fighters attacked Kidal on Tuesday, the army said. 👍🏽 Residents of Gao fled toward "
+                 "Bamako, a spokesman for the rebels said.\n\n")
+    text = paragraph * (3 * PIECE // len(paragraph)) + "x" * 500 + " Wagner fighters left."
+    cut = list(pieces(text))
+    assert len(cut) > 3 and "".join(p for _, p in cut) == text and max(len(p) for _, p in cut) <= PIECE
+    [whole] = patterns_suggester.suggest([text])
+    with TestClient(create_app(patterns_suggester)) as http:
+        body = http.post("/suggest", json={"text": text}).json()
+    assert body["labels"] == [{"label": s.label, "start_offset": js(text, s.start), "end_offset": js(text, s.end)}
+                              for s in whole], "the same spans, at the same places, as one call on the whole text"
+    assert body["labels"][-1]["end_offset"] == js(text, len(text) - len(" left."))
+
+
+class Stuck:
+    """A suggester whose work on a text does not end (until released)."""
+
+    name = "stuck"
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+
+    def suggest(self, texts: Sequence[str]) -> list[list[Span]]:
+        self.release.wait(60)
+        return [[] for _ in texts]
+
+
+@contextlib.contextmanager
+def _live(app: Any) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 in a thread; yields its URL."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_status_is_not_healthy_while_the_worker_is_stuck() -> None:
+    import httpx
+
+    from newsner.serve.process import check_endpoint
+
+    stuck = Stuck()
+    try:
+        with _live(create_app(stuck, budget=0.5)) as url:
+            with httpx.Client(timeout=5, trust_env=False) as http:
+                assert http.post(f"{url}/suggest", json={"text": "a"}).json()["timed_out"] is True
+                ok, message = check_endpoint(url, timeout=5)
+                assert not ok and "stuck" in message and "newsner serve up" in message
+                health = http.get(f"{url}/health")
+                assert health.status_code == 503 and health.json()["ok"] is False
+    finally:
+        stuck.release.set()
+
+
+@pytest.mark.parametrize("budget", [0, -1, float("nan"), float("inf")])
+def test_a_budget_that_is_not_a_positive_number_of_seconds_is_refused(patterns_suggester: Suggester,
+                                                                      workspace: Path, budget: float) -> None:
+    with pytest.raises(ServeError, match="--budget must be a number of seconds above 0"):
+        create_app(patterns_suggester, budget=budget)
+    server = ModelServer(Workspace.at(workspace), die_with_parent=True)
+    with pytest.raises(ServeError, match="--budget must be"):
+        server.up(budget=budget)
+    assert not server.pids_path.exists()
+
+
+def test_serve_up_budget_zero_is_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    try:
+        for budget in ("0", "-2"):
+            result = cli("serve", "up", "--budget", budget)
+            assert result.exit_code == 1 and "Traceback" not in result.output
+            assert len(result.output.strip().splitlines()) == 1 and "--budget must be" in result.output
+    finally:
+        cli("serve", "down")  # had one started anyway
+
+
+def _raw(url: str, head: bytes, body_chunks: Sequence[bytes] | Iterator[bytes] = ()) -> tuple[bytes, int]:
+    """Send a raw HTTP request (the body as it comes); the status line answered and the bytes sent."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=20) as conn:
+        conn.sendall(head)
+        try:
+            for chunk in body_chunks:
+                conn.sendall(chunk)
+                sent += len(chunk)
+        except OSError:  # the server closed the connection: it stopped reading
+            pass
+        answer = conn.recv(4096)
+    return answer.split(b"\r\n", 1)[0], sent
+
+
+def test_bad_bodies_get_a_4xx_with_a_reason_and_one_log_line(model_server: ModelServer) -> None:
+    import httpx
+
+    from newsner.serve.app import MAX_BODY
+
+    info = model_server.up(timeout=120)
+    with httpx.Client(timeout=20, trust_env=False) as http:
+        deep = http.post(f"{info.url}/suggest", content=b"[" * 100_000 + b"]" * 100_000)
+        assert deep.status_code == 400 and "too deep" in deep.json()["detail"]
+        lone = http.post(f"{info.url}/suggest", content=b'{"text": "Kidal \\ud83d"}')
+        assert lone.status_code == 400 and "surrogate" in lone.json()["detail"]
+    # 60 MB announced: refused from the header, before the body is sent at all.
+    status, _ = _raw(info.url, b"POST /suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: 60000000\r\n\r\n")
+    assert status.endswith(b"413 Request Entity Too Large")
+    # Chunked, no length: cut off once past the limit, never read whole (the body here never ends).
+    chunk = b"a" * (1 << 20)
+    endless = (b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(3 * MAX_BODY // len(chunk)))
+    status, sent = _raw(info.url, b"POST /suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  b"Transfer-Encoding: chunked\r\n\r\n", endless)
+    assert status.endswith(b"413 Request Entity Too Large") and sent < 2 * MAX_BODY
+    assert model_server.status().healthy
+    log = model_server.log_path.read_text()
+    assert "Traceback" not in log and "Error" not in log.replace("HTTP", "")
+    refused = [line for line in log.splitlines() if "refused" in line]
+    assert len(refused) == 4 and len(log.strip().splitlines()) == 5, log  # + the start line
+    assert "Kidal" not in log, "texts are never logged"

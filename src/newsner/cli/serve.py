@@ -20,8 +20,9 @@ PatternsOpt = Annotated[Path | None, typer.Option("--patterns", help="EntityRule
                                                   "--model: the patterns shipped with newsner.")]
 PortOpt = Annotated[int | None, typer.Option("--port", "-p", help="Port on 127.0.0.1 (default: the last one "
                                              "when free, else a free one).")]
-BudgetOpt = Annotated[float, typer.Option("--budget", help="Seconds one suggestion may take before the answer "
-                                          "is an empty list (doccano waits without a timeout).")]
+BudgetOpt = Annotated[float, typer.Option("--budget", help="Seconds one suggestion may take (above 0): then "
+                                          "the answer is an empty list and the rest of its work is dropped "
+                                          "(doccano waits without a timeout).")]
 
 
 @serve_app.command("up")

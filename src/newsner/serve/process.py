@@ -98,8 +98,12 @@ class ModelServer:
 
     # ------------------------------------------------------------------ up
     def up(self, *, model_dir: Path | None = None, patterns: Path | None = None, port: int | None = None,
+           base: str | None = None,
            budget: float = 10.0, timeout: float = 120.0) -> ServeInfo:
         """Start the server on 127.0.0.1 and wait until it answers /health. A running one is returned as is."""
+        from newsner.serve.app import check_budget
+
+        check_budget(budget)  # before anything starts: a budget of 0 would answer every request empty
         started = time.monotonic()
         data = self._read()
         if data is not None and self._is_ours(data):
@@ -123,6 +127,8 @@ class ModelServer:
             argv += ["--model", str(Path(model_dir).resolve())]
         if patterns is not None:
             argv += ["--patterns", str(Path(patterns).resolve())]
+        if base is not None:  # an installed pipeline's name as it is; a folder resolved like the model
+            argv += ["--base", str(Path(base).resolve()) if Path(base).exists() else base]
         self.state_dir.mkdir(parents=True, exist_ok=True)
         url = f"http://127.0.0.1:{port}"
         with open(self.log_path, "wb") as log:
@@ -131,6 +137,7 @@ class ModelServer:
                                     preexec_fn=_set_pdeathsig if self.die_with_parent else None)
         record = {"pid": proc.pid, "start_time": _proc_start_time(proc.pid) or 0, "url": url, "port": port,
                   "model": str(model_dir) if model_dir else None, "patterns": str(patterns) if patterns else None,
+                  "base": base,
                   "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         atomic_write_text(self.pids_path, json.dumps(record, indent=2) + "\n")  # at once: `down` can stop it
         try:
@@ -214,8 +221,22 @@ def check_endpoint(url: str, *, timeout: float = 5.0) -> tuple[bool, str]:
         body = answer.json()
         if not isinstance(body, dict) or not isinstance(body.get("labels"), list):
             return False, f"{url} does not answer like `newsner serve` (no labels list)"
+        if body.get("timed_out"):  # an empty answer after the budget is not a working server
+            return False, (f"{url} answered a one-line suggestion request empty after its budget: the suggestion "
+                           f"worker is busy or stuck{_worker_note(url, timeout)}; `newsner serve down` then "
+                           "`newsner serve up` restarts it")
         return True, f"answering at {url} ({body.get('name', '?')})"
     except httpx.TimeoutException:
-        return False, f"{url} did not answer a suggestion request within {timeout:g} s"
+        return False, (f"{url} did not answer a suggestion request within {timeout:g} s"
+                       f"{_worker_note(url, timeout)}")
     except (httpx.HTTPError, ValueError) as exc:
         return False, f"nothing answers at {url} ({type(exc).__name__}): `newsner serve up` starts the model server"
+
+
+def _worker_note(url: str, timeout: float) -> str:
+    """What /health says of the worker, as " (on one piece for N s, M request(s) waiting)", or ""."""
+    with contextlib.suppress(httpx.HTTPError, ValueError, TypeError, KeyError, AttributeError):
+        with httpx.Client(timeout=timeout, trust_env=False) as http:
+            body = http.get(f"{url.rstrip('/')}/health").json()
+        return f" (on one piece for {float(body['busy_seconds']):.0f} s, {int(body['waiting'])} request(s) waiting)"
+    return ""

@@ -19,19 +19,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", required=True, type=int)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--patterns", type=Path, default=None)
+    parser.add_argument("--base", default=None)  # a pretrained spaCy pipeline (name or folder), mapped
     parser.add_argument("--budget", type=float, default=10.0)
     args = parser.parse_args(argv)
+
+    import logging
 
     import uvicorn
 
     from newsner.errors import NewsnerError
     from newsner.model.predict import Suggester
-    from newsner.serve.app import create_app
+    from newsner.serve.app import check_budget, create_app
     from newsner.workspace import Workspace
 
+    # Refused requests are one line each in serve.log (never the text: it may be a confidential article).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    serve_log = logging.getLogger("newsner.serve")
+    serve_log.addHandler(handler)
+    serve_log.setLevel(logging.INFO)
+    serve_log.propagate = False
     try:
+        check_budget(args.budget)
         schema = Workspace.at(args.workspace).label_schema()
-        suggester = Suggester.load(schema, model_dir=args.model, patterns=args.patterns)
+        patterns = args.patterns
+        if args.base is not None and patterns is None and args.model is None:
+            from newsner.model.patterns import default_patterns_path
+
+            patterns = default_patterns_path()  # round 0: the base merged with the rules, as pre-annotate --base
+        suggester = Suggester.load(schema, model_dir=args.model, patterns=patterns, base=args.base)
     except NewsnerError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
