@@ -345,3 +345,74 @@ def test_ensure_writable_dir_names_the_file_in_the_way_and_writes_nothing(tmp_pa
     (tmp_path / "report.html").mkdir()
     with pytest.raises(WorkspaceError, match=r"report.html: is a folder"):
         ensure_writable_file(tmp_path / "report.html", "the report")
+
+
+# ------------------------------------------------------------- issue 21: a corpus index this user cannot write
+def _notes(done: subprocess.CompletedProcess[str]) -> list[str]:
+    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    return [ln for ln in done.stderr.splitlines() if ln.strip()]
+
+
+def _read_commands(place: Path) -> list[tuple[str, ...]]:
+    return [("corpus", "stats"), ("corpus", "validate"),
+            ("export", "hf", "--out", str(place / "out" / "hf"), "--layer", "gold")]
+
+
+@pytest.mark.parametrize("index", ["fresh", "missing"])
+def test_read_only_corpus_folder_is_read_without_writing_it(nobody_python: list[str], place: Path, index: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """An archive mounted read-only: stats, validate and export read it, say how, and write nothing there."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(place / "cache"))
+    ws = place / "ws"
+    corpus = ws / "corpus"
+    if index == "missing":
+        for path in corpus.glob(".index.sqlite3*"):
+            path.unlink()
+    else:  # the copy has other inodes than the index recorded: index it here first
+        run_as_root("--workspace", str(ws), "corpus", "reindex", cwd=place)
+        os.chown(corpus / ".index.sqlite3", NOBODY, NOBODY)
+    (place / "out").mkdir()
+    os.chown(place / "out", NOBODY, NOBODY)
+    readonly(corpus)
+    before = snapshot(corpus)
+    for args in _read_commands(place):
+        notes = [n for n in _notes(run_as_nobody(nobody_python, "--workspace", str(ws), *args, cwd=place))
+                 if str(corpus) in n]  # (export also warns about labels without examples)
+        assert len(notes) == 1 and notes[0].startswith("note:"), (args, notes)
+        if index == "fresh":
+            assert "read-only: read through its index, nothing written" in notes[0]
+        elif args == ("corpus", "stats"):  # the first command builds one in the cache, the others use it
+            assert "cannot be written" in notes[0] and "built an index of 3 article(s) from 1 shard(s)" in notes[0]
+        else:
+            assert "cannot be written" in notes[0] and "using the index built earlier" in notes[0]
+    stats = run_as_nobody(nobody_python, "--workspace", str(ws), "corpus", "stats", cwd=place)
+    assert f"{len(ARTICLES)} articles in 1 shard(s)" in stats.stdout
+    assert snapshot(corpus) == before
+    assert (place / "out" / "hf" / "dataset_dict.json").exists()
+
+
+@pytest.mark.parametrize("folder", ["writable", "read-only"])
+def test_an_index_this_user_cannot_read_is_replaced(nobody_python: list[str], place: Path, folder: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(place / "cache"))
+    ws = place / "ws"
+    corpus = ws / "corpus"
+    os.chmod(corpus / ".index.sqlite3", 0)
+    if folder == "read-only":
+        readonly(corpus)
+    for args in (("corpus", "stats"), ("corpus", "validate")):
+        done = run_as_nobody(nobody_python, "--workspace", str(ws), *args, cwd=place)
+        notes = _notes(done)
+        assert len(notes) == 1 and notes[0].startswith("note:"), (args, notes)
+        if args[1] == "stats":
+            assert f"{len(ARTICLES)} articles in 1 shard(s)" in done.stdout
+        if folder == "writable":  # replaced it (the next command has nothing to say)
+            assert "could not be read or written by this user: replaced it" in notes[0], notes
+            break
+        assert "cannot be read by this user" in notes[0] and "index" in notes[0]
+    if folder == "writable":
+        done = run_as_nobody(nobody_python, "--workspace", str(ws), "corpus", "validate", cwd=place)
+        assert done.returncode == 0 and "note:" not in done.stderr, done.stderr
+        done = run_as_nobody(nobody_python, "--workspace", str(ws), "ingest", str(place / "new.txt"), cwd=place)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr

@@ -46,6 +46,7 @@ class Corpus(Protocol):
     """What this module needs of newsner.corpus.store.Corpus (which imports this module, not the reverse)."""
 
     root: Path
+    said: set[str]  # the notes already given for this corpus (a command that opens the index twice says it once)
 
     def require(self) -> None: ...
     def shard_paths(self) -> list[Path]: ...
@@ -111,8 +112,10 @@ def open_index(corpus: Corpus) -> CorpusIndex:
         else:
             idx = _open_elsewhere(corpus, notes)
     finally:
-        if notes:
-            log.warning("%s: %s", corpus.root, "; ".join(notes))
+        said = "; ".join(notes)
+        if said and said not in corpus.said:
+            corpus.said.add(said)
+            log.warning("%s: %s", corpus.root, said)
     return idx
 
 
@@ -176,20 +179,25 @@ def _rebuild(idx: CorpusIndex, corpus: Corpus, problems: list[str], notes: list[
 def _open_elsewhere(corpus: Corpus, notes: list[str]) -> CorpusIndex:
     """A corpus folder this user cannot write: its own index read as is when it matches, else a cached one."""
     own = corpus.root / INDEX_NAME
+    problems = [f"{INDEX_NAME} is missing"]
     if own.is_file() and os.access(own, os.R_OK):
         try:
             idx = CorpusIndex(corpus.root, own, read_only=True)
-        except sqlite3.Error:
-            idx = None
-        if idx is not None:
+        except sqlite3.Error as exc:
+            problems = [f"{INDEX_NAME} cannot be read: {exc}"]
+        else:
             try:
-                if not idx.problems(corpus.shard_paths()):
+                problems = idx.problems(corpus.shard_paths())
+                if not problems:
                     notes.append("the corpus folder is read-only: read through its index, nothing written")
                     return idx
-            except sqlite3.Error:
-                pass
+            except sqlite3.Error as exc:
+                problems = [f"{INDEX_NAME} is damaged: {exc}"]
             idx.close()
-    notes.append("the corpus folder cannot be written")
+    elif own.exists():
+        problems = [f"{INDEX_NAME} cannot be read by this user"]
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    notes.append(f"the corpus folder cannot be written and its index does not fit ({problems[0]}{more})")
     return _open_cached(corpus, notes)
 
 
@@ -208,15 +216,19 @@ def _open_cached(corpus: Corpus, notes: list[str]) -> CorpusIndex:
     path = cache_index_path(corpus.root)
     with _cache_lock(path):
         try:
-            idx = _open_writable(corpus.root, path, notes)
+            idx = _open_writable(corpus.root, path, [])
         except sqlite3.Error as exc:
             raise CorpusError(f"{path}: cannot create the corpus index ({exc})") from None
         try:
-            problems = _checked(idx, corpus, notes)
+            problems = _checked(idx, corpus, [])
             if problems:
                 # an interrupted chunk cannot be cut out of shards this user cannot write: they are read as they are
-                _rebuild(idx, corpus, problems, notes)
-            notes.append(f"using an index in {path.parent} (the shards were not changed)")
+                shards = corpus.shard_paths()
+                n = idx.rebuild(shards)
+                notes.append(f"built an index of {n} article(s) from {len(shards)} shard(s) in {path.parent} "
+                             "(the shards were not changed)")
+            else:
+                notes.append(f"using the index built earlier in {path.parent} (the shards were not changed)")
         except BaseException:
             idx.close()
             raise

@@ -131,6 +131,7 @@ class Corpus:
     def __init__(self, root: Path, *, shard_size: int = DEFAULT_SHARD_SIZE) -> None:
         self.root = Path(root)
         self.shard_size = shard_size
+        self.said: set[str] = set()  # notes of newsner.corpus.repair already given (once per command)
 
     # ------------------------------------------------------------------------------------ reading
     def exists(self) -> bool:
