@@ -152,12 +152,16 @@ def test_train_curve_writes_points_per_label_and_a_verdict(cli, workspace: Path)
 
 
 def test_curve_verdict_lines() -> None:
-    from newsner.model.curve import verdict
+    from newsner.model.curve import Evidence, verdict
 
-    assert verdict([(0.75, 0.61), (1.0, 0.65)]).startswith("the last 25% of the training data added +0.04 F1")
-    assert "more annotation still helps" in verdict([(0.75, 0.61), (1.0, 0.65)])
-    assert verdict([(0.75, 0.61), (1.0, 0.612)]).startswith("flat:")
-    assert "noisy" in verdict([(0.75, 0.61), (1.0, 0.55)])
+    def ev(low: float, high: float) -> Evidence:  # a verdict needs evidence (tests/test_curve_verdict.py)
+        return Evidence(200, 400, 0.0, (low, high))
+
+    assert verdict([(0.75, 0.61), (1.0, 0.65)], ev(0.01, 0.07)).startswith(
+        "the last 25% of the training data added +0.04 F1")
+    assert "more annotation still helps" in verdict([(0.75, 0.61), (1.0, 0.65)], ev(0.01, 0.07))
+    assert verdict([(0.75, 0.61), (1.0, 0.612)], ev(-0.01, 0.02)).startswith("flat:")
+    assert "worse beyond chance" in verdict([(0.75, 0.61), (1.0, 0.55)], ev(-0.1, -0.02))
     # a model that learned nothing is not a "flat" curve (it would send the user to annotate other articles)
     assert verdict([(0.25, 0.0), (0.5, 0.0), (0.75, 0.0), (1.0, 0.0)]).startswith("no learning:")
 

@@ -64,13 +64,18 @@ Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes tokeni
 
 def _run(ctx: typer.Context, options: ExportOptions, out: Path) -> None:
     from newsner.export import export  # numpy, the annotation store: not needed for --help
+    from newsner.export.card import record_export
 
     progress = LazyProgress("exporting")
+    workspace = workspace_of(ctx)
     try:
-        result = export(workspace_of(ctx), out, options, progress=progress)
+        result = export(workspace, out, options, progress=progress)
     finally:
         progress.stop()
     _render(result)
+    problem = record_export(workspace, result.out, options.fmt)  # so `newsner report` finds it outside exports/
+    if problem:
+        typer.echo(f"note: {problem}", err=True)
 
 
 def _render(result: ExportResult) -> None:

@@ -11,6 +11,7 @@ from newsner._io import atomic_write_text
 from newsner.annotations import MAJORITY
 from newsner.annotations.store import GOLD
 from newsner.export.options import MARKER, SPLITS, ExportResult
+from newsner.workspace import Workspace
 
 
 def summary_dict(result: ExportResult) -> dict[str, Any]:
@@ -168,3 +169,46 @@ def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
               f"- exported {summary['exported_at']}; options in `export.json`",
               ""]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------- where exports went
+#: How many exports the workspace remembers (most recent last): the report lists those outside exports/.
+RECORDED = 20
+
+
+def _record_path(workspace: Workspace) -> Path:
+    return workspace.state_dir / "exports.json"
+
+
+def recorded_exports(workspace: Workspace) -> list[Path]:
+    """The export folders `record_export` remembered, most recent last (whether or not they still exist)."""
+    try:
+        data = json.loads(_record_path(workspace).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    items = data.get("exports") if isinstance(data, dict) else None
+    return [Path(x["path"]) for x in items or [] if isinstance(x, dict) and isinstance(x.get("path"), str)]
+
+
+def record_export(workspace: Workspace, out: Path, fmt: str) -> str | None:
+    """Remember where an export was written (the report finds it even outside exports/).
+
+    Returns None, or why it could not be remembered: a read-only workspace must not fail an export that is
+    already written, but the caller says so.
+    """
+    from newsner._io import utc_now
+
+    path = str(Path(out).resolve())
+    try:
+        data = json.loads(_record_path(workspace).read_text(encoding="utf-8"))
+        items = [x for x in data.get("exports", []) if isinstance(x, dict) and x.get("path") != path]
+    except (OSError, ValueError, AttributeError):
+        items = []
+    items.append({"path": path, "format": fmt, "written_at": utc_now()})
+    try:
+        workspace.state_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(_record_path(workspace), json.dumps({"exports": items[-RECORDED:]}, indent=2) + "\n")
+    except OSError as exc:
+        return (f"{_record_path(workspace)}: could not record this export ({exc.strerror or exc}); "
+                "`newsner report` will not list it unless it is under exports/")
+    return None

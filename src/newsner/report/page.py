@@ -86,12 +86,14 @@ def _plots(workspace: Workspace, labels: list[str], layers: list[str],
     activity = data.read_activity(workspace, wanted)
     note = (" Records without a pull time are dated by their layer file's last change."
             if activity.from_file_time else "")
+    left_out = _left_out(activity)
     cards.append(_card(
         "Documents annotated per annotator over time",
         plots.activity_over_time(activity.per_day, "activity"),
         "Look for annotators who stopped or fell behind: a flat line is a stretch with no new document "
-        f"(first pull time of each record).{note}",
-        "No annotator layer yet: run <code>newsner doccano pull</code> or <code>newsner annotations import</code>."))
+        f"(first pull time of each confirmed record).{note}{left_out}",
+        "No annotator has confirmed a document yet: run <code>newsner doccano pull</code> or <code>newsner "
+        f"annotations import</code>.{left_out}"))
     cards.append(_card(
         "Documents annotated per round",
         plots.per_round(rounds, activity.round_docs, "rounds"),
@@ -99,13 +101,13 @@ def _plots(workspace: Workspace, labels: list[str], layers: list[str],
         "No annotation round yet: <code>newsner doccano push --select N</code> records one in "
         "annotations/rounds.jsonl."))
 
-    annotators = [x for x in layers if x not in data.DERIVED_LAYERS]
+    annotators = sorted(activity.per_day)  # layers with confirmed work: not gold, not the suggestion layer
     matrix = data.read_agreement(workspace, annotators)
     cards.append(_card(
         "Agreement between annotators",
         plots.agreement_matrix(matrix, "agreement") if matrix else None,
         "Look for pairs below about 0.7: they read the guidelines differently; review their documents. Grey "
-        "cells: no document in common, so no score.",
+        f"cells: no confirmed document in common, so no score. Confirmed records only.{left_out}",
         "Fewer than two annotators have documents in common, so there is no agreement to show."
         if matrix else "Agreement needs at least two annotator layers."))
 
@@ -128,6 +130,19 @@ def _plots(workspace: Workspace, labels: list[str], layers: list[str],
         "No alignment problem in any export: every span went in as annotated." if exports
         else "No export yet, so nothing was aligned."))
     return '<h2>At a glance</h2><div class="plots">' + "".join(cards) + "</div>"
+
+
+def _left_out(activity: data.Activity) -> str:
+    """The sentence naming what is not counted as an annotator's work (nothing is left out silently)."""
+    parts = []
+    if activity.not_annotators:
+        parts.append(f" Not annotators (no confirmed record): {html.escape(', '.join(activity.not_annotators))}"
+                     " — a pushing account's suggestions, or documents only opened.")
+    counted = {k: v for k, v in activity.unconfirmed.items() if k not in activity.not_annotators}
+    if counted:
+        parts.append(" Unconfirmed records left out (suggestions or documents opened with auto-labeling on): "
+                     + html.escape(", ".join(f"{k} {v}" for k, v in sorted(counted.items()))) + ".")
+    return "".join(parts)
 
 
 def build_report(workspace: Workspace) -> str:
@@ -165,10 +180,10 @@ def build_report(workspace: Workspace) -> str:
             rows.append((layer, len(records), sum(r.status == "confirmed" for r in records),
                          *(labels.get(name, 0) for name in schema.names)))
         parts.append(_table(["layer", "documents", "confirmed", *schema.names], rows))
-        annotators = [x for x in layers if x not in data.DERIVED_LAYERS]
+        annotators = data.annotator_layers(workspace)
         if len(annotators) >= 2:
-            pairs = agreement(workspace, annotators, include_unconfirmed=True)
-            parts.append("<h3>Agreement (entity F1, exact span and label; confirmed and unconfirmed)</h3>")
+            pairs = agreement(workspace, annotators, include_unconfirmed=False)
+            parts.append("<h3>Agreement (entity F1, exact span and label; confirmed records of the annotators)</h3>")
             parts.append(_table(["layers", "documents", "all", "overlap", "token κ", *schema.names], (
                 (f"{p.a} / {p.b}", p.documents, p.overall.f1 if p.documents else None,
                  p.overlap.f1 if p.documents else None, p.kappa,

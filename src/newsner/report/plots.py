@@ -30,6 +30,23 @@ def _plt() -> Any:
     return plt
 
 
+def _axis_text(fig: Any) -> dict[str, str]:
+    """What the axes say, as text (the SVG draws its text as paths): labels, tick labels and legend entries.
+
+    Read after drawing, so date ticks carry their formatted labels. Kept on the <svg> as data-* attributes and a
+    <desc>, for screen readers and for the browser test that checks the plots say true things."""
+    if not fig.axes:
+        return {}
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    return {
+        "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+        "xticks": "|".join(t.get_text() for t in ax.get_xticklabels() if t.get_text()),
+        "yticks": "|".join(t.get_text() for t in ax.get_yticklabels() if t.get_text()),
+        "legend": "|".join(t.get_text() for t in legend.get_texts()) if legend is not None else "",
+    }
+
+
 def _svg(fig: Any, key: str) -> str:
     """The figure as an <svg> element; `key` salts its internal ids so several plots share a page safely."""
     plt = _plt()
@@ -39,6 +56,7 @@ def _svg(fig: Any, key: str) -> str:
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": f"newsner-{key}"}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    axes = _axis_text(fig)
     plt.close(fig)
     text = buf.getvalue()
     svg = text[text.index("<svg"):]
@@ -46,7 +64,11 @@ def _svg(fig: Any, key: str) -> str:
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
     # The page sizes plots with CSS; keep the aspect ratio from the viewBox.
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', svg, count=1)
-    return svg.replace("<svg", f'<svg role="img" aria-label="{title}" data-plot="{key}" class="plot"', 1)
+    attrs = "".join(f' data-{k}="{html.escape(v, quote=True)}"' for k, v in axes.items())
+    desc = "; ".join(f"{k}: {v.replace('|', ', ')}" for k, v in axes.items() if v)
+    svg = svg.replace("<svg", f'<svg role="img" aria-label="{title}" data-plot="{key}" class="plot"{attrs}', 1)
+    head_end = svg.index(">") + 1
+    return svg[:head_end] + f"<desc>{html.escape(desc)}</desc>" + svg[head_end:]
 
 
 def _figure(width: float = 7.0, height: float = 3.4, *, counts: str = "y") -> tuple[Any, Any]:
@@ -101,16 +123,40 @@ def activity_over_time(per_day: dict[str, Counter[str]], key: str) -> str | None
             ys.append(total)
         ax.step([date.fromisoformat(d) for d in xs], ys, where="post", marker="o", markersize=4,
                 label=f"{annotator} ({total})", color=PALETTE[k % len(PALETTE)])
-    import matplotlib.dates as mdates
-
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))  # type: ignore[no-untyped-call]
+    _date_axis(ax, sorted({date.fromisoformat(d) for days in per_day.values() for d in days}))
     ax.set_xlabel("day (UTC)")
     ax.set_ylabel("documents annotated (cumulative)")
     ax.set_title("Documents annotated per annotator over time")
     ax.legend(frameon=False, fontsize=8)
     fig.autofmt_xdate()
     return _svg(fig, key)
+
+
+def _date_axis(ax: Any, days: Sequence[Any]) -> None:
+    """Day ticks whose format fits the data's span: every pull on one day must not read "Jan 01" five times.
+
+    One day: that day alone, padded by a day each side, as YYYY-MM-DD. Up to two months: one tick per day (or
+    per few days), "Dec 02" with the year in the axis when it is one year. Longer: month ticks, "Dec 2026"."""
+    import datetime as dt
+
+    import matplotlib.dates as mdates
+
+    first, last = days[0], days[-1]
+    span = (last - first).days
+    if span == 0:
+        ax.set_xlim(first - dt.timedelta(days=1), last + dt.timedelta(days=1))
+        ax.set_xticks([first])
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+        return
+    ax.set_xlim(first - dt.timedelta(hours=12), last + dt.timedelta(hours=12))
+    if span <= 62:
+        step = max(1, -(-span // 7))  # at most about 8 ticks
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=step))  # type: ignore[no-untyped-call]
+        fmt = "%b %d" if first.year == last.year else "%Y-%m-%d"
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))  # type: ignore[no-untyped-call]
+        fmt = "%b %Y"
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))  # type: ignore[no-untyped-call]
 
 
 def per_round(rounds: list[dict[str, Any]], round_docs: dict[str, set[str]], key: str) -> str | None:
@@ -177,12 +223,39 @@ def agreement_matrix(matrix: AgreementMatrix, key: str) -> str | None:
     return _svg(fig, key)
 
 
+_UNIT_PLURAL = {"sentence": "sentences", "document": "documents (one per article)", "window": "windows of sentences"}
+
+
+def curve_axes(curve: Curve) -> tuple[str, str, list[float]]:
+    """x label, y label and x values of a learning curve, saying what was counted and where F1 was measured.
+
+    The x values are training examples (the export's units: sentences by default), never called documents unless
+    the export's unit is the document; the documents behind the full training split are named when known."""
+    points = sorted(curve.points, key=lambda p: float(p.get("fraction", 0)))
+    counts = [p.get("train_examples", p.get("train_docs")) for p in points]
+    if all(isinstance(c, int) and c > 0 for c in counts):
+        xs = [float(c) for c in counts if isinstance(c, int)]
+        unit = _UNIT_PLURAL.get(curve.unit or "", "export units")
+        xlabel = f"training examples ({unit})"
+        documents = points[-1].get("train_documents")
+        if curve.unit != "document" and isinstance(documents, int) and documents > 0:
+            xlabel += f"; {int(xs[-1])} from {documents} documents at {float(points[-1].get('fraction', 1)):.0%}"
+    else:
+        xs = [float(p.get("fraction", 0)) for p in points]
+        xlabel = "fraction of the training split"
+    evidence = curve.evidence or {}
+    n = evidence.get("eval_examples")
+    size = f", {n} examples" if isinstance(n, int) else ""
+    ylabel = f"F1 on {curve.split}{size}" if curve.split else "F1 (split not recorded)"
+    return xlabel, ylabel, xs
+
+
 def learning_curve(curve: Curve, labels: Sequence[str], key: str) -> str | None:
     points = sorted(curve.points, key=lambda p: float(p.get("fraction", 0)))
     if not points:
         return None
-    fig, ax = _figure(counts="x" if any(p.get("train_docs") for p in points) else "")
-    xs = [int(p.get("train_docs", 0)) or float(p.get("fraction", 0)) for p in points]
+    xlabel, ylabel, xs = curve_axes(curve)
+    fig, ax = _figure(counts="x" if xlabel.startswith("training examples") else "")
     names = [lb for lb in labels if any(lb in p["f1"] for p in points)]
     names += sorted({k for p in points for k in p["f1"]} - set(names) - {"overall"})
     for k, label in enumerate(names):
@@ -192,8 +265,8 @@ def learning_curve(curve: Curve, labels: Sequence[str], key: str) -> str | None:
         ax.plot(xs, [p["f1"].get("overall", float("nan")) for p in points], marker="o", color="#111", linewidth=2.4,
                 label="overall")
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("training documents" if any(p.get("train_docs") for p in points) else "fraction of train")
-    ax.set_ylabel("F1 on validation")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(f"Learning curve — models/{curve.model}")
     ax.legend(frameon=False, fontsize=8, ncols=2)
     return _svg(fig, key)
