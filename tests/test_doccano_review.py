@@ -114,3 +114,85 @@ def test_cli_review_and_pull(workspace: Path, tmp_path: Path, doccano_server, cl
         found = client.find_project(name)
         assert found is not None
         client.delete_project(int(found["id"]))
+
+
+REL = "At least 17 dead in Kidal, a rebel spokesman said on Monday."
+
+
+def _relation_layer(ws: Workspace, tmp_path: Path, name: str, relations: list[tuple[str, str, str]], *,
+                    status: str = "confirmed", spans: tuple[tuple[str, str], ...] = (
+                        ("At least 17 dead", "CASUALTY"), ("Kidal", "LOCATION"),
+                        ("a rebel spokesman", "CLAIM_SOURCE"))) -> None:
+    ids = {w: i for i, (w, _) in enumerate(spans)}
+    line = {"text": REL,
+            "entities": [{"id": ids[w], "label": lb, "start_offset": REL.index(w),
+                          "end_offset": REL.index(w) + len(w)} for w, lb in spans],
+            "relations": [{"id": k, "from_id": ids[h], "to_id": ids[t], "type": kind}
+                          for k, (h, kind, t) in enumerate(relations)]}
+    path = tmp_path / f"{name}-rel.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    import_annotations(ws, [path], fmt="doccano", annotator=name, offsets="codepoints", status=status)
+
+
+def test_a_disputed_relation_is_reviewed_in_doccano_and_ends_in_gold(  # type: ignore[no-untyped-def]
+        workspace: Path, tmp_path: Path, doccano_server, doccano_client: DoccanoClient, cli, monkeypatch) -> None:
+    ws = Workspace.at(workspace)
+    # Same spans, one relation in dispute: LOCATED_IN only alice drew.
+    _relation_layer(ws, tmp_path, "alice", [("At least 17 dead", "CLAIMED_BY", "a rebel spokesman"),
+                                            ("At least 17 dead", "LOCATED_IN", "Kidal")])
+    _relation_layer(ws, tmp_path, "bob", [("At least 17 dead", "CLAIMED_BY", "a rebel spokesman")])
+    # The pushing account's suggestions: unconfirmed, never counted as an annotator in the agreement figures.
+    _relation_layer(ws, tmp_path, "patterns", [], status="unconfirmed", spans=(("Kidal", "ACTOR"),))
+    curator, password = f"curator{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(16)
+    doccano_client.create_user(curator, password)
+    name = f"review-{uuid.uuid4().hex[:8]}"
+    pushed = push_review(ws, review_project=name, curator=curator, layers=["alice", "bob"], client=doccano_client)
+    try:
+        assert (pushed.disputed, pushed.added, pushed.candidate_spans) == (1, 1, 0)
+        assert (pushed.agreed_relations, pushed.candidate_relations) == (1, 1) and pushed.problems == []
+        pid = pushed.project_id
+        assert doccano_client.get_project(pid)["use_relation"] is True
+
+        # Nothing reviewed yet: no gold file, and the CLI says so.
+        for key, value in (("URL", doccano_server.url), ("USERNAME", doccano_server.username),
+                           ("PASSWORD", doccano_server.password)):
+            monkeypatch.setenv(f"NEWSNER_DOCCANO_{key}", value)
+        early = cli("doccano", "review", "--pull", "--review-project", name)
+        assert early.exit_code == 0, early.output
+        assert "nothing reviewed yet" in early.stdout and "layer gold not written" in early.stdout
+        assert not (workspace / "annotations" / "gold.jsonl").exists()
+
+        with DoccanoClient.login(doccano_server.url, curator, password) as cur:
+            [example] = list(cur.iter_examples(pid))
+            assert "LOCATED_IN? 'At least 17 dead' → 'Kidal' — alice (1 of 2)" in example["meta"]["candidates"]
+            rel_types = {int(t["id"]): str(t["text"]) for t in cur.list_relation_types(pid)}
+            spans = {int(s["id"]): REL[s["start_offset"]:s["end_offset"]] for s in cur.list_spans(pid, example["id"])}
+            shown = {(spans[r["from_id"]], rel_types[r["type"]], spans[r["to_id"]]): r
+                     for r in cur.list_relations(pid, example["id"])}
+            assert set(shown) == {("At least 17 dead", "CLAIMED_BY", "a rebel spokesman"),
+                                  ("At least 17 dead", "LOCATED_IN?", "Kidal")}
+            # The curator accepts LOCATED_IN, redrawing it with the plain type, clicking the place first.
+            cur.delete_relation(pid, example["id"], int(shown[("At least 17 dead", "LOCATED_IN?", "Kidal")]["id"]))
+            ids = {text: i for i, text in spans.items()}
+            cur.create_relation(pid, example["id"], from_id=ids["Kidal"], to_id=ids["At least 17 dead"],
+                                type_id={v: k for k, v in rel_types.items()}["LOCATED_IN"])
+            cur.confirm_example(pid, example["id"])
+
+        pulled = pull_review(ws, review_project=name, layers=["alice", "bob", "patterns"], client=doccano_client)
+        assert pulled.reviewed == 1 and pulled.relations == 2 and pulled.problems == []
+        [note] = pulled.notes
+        assert "LOCATED_IN 'Kidal' (LOCATION) → 'At least 17 dead' (CASUALTY) was drawn backwards" in note
+        [gold] = AnnotationStore(workspace / "annotations").load("gold").values()
+        got = gold.sorted_spans()
+        assert {(got[r.head].text, r.type, got[r.tail].text) for r in gold.relations} == {
+            ("At least 17 dead", "CLAIMED_BY", "a rebel spokesman"), ("At least 17 dead", "LOCATED_IN", "Kidal")}
+        # "before" compares the annotators' confirmed records, as the push did: the suggestions share nothing.
+        assert pulled.before is not None
+        before = {(p.a, p.b): p.documents for p in pulled.before.pairs}
+        assert before[("alice", "bob")] == 1
+        assert all(n == 0 for pair, n in before.items() if "patterns" in pair)
+        assert pulled.after is not None
+        after = {(p.a, p.b): p for p in pulled.after.pairs}
+        assert after[("alice", "gold")].relations is not None and after[("alice", "gold")].relations.f1 == 1.0
+    finally:
+        doccano_client.delete_project(pushed.project_id)

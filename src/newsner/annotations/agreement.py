@@ -200,6 +200,20 @@ def disputed_spans(recs: dict[str, AnnotationRecord]) -> tuple[list[Span], dict[
     return sorted(s for s, by in who.items() if len(by) < len(recs)), who
 
 
+#: A relation by its spans: ((start, end, label) of head, type, (start, end, label) of tail).
+RelationKey = tuple[tuple[int, int, str], str, tuple[int, int, str]]
+
+
+def disputed_relations(recs: dict[str, AnnotationRecord]) -> tuple[list[RelationKey], dict[RelationKey, list[str]]]:
+    """Relations of one document that not every layer drew (same spans, same type, same direction; sorted), and
+    who drew each relation: relations are disputed and resolved like spans."""
+    who: dict[RelationKey, list[str]] = {}
+    for layer, rec in sorted(recs.items()):
+        for key in relation_keys(rec):
+            who.setdefault(key, []).append(layer)
+    return sorted(k for k, by in who.items() if len(by) < len(recs)), who
+
+
 def _shared(loaded: dict[str, dict[str, AnnotationRecord]], a: str, b: str) -> list[str]:
     return sorted(d for d in loaded[a] if d in loaded[b] and loaded[a][d].text_sha256 == loaded[b][d].text_sha256)
 

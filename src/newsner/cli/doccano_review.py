@@ -23,15 +23,19 @@ def review_cli(
     layers: Annotated[str | None, typer.Option("--layers", help="Comma-separated annotator layers (default: all "
                                                "but gold/majority).")] = None,
     include_unconfirmed: Annotated[bool, typer.Option("--include-unconfirmed",
-                                                      help="Also compare unconfirmed records.")] = False,
+                                                      help="Also compare unconfirmed records (suggestions, "
+                                                      "documents nobody confirmed); with --pull, in the agreement "
+                                                      "figures.")] = False,
     out: Annotated[str, typer.Option("--out", help="Layer --pull writes.")] = "gold",
 ) -> None:
     """Send the documents where annotators disagree to a review project in doccano; --pull writes gold from it.
 
     In the review project, spans all annotators agreed on carry their label; each disputed span carries the label
-    plus "?" (ACTOR?), and the example's metadata says who marked what. The curator deletes wrong candidates,
-    relabels right ones without "?", and marks the example done. --pull writes every done example with no "?" left
-    to the gold layer and prints agreement before (annotator × annotator) and after (annotator × gold).
+    plus "?" (ACTOR?), and the example's metadata says who marked what. Relations likewise: agreed ones with their
+    type, disputed ones with the type plus "?" (CLAIMED_BY?). The curator deletes wrong candidates, relabels
+    (redraws) right ones without "?", and marks the example done. --pull writes every done example with no "?" left
+    to the gold layer, spans and relations, and prints agreement before (annotator × annotator) and after
+    (annotator × gold) over confirmed records.
 
     Example: newsner doccano review --curator carol   (then, after the review)   newsner doccano review --pull
     """
@@ -41,13 +45,20 @@ def review_cli(
     ws = workspace_of(ctx)
     names = [x.strip() for x in layers.split(",") if x.strip()] if layers else None
     if pull:
-        report = pull_review(ws, project=project, review_project=review_project, out_layer=out, layers=names)
+        report = pull_review(ws, project=project, review_project=review_project, out_layer=out, layers=names,
+                             include_unconfirmed=include_unconfirmed)
         console.print(f"review project {report.project!r} (id {report.project_id}): {report.examples} example(s); "
-                      f"{report.reviewed} reviewed → layer {report.out_layer} ({report.spans} span(s)), "
-                      f"{report.awaiting} not marked done yet", markup=False, soft_wrap=True)
+                      f"{report.reviewed} reviewed → layer {report.out_layer} ({report.spans} span(s), "
+                      f"{report.relations} relation(s)), {report.awaiting} not marked done yet",
+                      markup=False, soft_wrap=True)
         if report.written:
             console.print(f"  records added {report.written.added}, updated {report.written.updated}, unchanged "
                           f"{report.written.unchanged}", markup=False)
+        else:
+            console.print(f"  nothing reviewed yet (no example marked done without candidates): layer "
+                          f"{report.out_layer} not written", markup=False)
+        for note in report.notes:
+            console.print(f"  relation turned round: {note}", markup=False, soft_wrap=True)
         if report.before:
             console.print("agreement before the review (annotator × annotator):", markup=False)
             render_agreement(report.before)
@@ -66,8 +77,10 @@ def review_cli(
                              include_unconfirmed=include_unconfirmed)
     console.print(f"review project {pushed.project!r} at {pushed.server} (id {pushed.project_id}): "
                   f"{pushed.disputed} of {pushed.compared} compared document(s) disputed; {pushed.added} added "
-                  f"({pushed.agreed_spans} agreed span(s), {pushed.candidate_spans} candidate span(s) marked '?'), "
-                  f"{pushed.already_there} already there", markup=False, soft_wrap=True)
+                  f"({pushed.agreed_spans} agreed span(s), {pushed.candidate_spans} candidate span(s) marked '?'"
+                  + (f", {pushed.agreed_relations} agreed relation(s), {pushed.candidate_relations} candidate "
+                     "relation(s) marked '?'" if pushed.agreed_relations or pushed.candidate_relations else "")
+                  + f"), {pushed.already_there} already there", markup=False, soft_wrap=True)
     if pushed.curator:
         console.print(f"curator: {pushed.curator} (annotation_approver)", markup=False)
     if pushed.before:

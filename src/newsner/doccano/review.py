@@ -12,10 +12,20 @@ How the competing spans are shown (chosen for what a curator can do in doccano's
   are wrong, changes the right ones to the plain label (click the span, pick the label), may add missing spans,
   and marks the example done (the check mark). Majority vote stays the automatic route (`annotations adjudicate`).
 
-`pull_review` writes a gold record for every example the curator marked done that has no ``?`` span left; a done
-example with candidates left is reported (not written), an example not marked done is counted as awaiting review.
+Relations travel like spans (when labels.json defines relation types): the review project has relation mode on
+and the schema's relation types, each with a candidate twin (``CLAIMED_BY?``). A relation every annotator drew (same
+spans, type and direction) goes in with its plain type; a disputed one with the candidate type, listed in the
+``candidates`` metadata with who drew it. A document whose spans all agree but whose relations differ is disputed
+too. The curator deletes wrong candidate relations and redraws right ones with the plain type.
+
+`pull_review` writes a gold record (spans and relations) for every example the curator marked done that has no
+``?`` span or relation left; a done example with candidates left is reported (not written), an example not marked
+done is counted as awaiting review. Relations are checked against their types' head and tail labels like on pull
+(drawn backwards: turned round with a note; a self-link or labels that fit neither way: reported, not kept).
 Offsets are converted from the project's unit (UTF-16, or graphemes in ``grapheme_mode``) and every span is
-checked against the corpus text. Pushing again adds only documents not yet in the review project.
+checked against the corpus text. A pull with nothing reviewed writes nothing. Agreement before and after compares
+the annotators' confirmed records (as the push did), not suggestions or records nobody confirmed. Pushing again adds
+only documents not yet in the review project.
 """
 
 from __future__ import annotations
@@ -25,13 +35,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsner.annotations.agreement import AgreementReport, agreement_report, disputed_spans, shared_documents
+from newsner.annotations.agreement import (
+    AgreementReport,
+    RelationKey,
+    agreement_report,
+    disputed_relations,
+    disputed_spans,
+    shared_documents,
+)
 from newsner.annotations.layers import annotator_layers, load_layers
 from newsner.annotations.store import GOLD, AnnotationStore, UpsertResult
 from newsner.corpus.store import Corpus
 from newsner.doccano.client import DoccanoClient
 from newsner.errors import AnnotationError, DoccanoError, InputError
-from newsner.schema import AnnotationRecord, Article, Span
+from newsner.formats.doccano_relations import is_entity_id
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, fit_relations
 from newsner.text.offsets import OffsetMap, UnitConverter
 from newsner.workspace import Workspace
 
@@ -58,6 +76,8 @@ class ReviewPushReport:
     already_there: int = 0
     agreed_spans: int = 0
     candidate_spans: int = 0
+    agreed_relations: int = 0
+    candidate_relations: int = 0
     curator: str | None = None
     problems: list[str] = field(default_factory=list)
     before: AgreementReport | None = None
@@ -73,9 +93,13 @@ class ReviewPullReport:
     reviewed: int = 0
     awaiting: int = 0
     spans: int = 0
+    relations: int = 0
+    #: None when nothing was reviewed: the layer is then not written at all.
     written: UpsertResult | None = None
     #: Examples marked done with candidate spans left, and any example that could not be placed in the corpus.
     problems: list[str] = field(default_factory=list)
+    #: Relations the curator drew backwards, turned round in gold.
+    notes: list[str] = field(default_factory=list)
     before: AgreementReport | None = None
     after: AgreementReport | None = None
 
@@ -102,18 +126,95 @@ def _ensure_span_types(client: DoccanoClient, project_id: int, workspace: Worksp
                                     text_color="#000000")
 
 
-def _review_line(article: Article, recs: dict[str, AnnotationRecord]) -> tuple[dict[str, Any], int, int]:
+def _ensure_relation_types(client: DoccanoClient, project_id: int, schema: LabelSchema) -> dict[str, int]:
+    """The schema's relation types and their candidate twins (``CLAIMED_BY?``, paler) in the review project."""
+    existing = {str(t["text"]): int(t["id"]) for t in client.list_relation_types(project_id)}
+    for rel in schema.relations:
+        for name, color in ((rel.name, rel.color), (rel.name + CANDIDATE, _lighter(rel.color))):
+            if name not in existing:
+                existing[name] = int(client.create_relation_type(project_id, text=name, background_color=color,
+                                                                 text_color="#000000")["id"])
+    return existing
+
+
+@dataclass
+class _ReviewDoc:
+    """What goes into the review project for one disputed document."""
+
+    line: dict[str, Any]
+    agreed_spans: int
+    candidate_spans: int
+    #: (head (start, end, review label), review type, tail (start, end, review label)), code points.
+    relations: list[tuple[tuple[int, int, str], str, tuple[int, int, str]]]
+    candidate_relations: int
+
+
+def _relation_text(key: RelationKey, text: str, kind: str) -> str:
+    (hs, he, _), _, (ts, te, _) = key
+    return f"{kind} {text[hs:he]!r} → {text[ts:te]!r}"
+
+
+def _review_doc(article: Article, recs: dict[str, AnnotationRecord]) -> _ReviewDoc:
     disputed, who = disputed_spans(recs)
-    agreed = sorted(s for s in who if s not in set(disputed))
+    disputed_set = set(disputed)
+    agreed = sorted(s for s in who if s not in disputed_set)
     omap = OffsetMap(article.text)
     labels = [[*omap.span_to_utf16(s.start, s.end), s.label] for s in agreed]
     labels += [[*omap.span_to_utf16(s.start, s.end), s.label + CANDIDATE] for s in disputed]
     candidates = [f"{s.label}{CANDIDATE} {s.text!r} [{s.start}, {s.end}) — {', '.join(who[s])} "
                   f"({len(who[s])} of {len(recs)})" for s in disputed]
+    rel_disputed, rel_who = disputed_relations(recs)
+    candidate_keys = set(rel_disputed)
+    # A span's label in the review project: plain when every annotator marked it, with "?" otherwise.
+    shown = {(s.start, s.end, s.label): s.label + (CANDIDATE if s in disputed_set else "") for s in who}
+    relations = []
+    for key in sorted(rel_who):
+        (hs, he, hl), kind, (ts, te, tl) = key
+        shown_kind = kind + (CANDIDATE if key in candidate_keys else "")
+        relations.append(((hs, he, shown[(hs, he, hl)]), shown_kind, (ts, te, shown[(ts, te, tl)])))
+    candidates += [f"{_relation_text(k, article.text, k[1] + CANDIDATE)} — {', '.join(rel_who[k])} "
+                   f"({len(rel_who[k])} of {len(recs)})" for k in rel_disputed]
     # Every line has the same keys: doccano reads a batch into one table, where a missing key becomes NaN.
     line = {"text": article.text, "label": labels, "external_id": article.id, "title": article.title or "",
             "annotators": ", ".join(sorted(recs)), "candidates": "\n".join(candidates)}
-    return line, len(agreed), len(disputed)
+    return _ReviewDoc(line, len(agreed), len(disputed), relations, len(rel_disputed))
+
+
+def _is_disputed(recs: dict[str, AnnotationRecord]) -> bool:
+    return bool(disputed_spans(recs)[0] or disputed_relations(recs)[0])
+
+
+def _draw_relations(client: DoccanoClient, project_id: int, docs: dict[str, tuple[Article, _ReviewDoc]],
+                    span_type_ids: dict[str, int], relation_type_ids: dict[str, int]) -> list[str]:
+    """Create each document's relations between the spans the import file put in the review project (the calls
+    the web UI makes); what cannot be drawn is returned as a problem naming the document."""
+    problems: list[str] = []
+    wanted = {doc_id for doc_id, (_, doc) in docs.items() if doc.relations}
+    if not wanted:
+        return problems
+    examples = {str((ex.get("meta") or {}).get("external_id")): int(ex["id"])
+                for ex in client.iter_examples(project_id)}
+    for doc_id in sorted(wanted):
+        article, doc = docs[doc_id]
+        example_id = examples.get(doc_id)
+        if example_id is None:
+            problems.append(f"document {doc_id}: not found in the review project after the upload; its "
+                            f"{len(doc.relations)} relation(s) were not drawn")
+            continue
+        omap = OffsetMap(article.text)
+        span_ids = {(int(s["start_offset"]), int(s["end_offset"]), int(s["label"])): int(s["id"])
+                    for s in client.list_spans(project_id, example_id)}
+        for head, kind, tail in doc.relations:
+            ends = [span_ids.get((*omap.span_to_utf16(start, end), span_type_ids.get(label, -1)))
+                    for start, end, label in (head, tail)]
+            type_id = relation_type_ids.get(kind)
+            if ends[0] is None or ends[1] is None or type_id is None:
+                problems.append(f"document {doc_id}: relation {kind} {article.text[head[0]:head[1]]!r} → "
+                                f"{article.text[tail[0]:tail[1]]!r} could not be drawn in the review project "
+                                "(a span or the relation type is missing there)")
+                continue
+            client.create_relation(project_id, example_id, from_id=ends[0], to_id=ends[1], type_id=type_id)
+    return problems
 
 
 def push_review(workspace: Workspace, *, project: str | None = None, review_project: str | None = None,
@@ -135,7 +236,8 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
         raise InputError(f"a review needs at least two annotator layers; found {', '.join(names) or 'none'} (pull "
                          "or import more annotators' work, or name layers with --layers)")
     shared = shared_documents(load_layers(store, names, include_unconfirmed))
-    disputed = {d: recs for d, recs in shared.items() if disputed_spans(recs)[0]}
+    disputed = {d: recs for d, recs in shared.items() if _is_disputed(recs)}
+    schema = workspace.label_schema()
     corpus = Corpus(workspace.corpus_dir)
     corpus.require()
     owns = client is None
@@ -156,7 +258,9 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
                 name, description=f"Review of the documents where annotators of {project!r} disagree (newsner).",
                 guideline="Spans ending in ? are candidates: delete the wrong ones, change the right ones to the "
                           "label without ?, add what is missing, then mark the example done.",
-                collaborative=True, allow_overlapping=True)
+                collaborative=True, allow_overlapping=True, use_relation=bool(schema.relations))
+        elif schema.relations and not found.get("use_relation"):
+            client.update_project(int(found["id"]), use_relation=True)  # a review project made before relations
         project_id = int(found["id"])
         report = ReviewPushReport(server=client.base_url, project=name, project_id=project_id, layers=names,
                                   compared=len(shared), disputed=len(disputed))
@@ -167,9 +271,11 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
                        for m in client.list_members(project_id)):
                 client.add_member(project_id, int(user["id"]), CURATOR_ROLE)
         _ensure_span_types(client, project_id, workspace)
+        relation_type_ids = _ensure_relation_types(client, project_id, schema) if schema.relations else {}
         present = {str((ex.get("meta") or {}).get("external_id")) for ex in client.iter_examples(project_id)}
         articles = corpus.get_many(set(disputed) - present)
         lines: list[str] = []
+        sent: dict[str, tuple[Article, _ReviewDoc]] = {}
         for doc_id in sorted(disputed):
             if doc_id in present:
                 report.already_there += 1
@@ -179,10 +285,13 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
             if article is None or article.text_sha256 != next(iter(recs.values())).text_sha256:
                 report.problems.append(f"document {doc_id}: not in the corpus with the annotated text; not sent")
                 continue
-            line, agreed, candidates = _review_line(article, recs)
-            report.agreed_spans += agreed
-            report.candidate_spans += candidates
-            lines.append(json.dumps(line, ensure_ascii=True, separators=(",", ":")))
+            doc = _review_doc(article, recs)
+            report.agreed_spans += doc.agreed_spans
+            report.candidate_spans += doc.candidate_spans
+            report.candidate_relations += doc.candidate_relations
+            report.agreed_relations += len(doc.relations) - doc.candidate_relations
+            sent[doc_id] = (article, doc)
+            lines.append(json.dumps(doc.line, ensure_ascii=True, separators=(",", ":")))
         if lines:
             if progress:
                 progress("uploading to doccano", 0, len(lines))
@@ -190,16 +299,69 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
             report.added = len(lines)
             if progress:
                 progress("uploading to doccano", len(lines), len(lines))
+            # The import file carries spans only: relations are drawn per example between the spans now there.
+            span_type_ids = {str(t["text"]): int(t["id"]) for t in client.list_span_types(project_id)}
+            report.problems += _draw_relations(client, project_id, sent, span_type_ids, relation_type_ids)
         return report
     finally:
         if owns:
             client.close()
 
 
+def _resolved(line: dict[str, Any], article: Article, unit: str, schema: LabelSchema
+              ) -> tuple[list[Span], list[Relation], list[str]]:
+    """A done example's spans and relations (code points, relations over the sorted spans), and the candidates
+    (or labels outside the schema) still left in it. Raises AnnotationError/ValueError/TypeError for a span
+    that does not fit the text."""
+    conv = UnitConverter(article.text, unit)
+    left: list[str] = []
+    # A relation project exports `entities` [{id, label, start_offset, end_offset}] and `relations`; else `label`.
+    entities = line.get("entities")
+    raw = ([(e.get("id"), e.get("start_offset"), e.get("end_offset"), e.get("label")) if isinstance(e, dict)
+            else (None, None, None, None) for e in entities]
+           if isinstance(entities, list) else [(None, *item) for item in line.get("label") or []])
+    by_entity: dict[Any, Span] = {}
+    spans: list[Span] = []
+    for ent_id, start, end, label in raw:
+        s, e = conv.span(int(start), int(end))
+        span = Span(s, e, str(label).removesuffix(CANDIDATE), article.text[s:e])
+        if str(label).endswith(CANDIDATE):
+            left.append(f"{label} {span.text!r}")
+        elif label not in schema.names:
+            left.append(f"{label} {span.text!r} (not in the label schema)")
+        else:
+            spans.append(span)
+        if is_entity_id(ent_id):
+            by_entity[ent_id] = span
+    ordered = sorted(set(spans))
+    index = {span: i for i, span in enumerate(ordered)}
+    relations: list[Relation] = []
+    for rel in line.get("relations") or [] if isinstance(entities, list) else []:
+        kind = str(rel.get("type")) if isinstance(rel, dict) else "?"
+        head = by_entity.get(rel.get("from_id")) if isinstance(rel, dict) and is_entity_id(rel.get("from_id")) \
+            else None
+        tail = by_entity.get(rel.get("to_id")) if isinstance(rel, dict) and is_entity_id(rel.get("to_id")) else None
+        if head is None or tail is None:
+            left.append(f"relation {kind} between spans that are not in the example (unreadable)")
+            continue
+        what = f"{kind} {head.text!r} → {tail.text!r}"
+        if kind.endswith(CANDIDATE):
+            left.append(f"relation {what}")
+        elif kind not in schema.relation_names:
+            left.append(f"relation {what} (not a relation type of the label schema)")
+        elif head in index and tail in index:
+            relations.append(Relation(index[head], index[tail], kind))
+        # a relation to a candidate span: that span is already listed as left
+    return ordered, relations, left
+
+
 def pull_review(workspace: Workspace, *, project: str | None = None, review_project: str | None = None,
-                out_layer: str = GOLD, layers: Sequence[str] | None = None, client: DoccanoClient | None = None
-                ) -> ReviewPullReport:
+                out_layer: str = GOLD, layers: Sequence[str] | None = None, include_unconfirmed: bool = False,
+                client: DoccanoClient | None = None) -> ReviewPullReport:
     """Write the curator's resolved examples into `out_layer` (default gold) and report agreement before/after.
+
+    Agreement compares the annotator layers' confirmed records (unconfirmed too with `include_unconfirmed`, as
+    for the push). Nothing reviewed yet: the layer is not written (`written` stays None).
 
     Raises:
         DoccanoError: no review project, or the server failed.
@@ -242,38 +404,37 @@ def pull_review(workspace: Workspace, *, project: str | None = None, review_proj
                 report.problems.append(f"example {line['id']} ({ext or 'no external_id'}): its text is not an "
                                        "article of the corpus; not written")
                 continue
-            conv = UnitConverter(article.text, unit)
-            spans: list[Span] = []
-            left: list[str] = []
             try:
-                for start, end, label in line.get("label") or []:
-                    s, e = conv.span(int(start), int(end))
-                    if label.endswith(CANDIDATE):
-                        left.append(f"{label} {article.text[s:e]!r}")
-                    elif label not in schema.names:
-                        left.append(f"{label} {article.text[s:e]!r} (not in the label schema)")
-                    else:
-                        spans.append(Span(s, e, label, article.text[s:e]))
+                spans, relations, left = _resolved(line, article, unit, schema)
             except (AnnotationError, ValueError, TypeError) as exc:
                 report.problems.append(f"example {line['id']} ({ext}): a span does not fit the text ({exc})")
                 continue
             if left:
-                report.problems.append(f"example {line['id']} ({ext}) is marked done but still has {len(left)} "
-                                       f"candidate span(s): {', '.join(left)}; resolve them in doccano and pull again")
+                n_rel = sum(item.startswith("relation ") for item in left)
+                counts = [f"{n} candidate {what}" for n, what in ((len(left) - n_rel, "span(s)"),
+                                                                  (n_rel, "relation(s)")) if n]
+                report.problems.append(f"example {line['id']} ({ext}) is marked done but still has "
+                                       f"{' and '.join(counts)}: {', '.join(left)}; resolve them in doccano and "
+                                       "pull again")
                 continue
+            fit = fit_relations(spans, relations, schema, where=f"example {line['id']} ({ext})")
+            report.notes += [f"{note}; turned round in {out_layer}" for note in fit.turned]
+            report.problems += fit.problems
             report.reviewed += 1
             report.spans += len(spans)
+            report.relations += len(fit.relations)
             records.append(AnnotationRecord(doc_id=ext, text_sha256=article.text_sha256, annotator=out_layer,
-                                            spans=sorted(set(spans)), status="confirmed",
+                                            spans=spans, relations=fit.relations, status="confirmed",
                                             origin={"reviewed": "doccano", "server": client.base_url,
                                                     "project": name, "example_id": int(line["id"])}))
     finally:
         if owns:
             client.close()
-    report.written = store.upsert(out_layer, records)
+    if records:  # nothing reviewed: no (empty) layer is written
+        report.written = store.upsert(out_layer, records)
     names = [layer for layer in annotator_layers(store, layers) if layer != out_layer]
     if len(names) >= 2:
-        report.before = agreement_report(workspace, names, include_unconfirmed=True)
-    if names:
-        report.after = agreement_report(workspace, [*names, out_layer], include_unconfirmed=True)
+        report.before = agreement_report(workspace, names, include_unconfirmed=include_unconfirmed)
+    if names and store.path(out_layer).exists():
+        report.after = agreement_report(workspace, [*names, out_layer], include_unconfirmed=include_unconfirmed)
     return report
