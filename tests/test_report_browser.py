@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsner.report import write_report
-from tests.report_workspace import build
+from tests.report_workspace import build, build_misleading
 
 CHROMIUM = os.environ.get("NEWSNER_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -51,12 +51,16 @@ def open_in_chromium(page_path: Path, screenshot: Path, tmp_path: Path) -> dict[
             boxes = page.eval_on_selector_all(
                 "svg", "els => els.map(e => { const r = e.getBoundingClientRect();"
                        " return {w: r.width, h: r.height, children: e.querySelectorAll('path,use,text').length,"
-                       " label: e.getAttribute('data-plot'), title: e.getAttribute('aria-label')}; })")
+                       " label: e.getAttribute('data-plot'), title: e.getAttribute('aria-label'),"
+                       " xlabel: e.getAttribute('data-xlabel'), ylabel: e.getAttribute('data-ylabel'),"
+                       " xticks: e.getAttribute('data-xticks'), legend: e.getAttribute('data-legend'),"
+                       " caption: (e.closest('figure')?.querySelector('figcaption')?.innerText || '')}; })")
             empty_cards = page.eval_on_selector_all("figure.empty h3", "els => els.map(e => e.textContent)")
+            body = page.inner_text("body")
             page.screenshot(path=str(screenshot), full_page=True)
         finally:
             context.close()
-    return {"boxes": boxes, "errors": errors, "requests": requests, "url": url, "empty": empty_cards}
+    return {"boxes": boxes, "errors": errors, "requests": requests, "url": url, "empty": empty_cards, "body": body}
 
 
 def test_report_plots_render_in_chromium(workspace: Path, tmp_path: Path) -> None:
@@ -110,3 +114,36 @@ def test_missing_chromium_fails_under_ci_and_skips_locally(tmp_path: Path) -> No
     assert ci.returncode == 1 and "1 failed" in ci.stdout and "apt-get install -y chromium" in ci.stdout
     local = subprocess.run(cmd, env=base, capture_output=True, text=True, cwd=repo, timeout=300)
     assert local.returncode == 0 and "1 skipped" in local.stdout and "Chromium not found" in local.stdout
+
+
+def test_report_plots_say_true_things_in_chromium(workspace: Path, tmp_path: Path, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18, as a lead sees the page: every pull on one day, the curve's split and unit, no verdict from a
+    2-example test split, the suggestion layer and opened-only records not annotators, an export outside
+    exports/ found."""
+    _chromium()
+    outside = tmp_path_factory.mktemp("elsewhere") / "hf"
+    ws = build_misleading(workspace, outside)
+    out = workspace / "report.html"
+    write_report(ws, out)
+    seen = open_in_chromium(out, tmp_path / "misleading.png", tmp_path)
+    assert seen["errors"] == [] and seen["requests"] == [seen["url"]]
+    plots = {str(b["label"]): b for b in seen["boxes"]}  # type: ignore[union-attr]
+    assert sorted(plots) == ["activity", "agreement", "curve-0", "entities-0"], sorted(plots)  # no round, no misfit
+    for box in plots.values():
+        assert box["w"] > 100 and box["h"] > 50 and box["children"] > 10, box
+    # one day of pulls: one tick, that day (the data is Dec 02, not "Jan 01")
+    activity = plots["activity"]
+    assert activity["xticks"] == "2026-12-02" and "Jan 01" not in str(activity["xticks"])
+    # the pushing account's suggestions and records made by opening documents are not annotators
+    assert activity["legend"] == "alice (10)|bob (10)"
+    assert plots["agreement"]["xticks"] == "alice|bob"
+    assert "Not annotators (no confirmed record): admin, dana" in str(activity["caption"])
+    # the learning curve: the split curve.json names, examples (sentences) not documents
+    curve = plots["curve-0"]
+    assert curve["ylabel"] == "F1 on test, 2 examples"
+    assert str(curve["xlabel"]).startswith("training examples (sentences)") and "11 documents" in str(curve["xlabel"])
+    caption = str(curve["caption"])
+    assert caption.startswith("too little to tell") and "more annotation still helps" not in caption
+    # the export written with --out outside exports/
+    assert f"Entities per label per split — {outside.resolve()}" == plots["entities-0"]["title"]
+    assert "No export" not in str(seen["body"])
