@@ -1,6 +1,7 @@
 """Benchmark `newsner doccano push` / `pull` against doccano's own bulk paths, on a real server, in one run.
 
     .venv/bin/python bench/bench_sync.py [--articles 10000] [--sample 300] [--confirmed 0.05]
+    .venv/bin/python bench/bench_sync.py --relations-only [--relation-articles 2000]
 
 Starts a throwaway local doccano (LocalServer in a temporary workspace; NEWSNER_DOCCANO_VENV or
 .newsner/venv-doccano) unless NEWSNER_DOCCANO_URL/USERNAME/PASSWORD name a server, then measures, each in a
@@ -16,6 +17,10 @@ Then:
 5. pull of the annotated project (a share of the examples confirmed, so both exports carry data) against the raw
    export endpoint (POST /download, wait, GET the zip) of the same project, alternated, best of --repeat each
    (other processes share the machine) (target: <= 1.3x).
+
+6. relations: push of --relation-articles articles with their pre-annotations, spans only
+   (`suggest_relations=False`) against the same push with the relation rule's suggestions (relations travel in
+   the import file), each in a fresh project, alternated, best of --repeat (target: with / without <= 1.5x).
 
 Prints the figures and the ratios; nothing is asserted (performance is not a test).
 """
@@ -134,13 +139,60 @@ def new_project(client: DoccanoClient, ws: Workspace, name: str, projects: list[
     return int(project["id"]), label_ids
 
 
+def bench_relations(client: DoccanoClient, n: int, repeat: int, tag: str, projects: list[int]) -> list[str]:
+    """Push n articles with pre-annotations without, then with relations; best of `repeat` each, alternated."""
+    articles, records = make_corpus(n, seed=11)
+    best = {False: float("inf"), True: float("inf")}
+    reports: dict[bool, sync.PushReport] = {}
+    with tempfile.TemporaryDirectory(prefix="newsner-bench-rel-") as root:
+        ws = Workspace.at(root)
+        corpus = Corpus(ws.corpus_dir)
+        with corpus.lock():
+            corpus.append(articles)
+        suggestions = ws.root / "suggestions.jsonl"
+        suggestions.write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
+        for rep in range(repeat):
+            for with_relations in (False, True):
+                what = "with relations" if with_relations else "spans only"
+                report, t = timed(f"[relations] push of {n} articles, {what} ({rep + 1})", partial(
+                    sync.push, ws, project=f"bench-rel-{int(with_relations)}-{rep}-{tag}", client=client,
+                    annotation_files=[suggestions], suggest_relations=with_relations))
+                projects.append(int(report.project_id or 0))
+                assert report.uploaded == n and not report.problems, report.problems[:3]
+                best[with_relations] = min(best[with_relations], t)
+                reports[with_relations] = report
+    spans = sum(len(r.spans) for r in records)
+    return [
+        f"relations ({n} articles, {spans:,} pre-annotated spans; best of {repeat}):",
+        f"  push, spans only:           {best[False]:8.2f} s  {n / best[False]:7.0f} articles/s",
+        f"  push, with relations:       {best[True]:8.2f} s  {n / best[True]:7.0f} articles/s "
+        f"({reports[True].relations_added:,} relations, {reports[True].batches} import files)",
+        f"  with / without relations:   {best[True] / best[False]:8.2f}x   (target <= 1.5x)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--sample", type=int, default=300, help="articles created one by one (extrapolated)")
     parser.add_argument("--confirmed", type=float, default=0.05, help="share of examples confirmed before pull")
-    parser.add_argument("--repeat", type=int, default=2, help="export/pull timings: best of this many")
+    parser.add_argument("--repeat", type=int, default=2, help="export/pull and relation timings: best of this many")
+    parser.add_argument("--relation-articles", type=int, default=2000, help="articles of the relations comparison")
+    parser.add_argument("--relations-only", action="store_true", help="only the relations comparison (6.)")
     args = parser.parse_args()
+    if args.relations_only:
+        tag = time.strftime("%H%M%S")
+        with server() as (url, user, password), DoccanoClient.login(url, user, password, timeout=120) as client:
+            projects: list[int] = []
+            try:
+                rows = bench_relations(client, args.relation_articles, args.repeat, tag, projects)
+            finally:
+                for project_id in projects:
+                    client.delete_project(project_id)
+        print()
+        print(f"server: {url}")
+        print("\n".join(rows))
+        return
     n = args.articles
     articles, records = make_corpus(n)
     by_doc = {r.doc_id: r for r in records}
@@ -209,6 +261,7 @@ def main() -> None:
                     pulled, t = timed(f"pull ({rep + 1})", lambda: sync.pull(ws, project=name, client=client))
                     t_pull = min(t_pull, t)
                 _, t_pull2 = timed("pull again (nothing changed)", lambda: sync.pull(ws, project=name, client=client))
+                relation_rows = bench_relations(client, args.relation_articles, args.repeat, tag, projects)
             finally:
                 for project_id in projects:
                     client.delete_project(project_id)
@@ -222,6 +275,7 @@ def main() -> None:
           f"{args.repeat})")
     print(f"pull again (no change):       {t_pull2:8.2f} s")
     print(f"  pull / raw export time:     {t_pull / t_export:8.2f}x   (target <= 1.3x)")
+    print("\n".join(relation_rows))
 
 
 if __name__ == "__main__":

@@ -3,17 +3,21 @@ read back and checked, against a real doccano 1.8.4 (REST as the web UI uses it)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from newsner.annotations.store import AnnotationStore
-from newsner.doccano import sync
+from newsner.doccano import push_upload, sync
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.pull import records_from_export
+from newsner.doccano.push_parts import build_import_jsonl, import_line
 from newsner.doccano.relation_sync import plan_relation_types
 from newsner.formats.doccano_relations import to_doccano
 from newsner.schema import AnnotationRecord, Article, Relation, Span, load_label_schema
-from tests.test_doccano_sync import js_offset, setup_workspace, span_of, write_records
+from tests.test_doccano_sync import faulty_client, js_offset, setup_workspace, span_of, write_records
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = load_label_schema(REPO / "annotations" / "labels.json")
@@ -84,7 +88,124 @@ def test_a_relation_project_line_without_relations_gives_the_same_bytes_as_a_lab
     assert pa == pb == [] and a.to_dict() == b.to_dict() and "relations" not in b.to_dict()
 
 
+def test_an_import_line_with_relations_carries_entities_and_relations_between_their_ids() -> None:
+    [article, plain] = [Article.from_text(t, title="t", source="s", url=f"https://news.test/{i}")
+                        for i, t in enumerate([TEXT, PLAIN])]
+    marks = _marks(article)
+    relations = [Relation(1, 0, "CLAIMED_BY"), Relation(1, 3, "LOCATED_IN")]
+    line = json.loads(import_line(article, marks, relations=relations))
+    assert "label" not in line and line["external_id"] == article.id
+    units = TEXT.encode("utf-16-le")
+    shown = {e["id"]: (units[2 * e["start_offset"]:2 * e["end_offset"]].decode("utf-16-le"), e["label"])
+             for e in line["entities"]}
+    assert sorted(shown.values()) == sorted((s.text, s.label) for s in marks)  # UTF-16 offsets, one per span
+    assert {(shown[r["from_id"]][0], r["type"], shown[r["to_id"]][0]) for r in line["relations"]} == {
+        ("dozens and dozens", "CLAIMED_BY", "A spokesman for the rebels"),
+        ("dozens and dozens", "LOCATED_IN", "Tinzaouaten")}
+    # Every line of a relation file has the same keys (doccano reads a file slice into one DataFrame).
+    record = AnnotationRecord(article.id, article.text_sha256, "ann", marks, relations=[Relation(1, 2, "VICTIM")])
+    data = build_import_jsonl([article, plain], {article.id: record}, relations={article.id: record.relations})
+    lines = [json.loads(x) for x in data.decode("ascii").splitlines()]
+    assert len({tuple(x) for x in lines}) == 1 and lines[1]["entities"] == lines[1]["relations"] == []
+    assert len(lines[0]["relations"]) == 1
+
+
 # ------------------------------------------------------------------------------------ real doccano
+def _relations_of(client: DoccanoClient, pid: int, eid: int) -> set[tuple[str, str, str]]:
+    """(head text, type, tail text) of the user's relations on one example, read back from doccano."""
+    text = client.get_example(pid, eid)["text"].encode("utf-16-le")
+    spans = {int(s["id"]): text[2 * s["start_offset"]:2 * s["end_offset"]].decode("utf-16-le")
+             for s in client.list_spans(pid, eid)}
+    types = {int(t["id"]): t["text"] for t in client.list_relation_types(pid)}
+    got = [(spans[r["from_id"]], types[r["type"]], spans[r["to_id"]]) for r in client.list_relations(pid, eid)]
+    assert len(got) == len(set(got)), f"duplicate relations on example {eid}: {got}"
+    return set(got)
+
+
+RULE = {("dozens and dozens", "CLAIMED_BY", "A spokesman for the rebels"), ("dozens and dozens", "VICTIM", "Wagner"),
+        ("dozens and dozens", "LOCATED_IN", "Tinzaouaten")}
+
+
+def _reports(n: int) -> list[str]:
+    return [f"{TEXT} Report {i}." for i in range(n)]
+
+
+def test_relations_travel_in_the_import_file_and_a_rerun_adds_none(
+        workspace: Path, doccano_server: Any, doccano_client: DoccanoClient, doccano_project: dict[str, Any]) -> None:
+    project, pid = str(doccano_project["name"]), int(doccano_project["id"])
+    ws, articles = setup_workspace(workspace, _reports(7))
+    path = write_records(workspace / "model.jsonl", [AnnotationRecord(a.id, a.text_sha256, "m", _marks(a))
+                                                     for a in articles])
+    with faulty_client(doccano_server, lambda request: None) as (client, transport):
+        report = sync.push(ws, project=project, client=client, annotation_files=[path], batch_size=3)
+        assert report.uploaded == 7 and report.batches == 3 and report.problems == []
+        assert report.relations_added == 21 and report.suggestions_imported == 7
+        # Not one request per example: no relation (or span) went through the REST API.
+        assert not [call for call in transport.calls if "/relations" in call or "/spans" in call], transport.calls
+        again = sync.push(ws, project=project, client=client, annotation_files=[path], batch_size=3)
+    assert (again.uploaded, again.relations_added, again.suggestions_unchanged) == (0, 0, 7)
+    examples = [int(ex["id"]) for ex in doccano_client.iter_examples(pid)]
+    assert len(examples) == 7 and all(_relations_of(doccano_client, pid, eid) == RULE for eid in examples)
+    assert len(doccano_client.list_relation_types(pid)) == len(SCHEMA.relations)
+
+
+def test_a_push_with_relations_killed_after_an_import_resumes_without_duplicate_relations(
+        workspace: Path, doccano_client: DoccanoClient, doccano_project: dict[str, Any]) -> None:
+    project, pid = str(doccano_project["name"]), int(doccano_project["id"])
+    ws, articles = setup_workspace(workspace, _reports(7))
+    path = write_records(workspace / "model.jsonl", [AnnotationRecord(a.id, a.text_sha256, "m", _marks(a))
+                                                     for a in articles])
+
+    def crash(batch: int) -> None:
+        if batch == 2:  # doccano imported the second file (relations included); the push never recorded it
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        sync.push(ws, project=project, client=doccano_client, annotation_files=[path], batch_size=3,
+                  after_batch=crash)
+    report = sync.push(ws, project=project, client=doccano_client, annotation_files=[path], batch_size=3)
+    # The last article travels with its 3 relations; those of the interrupted file are there already.
+    assert report.resumed and report.uploaded == 1 and report.relations_added == 3 and report.problems == []
+    examples = [int(ex["id"]) for ex in doccano_client.iter_examples(pid)]
+    assert len(examples) == 7
+    assert all(_relations_of(doccano_client, pid, eid) == RULE and len(doccano_client.list_spans(pid, eid)) == 4
+               for eid in examples)
+
+
+LONG = "Fighting near Kidal, Gao and Timbuktu, the army and Wagner said, AFP reported."
+
+
+def test_an_unknown_relation_type_is_reported_and_an_article_too_big_for_a_file_goes_alone(
+        workspace: Path, doccano_server: Any, doccano_client: DoccanoClient, doccano_project: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    project, pid = str(doccano_project["name"]), int(doccano_project["id"])
+    monkeypatch.setattr(push_upload, "MAX_FILE_SPANS", 5)  # a file with relations holds at most 5 spans
+    ws, (first, second, long) = setup_workspace(workspace, [*_reports(2), LONG])
+    many = [span_of(long, w, lb) for w, lb in [("Kidal", "LOCATION"), ("Gao", "LOCATION"), ("Timbuktu", "LOCATION"),
+                                                ("the army", "ACTOR"), ("Wagner", "ACTOR"), ("AFP", "CLAIM_SOURCE")]]
+    records = [AnnotationRecord(first.id, first.text_sha256, "m", _marks(first),
+                                relations=[Relation(1, 0, "CLAIMED_BY"), Relation(2, 3, "FUNDED_BY")]),
+               AnnotationRecord(second.id, second.text_sha256, "m", _marks(second)),
+               AnnotationRecord(long.id, long.text_sha256, "m", many,
+                                relations=[Relation(3, 0, "LOCATED_IN"), Relation(4, 5, "FUNDED_BY")])]
+    path = write_records(workspace / "model.jsonl", records)
+    with faulty_client(doccano_server, lambda request: None) as (client, transport):
+        report = sync.push(ws, project=project, client=client, annotation_files=[path])
+    # 4 + 4 spans do not fit one file of 5; the 6-span article goes alone without relations in its file.
+    assert report.uploaded == 3 and report.batches == 3
+    assert report.relations_added == 1 + 3 + 1
+    assert sorted((p.kind, p.doc_id) for p in report.problems) == sorted(
+        [("relation-refused", first.id), ("relation-refused", long.id)])
+    assert all("relation type 'FUNDED_BY' is not in the project" in p.message for p in report.problems)
+    assert sum(n for call, n in transport.calls.items() if call.startswith("POST") and "/relations" in call) == 1
+    eids = {ex["meta"]["external_id"]: int(ex["id"]) for ex in doccano_client.iter_examples(pid)}
+    assert _relations_of(doccano_client, pid, eids[first.id]) == {
+        ("dozens and dozens", "CLAIMED_BY", "A spokesman for the rebels")}
+    assert _relations_of(doccano_client, pid, eids[second.id]) == RULE
+    assert _relations_of(doccano_client, pid, eids[long.id]) == {("the army", "LOCATED_IN", "Kidal")}
+    assert sorted(t["text"] for t in doccano_client.list_relation_types(pid)) == sorted(SCHEMA.relation_names)
+
+
 def test_relations_round_trip_push_annotate_pull(workspace: Path, doccano_client: DoccanoClient,
                                                 doccano_server: Any, doccano_project: dict[str, Any]) -> None:
     project, pid = str(doccano_project["name"]), int(doccano_project["id"])

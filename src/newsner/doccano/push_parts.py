@@ -14,31 +14,55 @@ from newsner._io import atomic_write_text, dumps, loads, read_jsonl
 from newsner.doccano.offsets import OffsetMap
 from newsner.doccano.sync_common import META_FIELDS, Problem
 from newsner.errors import AnnotationError, InputError, SchemaError
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Span, text_sha256
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, text_sha256
 
 
 # ================================================================================ corpus -> import file
-def import_line(article: Article, spans: Sequence[Span] = ()) -> str:
-    """One line of doccano's JSONL import: text, label (UTF-16 offsets) and the meta annotators see.
+def import_line(article: Article, spans: Sequence[Span] = (), *,
+                relations: Sequence[Relation] | None = None) -> str:
+    """One line of doccano's JSONL import: text, labels (UTF-16 offsets) and the meta annotators see.
+
+    Without `relations`: the "JSONL" shape, `label` [[start, end, NAME], ...]. With `relations` (possibly
+    empty; for a project with `use_relation`): the "JSONL(Relation)" shape, `entities` [{id, start_offset,
+    end_offset, label}] and `relations` [{id, from_id, to_id, type}] between entity ids of the line, where a
+    relation's head/tail index `sorted(spans)` as in AnnotationRecord.
 
     The line is pure ASCII (non-ASCII escaped): doccano guesses the file's encoding with chardet, and an ASCII
     file cannot be guessed wrong; line separators such as U+2028 inside the text cannot split a line either.
-    `label` and every meta key are always present (null when unknown): doccano reads a batch of lines into one
-    pandas DataFrame, where a key missing from some lines becomes NaN, which is not JSON, and SQLite then
-    refuses the whole batch (CHECK constraint JSON_VALID(meta)).
+    The label keys and every meta key are always present (null when unknown): doccano reads a batch of lines
+    into one pandas DataFrame, where a key missing from some lines becomes NaN, which is not JSON, and SQLite
+    then refuses the whole batch (CHECK constraint JSON_VALID(meta)).
     """
-    labels: list[list[Any]] = []
-    if spans:
-        omap = OffsetMap(article.text)
-        labels = [[*omap.span_to_utf16(s.start, s.end), s.label] for s in sorted(spans)]
-    record: dict[str, Any] = {"text": article.text, "label": labels, "external_id": article.id}
+    ordered = sorted(spans)
+    omap = OffsetMap(article.text) if ordered else None
+    units = [omap.span_to_utf16(s.start, s.end) for s in ordered] if omap else []
+    record: dict[str, Any] = {"text": article.text}
+    if relations is None:
+        record["label"] = [[*units[i], s.label] for i, s in enumerate(ordered)]
+    else:
+        # One entity per distinct span; a relation names the entity of its span (equal spans share one).
+        entity_of: dict[Span, int] = {}
+        entities: list[dict[str, Any]] = []
+        for span, (start, end) in zip(ordered, units, strict=True):
+            if span not in entity_of:
+                entity_of[span] = len(entities)
+                entities.append({"id": len(entities), "start_offset": start, "end_offset": end, "label": span.label})
+        record["entities"] = entities
+        record["relations"] = [{"id": k, "from_id": entity_of[ordered[r.head]], "to_id": entity_of[ordered[r.tail]],
+                                "type": r.type} for k, r in enumerate(sorted(set(relations)))]
+    record["external_id"] = article.id
     for key in META_FIELDS:
         record[key] = getattr(article, key)
     return json.dumps(record, ensure_ascii=True, separators=(",", ":"))
 
 
-def build_import_jsonl(articles: Iterable[Article], suggestions: Mapping[str, AnnotationRecord]) -> bytes:
-    lines = [import_line(a, suggestions[a.id].spans if a.id in suggestions else ()) for a in articles]
+def build_import_jsonl(articles: Iterable[Article], suggestions: Mapping[str, AnnotationRecord], *,
+                       relations: Mapping[str, Sequence[Relation]] | None = None) -> bytes:
+    """An import file: one `import_line` per article with its pre-annotated spans. With `relations` (article id
+    -> the relations to carry; absent ids carry none), every line takes the "JSONL(Relation)" shape."""
+    lines = [import_line(a, suggestions[a.id].spans if a.id in suggestions else (),
+                         relations=None if relations is None else relations.get(a.id, ()))
+             for a in articles]
     return ("\n".join(lines) + "\n").encode("ascii") if lines else b""
 
 

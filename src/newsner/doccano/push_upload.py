@@ -7,9 +7,10 @@ when it did not, the project is listed again and the extra copies are deleted (n
 push state (`push_parts.PushState`) remembers the batch in flight and which pre-annotations were pushed, so a
 rerun after a crash at any point waits for a half-finished import, removes its duplicates and uploads the rest.
 
-Pre-annotations of new articles travel inside the import file; those of articles already in the project go
-through the span and relation API, and only what the example lacks is created. Either way they land in the
-layer of the pushing account.
+Pre-annotations of new articles travel inside the import file, with their relations when the project has
+relations on ("JSONL(Relation)" lines: entities + relations), so a push with relations costs about what one
+without them does; those of articles already in the project go through the span and relation API, and only what
+the example lacks is created. Either way they land in the layer of the pushing account.
 """
 
 from __future__ import annotations
@@ -30,13 +31,18 @@ from newsner.doccano.push_parts import (
     suggestion_fingerprint,
 )
 from newsner.doccano.push_setup import ProjectSetup
-from newsner.doccano.relation_sync import push_relations
+from newsner.doccano.relation_sync import importable_relations, push_relations
 from newsner.doccano.sync_common import LIST_PAGE, Problem, Progress, PushReport
 from newsner.errors import DoccanoAPIError
-from newsner.schema import AnnotationRecord
+from newsner.schema import AnnotationRecord, Relation
 
 if TYPE_CHECKING:
     from newsner.doccano.client import DoccanoClient
+
+
+#: Spans in one import file that carries relations (doccano queries them in one `IN (...)`; SQLite's cap is
+#: 32,766 values).
+MAX_FILE_SPANS = 20_000
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -66,6 +72,8 @@ class Upload:
         self.project_id = setup.project_id
         self.batch_size, self.dry_run = batch_size, dry_run
         self.progress, self.after_batch = progress, after_batch
+        #: Articles uploaded by this push whose relations travelled in the import file.
+        self.carried: set[str] = set()
 
     def _tick(self, phase: str, done: int, total: int | None) -> None:
         if self.progress:
@@ -124,46 +132,99 @@ class Upload:
             _drop_examples(index, delete)
 
     # --------------------------------------------------------------------------------------- articles
+    def _files(self, batch_ids: Sequence[str], suggestions: Mapping[str, AnnotationRecord],
+               ) -> Iterator[tuple[Sequence[str], bool]]:
+        """Split one batch into import files: (article ids, whether the file carries relations).
+
+        Relations travel in the file when the project has relations on and a pre-annotation of the batch has
+        any. doccano then looks up every span of a 1000-line slice in one `IN (...)` query, which SQLite caps
+        at 32,766 values (and a failed import is retried by celery, duplicating examples): such a file holds at
+        most MAX_FILE_SPANS spans. An article with more goes alone in the plain shape, its relations afterwards
+        through the REST API.
+        """
+        if not self.setup.use_relation or not any(
+                (r := suggestions.get(d)) is not None and r.relations for d in batch_ids):
+            yield batch_ids, False
+            return
+        group: list[str] = []
+        spans = 0
+        for doc_id in batch_ids:
+            record = suggestions.get(doc_id)
+            n = len(record.spans) if record is not None else 0
+            if n > MAX_FILE_SPANS:
+                yield [doc_id], False
+                continue
+            if group and spans + n > MAX_FILE_SPANS:
+                yield group, True
+                group, spans = [], 0
+            group.append(doc_id)
+            spans += n
+        if group:
+            yield group, True
+
     def articles(self, missing: list[str], suggestions: Mapping[str, AnnotationRecord],
                  index: ExampleIndex) -> set[str]:
-        """Import the missing articles (with their pre-annotations) batch by batch; returns their ids."""
-        report, client, state = self.report, self.client, self.state
-        expected = index.total
+        """Import the missing articles (with their pre-annotations and relations) file by file; returns their ids."""
         uploaded: set[str] = set()
-        for number, batch_ids in enumerate(_chunks(missing, self.batch_size), start=1):
-            batch = self.by_id.many(batch_ids)  # one batch of articles in memory at a time
-            data = build_import_jsonl(batch, suggestions)
-            # Recorded before the import starts: if we die now, the next push waits for it and deduplicates.
-            state.in_flight = [a.id for a in batch]
-            state.save()
-            client.import_jsonl(self.project_id, data, filename=f"newsner-batch-{number:05d}.jsonl")
-            if self.after_batch:
-                self.after_batch(number)
-            expected += len(batch)
-            count = client.count_examples(self.project_id)
-            if count != expected:
-                # More: doccano retried part of the import, or another push ran; fewer: lines were refused.
-                fresh = self._list()
-                self._dedupe(fresh)
-                expected = fresh.total
-                lost = [a.id for a in batch if a.id not in fresh.by_article]
-                for doc_id in lost:
-                    report.problems.append(Problem("not-imported", "doccano did not import this article; "
-                                                   "push again", doc_id=doc_id))
-                index.by_article = fresh.by_article
+        number = 0
+        for batch_ids in _chunks(missing, self.batch_size):
+            for file_ids, with_relations in self._files(batch_ids, suggestions):
+                number += 1
+                self._import_file(number, file_ids, with_relations, suggestions, index, uploaded)
+                self._tick("uploading articles", self.report.uploaded, len(missing))
+        return uploaded
+
+    def _import_file(self, number: int, ids: Sequence[str], with_relations: bool,
+                     suggestions: Mapping[str, AnnotationRecord], index: ExampleIndex, uploaded: set[str]) -> None:
+        """One import file; `index.total` is the project's example count before it and is kept up to date."""
+        report, client, state = self.report, self.client, self.state
+        batch = self.by_id.many(ids)  # one file of articles in memory at a time
+        carry: dict[str, list[Relation]] | None = {} if with_relations else None
+        refused: dict[str, list[str]] = {}
+        if carry is not None:
             for article in batch:
                 record = suggestions.get(article.id)
-                uploaded.add(article.id)
-                if record is not None and record.status != "confirmed" and not record.relations:
-                    # Confirmed records still need a confirmation call; recorded once that is done.
-                    state.suggested[article.id] = suggestion_fingerprint(record)
-                    report.suggestions_imported += 1
-            state.in_flight = []
-            state.save()
-            report.uploaded += len(batch)
-            report.batches += 1
-            self._tick("uploading articles", report.uploaded, len(missing))
-        return uploaded
+                if record is not None and record.relations:
+                    carry[article.id], refused[article.id] = importable_relations(record,
+                                                                                  self.setup.relation_type_ids)
+        data = build_import_jsonl(batch, suggestions, relations=carry)
+        # Recorded before the import starts: if we die now, the next push waits for it and deduplicates.
+        state.in_flight = [a.id for a in batch]
+        state.save()
+        client.import_jsonl(self.project_id, data, filename=f"newsner-batch-{number:05d}.jsonl",
+                            relations=with_relations)
+        if self.after_batch:
+            self.after_batch(number)
+        expected = index.total = index.total + len(batch)
+        lost: set[str] = set()
+        if client.count_examples(self.project_id) != expected:
+            # More: doccano retried part of the import, or another push ran; fewer: lines were refused.
+            fresh = self._list()
+            self._dedupe(fresh)
+            index.total = fresh.total
+            lost = {a.id for a in batch if a.id not in fresh.by_article}
+            for doc_id in sorted(lost):
+                report.problems.append(Problem("not-imported", "doccano did not import this article; "
+                                               "push again", doc_id=doc_id))
+            index.by_article = fresh.by_article
+        for article in batch:
+            record = suggestions.get(article.id)
+            uploaded.add(article.id)
+            if record is None:
+                continue
+            if carry is not None and article.id not in lost:
+                self.carried.add(article.id)
+                report.relations_added += len(carry.get(article.id, ()))
+                report.problems += [Problem("relation-refused", p, doc_id=article.id)
+                                    for p in refused.get(article.id, ())]
+            if record.status != "confirmed" and (carry is not None or not record.relations):
+                # Confirmed records still need a confirmation call; recorded once that is done.
+                state.suggested[article.id] = suggestion_fingerprint(record)
+                report.suggestions_imported += 1
+        state.in_flight = []
+        state.save()
+        report.uploaded += len(batch)
+        report.batches += 1
 
     # -------------------------------------------------------------------------------- pre-annotations
     def suggestions(self, todo: Mapping[str, AnnotationRecord], uploaded: set[str], index: ExampleIndex) -> None:
@@ -186,12 +247,14 @@ class Upload:
                 report.suggestions_added += 1
             else:
                 report.suggestions_unchanged += 1
-            # The import file cannot carry relations: they are made per example, between the spans now there.
-            added, problems = push_relations(client, self.project_id, example_id, record, self.by_id[doc_id].text,
-                                             self.setup.span_type_ids, self.setup.relation_type_ids)
-            report.relations_added += added
-            report.problems += [Problem("relation-refused", p, doc_id=doc_id, example_id=example_id)
-                                for p in problems]
+            if doc_id not in self.carried:
+                # Relations per example, between the spans now there (only those the example lacks).
+                added, problems = push_relations(client, self.project_id, example_id, record,
+                                                 self.by_id[doc_id].text, self.setup.span_type_ids,
+                                                 self.setup.relation_type_ids)
+                report.relations_added += added
+                report.problems += [Problem("relation-refused", p, doc_id=doc_id, example_id=example_id)
+                                    for p in problems]
             if record.status == "confirmed":
                 client.confirm_example(self.project_id, example_id)
                 report.confirmed += 1

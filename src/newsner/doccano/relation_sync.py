@@ -1,10 +1,10 @@
-"""Relations on the doccano side of push: relation types from the schema, pre-annotated relations per example.
+"""Relations on the doccano side of push: relation types from the schema, pre-annotated relations.
 
-The spans travel in the usual `label` import file; relations are created per example through the REST API once
-the example's spans exist (the same calls the web UI makes), by the pushing account, between that account's
-spans. doccano 1.8.4 also has a "RelationExtraction" import task (backend/data_import/datasets.py
-RelationExtractionDataset: `entities`/`relations` columns) that could carry them in the file; it is not used yet
-because its handling of refused spans under a relation was not tested here (see the report).
+New articles carry their relations in the import file, in doccano's "JSONL(Relation)" shape (push_parts; the
+"RelationExtraction" task of backend/data_import/datasets.py). Articles already in the project get theirs per
+example through the REST API once the example's spans exist (the calls the web UI makes). Both ways the
+relations are the pushing account's, between that account's spans; a relation whose type the project lacks is
+reported, never created (doccano's import would invent the type with a random colour).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsner.doccano.offsets import OffsetMap
 from newsner.formats.doccano_relations import doccano_relation_types
-from newsner.schema import AnnotationRecord, LabelSchema
+from newsner.schema import AnnotationRecord, LabelSchema, Relation
 
 if TYPE_CHECKING:
     from newsner.doccano.client import DoccanoClient
@@ -52,6 +52,22 @@ def apply_relation_types(client: DoccanoClient, project_id: int, schema: LabelSc
     return [b["text"] for b in create], [name for _, name, _ in update], ids
 
 
+def _unpushed(record: AnnotationRecord, rel: Relation, what: str) -> str:
+    spans = record.sorted_spans()
+    return f"relation {spans[rel.head].text!r} {rel.type} {spans[rel.tail].text!r} was not pushed: {what}"
+
+
+def importable_relations(record: AnnotationRecord, type_ids: Mapping[str, int]) -> tuple[list[Relation], list[str]]:
+    """(the record's relations an import file may carry, problems): a type the project lacks is reported."""
+    kept, problems = [], []
+    for rel in sorted(set(record.relations)):
+        if rel.type in type_ids:
+            kept.append(rel)
+        else:
+            problems.append(_unpushed(record, rel, f"relation type {rel.type!r} is not in the project"))
+    return kept, problems
+
+
 def push_relations(client: DoccanoClient, project_id: int, example_id: int, record: AnnotationRecord, text: str,
                    label_ids: Mapping[str, int], type_ids: Mapping[str, int]) -> tuple[int, list[str]]:
     """Create the record's relations the example lacks, between the pusher's spans that match the record's.
@@ -77,8 +93,7 @@ def push_relations(client: DoccanoClient, project_id: int, example_id: int, reco
         if None in ends or type_id is None:
             what = f"relation type {rel.type!r} is not in the project" if type_id is None else \
                 "one of its spans is not in doccano"
-            problems.append(f"relation {spans[rel.head].text!r} {rel.type} {spans[rel.tail].text!r} was not "
-                            f"pushed: {what}")
+            problems.append(_unpushed(record, rel, what))
             continue
         key = (int(ends[0]), int(ends[1]), type_id)  # type: ignore[arg-type]
         if key in have:
