@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsner.annotations.relations import fit_relations
 from newsner.annotations.store import AnnotationStore, UpsertResult
 from newsner.corpus.store import Corpus
 from newsner.errors import InputError
@@ -41,7 +42,6 @@ from newsner.schema import (
     LabelSchema,
     Relation,
     Span,
-    fit_relations,
     validate_article_dict,
 )
 from newsner.workspace import Workspace

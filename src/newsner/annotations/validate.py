@@ -6,10 +6,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from newsner._io import read_jsonl
+from newsner.annotations.relations import fit_relations
 from newsner.annotations.store import AnnotationStore
 from newsner.corpus.store import Corpus
 from newsner.errors import NewsnerError, SchemaError
-from newsner.schema import AnnotationRecord, Span, fit_relations
+from newsner.schema import AnnotationRecord, Span
 from newsner.workspace import Workspace
 
 

@@ -16,12 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsner.annotations.relations import fit_relations
 from newsner.annotations.store import GOLD, AnnotationStore
 from newsner.corpus.store import Corpus
 from newsner.doccano.offsets import GraphemeMap, OffsetMap
 from newsner.errors import AnnotationError, DoccanoError, InputError
 from newsner.formats.doccano_relations import is_entity_id
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, fit_relations
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span
 from newsner.workspace import Workspace
 
 if TYPE_CHECKING:

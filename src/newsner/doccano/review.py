@@ -44,12 +44,13 @@ from newsner.annotations.agreement import (
     shared_documents,
 )
 from newsner.annotations.layers import annotator_layers, load_layers
+from newsner.annotations.relations import fit_relations
 from newsner.annotations.store import GOLD, AnnotationStore, UpsertResult
 from newsner.corpus.store import Corpus
 from newsner.doccano.client import DoccanoClient
 from newsner.errors import AnnotationError, DoccanoError, InputError
 from newsner.formats.doccano_relations import is_entity_id
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span, fit_relations
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span
 from newsner.text.offsets import OffsetMap, UnitConverter
 from newsner.workspace import Workspace
 
