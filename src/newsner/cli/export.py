@@ -60,6 +60,9 @@ Resolution = Annotated[str, typer.Option(
 AllowEmpty = Annotated[bool, typer.Option(
     "--allow-empty", help="Write the export even with no confirmed document or no entity (refused otherwise).")]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes tokenizing in parallel.")]
+License = Annotated[str | None, typer.Option(
+    "--license", help="The dataset's licence identifier for the card and dataset_info.json (e.g. cc-by-4.0, mit, "
+    "other). Default: the one licence the exported sources declare, else unknown.")]
 
 
 def _run(ctx: typer.Context, options: ExportOptions, out: Path) -> None:
@@ -132,6 +135,7 @@ def hf_cli(
     resolution: Resolution = "contract",
     jobs: Jobs = 1,
     allow_empty: AllowEmpty = False,
+    license_: License = None,
     parquet: Annotated[bool, typer.Option("--parquet", help="Also write parquet/<split>.parquet.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write jsonl/<split>.jsonl.")] = False,
 ) -> None:
@@ -140,12 +144,12 @@ def hf_cli(
     Features: id, doc_id, tokens, ner_tags (ClassLabel names from the label schema), source, published,
     language. Writes README.md (dataset card), export.json and alignment.jsonl beside the data.
 
-    Example: newsner export hf --out exports/hf --layer gold --unit sentence --splits 0.8,0.1,0.1
+    Example: newsner export hf --out exports/hf --layer gold --unit sentence --splits 0.8,0.1,0.1 --license cc-by-4.0
     """
     from newsner.export import ExportOptions, parse_splits
 
     _run(ctx, ExportOptions("hf", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed, strict,
-                            resolution, parquet, jsonl, jobs, allow_empty=allow_empty), out)
+                            resolution, parquet, jsonl, jobs, allow_empty=allow_empty, license=license_), out)
 
 
 @export_app.command("spacy")
@@ -162,6 +166,7 @@ def spacy_cli(
     resolution: Resolution = "contract",
     jobs: Jobs = 1,
     allow_empty: AllowEmpty = False,
+    license_: License = None,
 ) -> None:
     """spaCy DocBins train.spacy / validation.spacy / test.spacy (one Doc per example, entities in doc.ents).
 
@@ -170,7 +175,7 @@ def spacy_cli(
     from newsner.export import ExportOptions, parse_splits
 
     _run(ctx, ExportOptions("spacy", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed,
-                            strict, resolution, jobs=jobs, allow_empty=allow_empty), out)
+                            strict, resolution, jobs=jobs, allow_empty=allow_empty, license=license_), out)
 
 
 @export_app.command("conll")
@@ -187,6 +192,7 @@ def conll_cli(
     resolution: Resolution = "contract",
     jobs: Jobs = 1,
     allow_empty: AllowEmpty = False,
+    license_: License = None,
     scheme: Annotated[str, typer.Option("--scheme", help="Tag dialect: iob2, iob1, io or bioes.")] = "iob2",
     columns: Annotated[int, typer.Option(
         "--columns", help="4 (TOKEN _ _ TAG, article id on -DOCSTART-) or 2 (TOKEN TAG).")] = 4,
@@ -199,4 +205,4 @@ def conll_cli(
 
     _run(ctx, ExportOptions("conll", layer, unit, max_tokens, parse_splits(splits), seed, include_unconfirmed,
                             strict, resolution, jobs=jobs, conll_scheme=scheme, conll_columns=columns,
-                            allow_empty=allow_empty), out)
+                            allow_empty=allow_empty, license=license_), out)

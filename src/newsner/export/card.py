@@ -10,7 +10,8 @@ from typing import Any
 from newsner._io import atomic_write_text
 from newsner.annotations import MAJORITY
 from newsner.annotations.store import GOLD
-from newsner.export.options import MARKER, SPLITS, ExportResult
+from newsner.export.options import _LICENSE_ID, MARKER, SPLITS, ExportResult
+from newsner.schema import Article
 from newsner.workspace import Workspace
 
 
@@ -48,16 +49,51 @@ def summary_dict(result: ExportResult) -> dict[str, Any]:
         "unconfirmed_left_out": result.unconfirmed_left_out,
         "include_unconfirmed": o.include_unconfirmed,
         "languages": result.languages,
+        "license": card_license(result),
+        "source_licenses": result.source_licenses,
         "newsner_version": __version__,
         "spacy_version": spacy_version,
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
+def source_license(article: Article) -> str | None:
+    """The licence an article's source declared, as ingest or an import recorded it: ``meta.license`` (HTML
+    metadata), ``provenance.license``, or a ``license`` inside one of ``meta``'s objects (``meta.re3d.license``)."""
+    for where in (article.meta, article.provenance):
+        if isinstance(where, dict):
+            value = where.get("license") or where.get("licence")
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    for value in article.meta.values() if isinstance(article.meta, dict) else ():
+        if isinstance(value, dict):
+            found = value.get("license") or value.get("licence")
+            if isinstance(found, str) and found.strip():
+                return found.strip()
+    return None
+
+
+def card_license(result: ExportResult) -> str:
+    """The card's `license`: --license, else the one licence every exported source declared, else "other" when the
+    sources declare several, else "unknown"."""
+    if result.options.license:
+        return result.options.license.lower()
+    declared = result.source_licenses
+    if len(declared) == 1:
+        only = next(iter(declared))
+        return only.lower() if _LICENSE_ID.fullmatch(only) else "other"
+    return "other" if declared else "unknown"
+
+
 def write_summary(tmp: Path, result: ExportResult) -> None:
     """The card, then export.json: export.json is written last because it marks a complete export
-    (`newsner.export.swap.recover` trusts a folder that has it)."""
+    (`newsner.export.swap.recover` trusts a folder that has it). A Hugging Face export's dataset_info.json files
+    get the licence too (`load_from_disk(...)["train"].info.license`)."""
     summary = summary_dict(result)
+    for info_path in sorted(tmp.glob("*/dataset_info.json")):
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        info["license"] = summary["license"]
+        atomic_write_text(info_path, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(tmp / "README.md", dataset_card(result, summary))
     atomic_write_text(tmp / MARKER, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
@@ -75,6 +111,7 @@ def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
         "language:",
         *[f"- {code}" for code in sorted(result.languages)],
         "pretty_name: newsner conflict-news NER",
+        f"license: {summary['license']}",
         "---",
         "",
         "# newsner NER dataset",
@@ -88,10 +125,21 @@ def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
     if o.fmt == "hf":
         lines += ["```python", "from datasets import load_from_disk", "", "ds = load_from_disk(\"<this folder>\")",
                   "names = ds[\"train\"].features[\"ner_tags\"].feature.names", "```", ""]
-        if o.parquet or o.jsonl:
-            lines += ["Also as " + " and ".join(x for x, on in (("`parquet/<split>.parquet`", o.parquet),
-                                                                  ("`jsonl/<split>.jsonl`", o.jsonl)) if on)
-                      + " (same columns; `ner_tags` as ids).", ""]
+        lines += ["Train a token classifier on it with Hugging Face's own `run_ner.py` "
+                  "(transformers/examples/pytorch/token-classification), unedited:", "", "```sh",
+                  "python run_ner.py --model_name_or_path bert-base-cased --dataset_name <this folder> \\",
+                  "    --output_dir ner-model --do_train --do_eval", "```", ""]
+        if o.parquet:
+            lines += ["Also as `parquet/<split>.parquet` (same columns; `ner_tags` as ids, their names in the file's "
+                      "features metadata): `--dataset_name <this folder>/parquet`.", ""]
+        if o.jsonl:
+            lines += ["Also as `jsonl/<split>.jsonl`, one example a line, with `ner_tags` as tag names "
+                      "(`\"B-ACTOR\"`), as `run_ner.py` and most JSON readers expect:", "", "```python",
+                      "from datasets import load_dataset", "",
+                      "ds = load_dataset(\"json\", data_files={s: f\"<this folder>/jsonl/{s}.jsonl\" for s in "
+                      "(\"train\", \"validation\", \"test\")})", "```", "", "```sh",
+                      "python run_ner.py --model_name_or_path bert-base-cased --dataset_name <this folder>/jsonl \\",
+                      "    --output_dir ner-model --do_train --do_eval", "```", ""]
     elif o.fmt == "spacy":
         lines += ["`train.spacy`, `validation.spacy`, `test.spacy` are spaCy DocBins (one Doc per example, entities "
                   "in `doc.ents`):", "", "```python", "import spacy", "from spacy.tokens import DocBin", "",
@@ -162,6 +210,7 @@ def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
     if result.skipped_documents:
         lines += ["", f"{len(result.skipped_documents)} annotated article(s) could not be exported (see "
                       "`export.json`)."]
+    lines += ["", "## Licence", "", _license_text(result, summary["license"])]
     lines += ["", "## Provenance", "",
               f"- newsner {summary['newsner_version']}, spaCy {summary['spacy_version']} "
               f"(tokenizer `spacy.blank`: {', '.join(f'{k} ({v})' for k, v in sorted(result.languages.items()))})",
@@ -169,6 +218,28 @@ def dataset_card(result: ExportResult, summary: dict[str, Any]) -> str:
               f"- exported {summary['exported_at']}; options in `export.json`",
               ""]
     return "\n".join(lines)
+
+
+def _license_text(result: ExportResult, license_id: str) -> str:
+    declared = result.source_licenses
+    sources = ("The exported articles' sources declare: " + ", ".join(
+        f"{name} ({n} article{'s' if n != 1 else ''})" for name, n in sorted(declared.items())) + "."
+               if declared else "No exported article records its source's licence.")
+    if result.options.license:
+        head = f"`{license_id}`, as given to `newsner export --license`."
+        if declared:
+            head += " Check that the sources' own licences allow it."
+    elif license_id == "unknown":
+        head = ("`unknown`: no licence was given. Pass `newsner export --license ID` (e.g. `cc-by-4.0`) once you know "
+                "the terms the articles may be shared under.")
+    elif license_id == "other":
+        head = "`other`: the sources declare different licences (below); pass `--license ID` to state the dataset's."
+    else:
+        head = f"`{license_id}`: the one licence every exported source declares."
+    documents = result.documents
+    undeclared = max(0, documents - sum(declared.values()))
+    tail = f" {undeclared} exported article(s) declare none." if declared and undeclared else ""
+    return f"{head} {sources}{tail}"
 
 
 # ------------------------------------------------------------------------------------- where exports went

@@ -90,6 +90,11 @@ class HFWriter:
         self.root = root
         self.features = features
         self.schema = features.arrow_schema
+        self.tag_names: list[str] = list(features["ner_tags"].feature.names)
+        self.relation_names: list[str] | None = None
+        if "relations" in features:
+            inner: Any = features["relations"].feature  # List({head, tail, type: ClassLabel})
+            self.relation_names = list(inner["type"].names)
         self.writers = {}
         self.parquet: dict[str, Any] = {}
         self.jsonl: dict[str, IO[bytes]] = {}
@@ -113,7 +118,17 @@ class HFWriter:
         if split in self.jsonl:
             fh = self.jsonl[split]
             for row in table.to_pylist():
-                fh.write(orjson.dumps(row) + b"\n")
+                fh.write(orjson.dumps(self._named(row)) + b"\n")
+
+    def _named(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A JSON Lines row carries tag and relation names, not ids: JSON has no ClassLabel, so a reader
+        (`load_dataset("json", …)`, `run_ner.py`) would see bare integers it cannot map back to labels."""
+        tags = self.tag_names
+        row["ner_tags"] = [tags[t] for t in row["ner_tags"]]
+        names = self.relation_names
+        if names is not None and row.get("relations"):
+            row["relations"] = [{**r, "type": names[r["type"]]} for r in row["relations"]]
+        return row
 
     def close(self, split_sizes: dict[str, int], fingerprint: str) -> None:
         from datasets import DatasetInfo, SplitDict, SplitInfo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ BATCH_ARTICLES = 128
 MARKER = "export.json"
 
 Progress = Callable[[int, int], None]
+_LICENSE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
 
 
 # ------------------------------------------------------------------------------------------- options
@@ -45,6 +47,8 @@ class ExportOptions:
     min_votes: int | None = None
     #: Write the export even when it has no document or no entity (refused by default: issue 13).
     allow_empty: bool = False
+    #: The dataset's licence identifier for the card and dataset_info.json (`--license`, e.g. cc-by-4.0).
+    license: str | None = None
 
     def check(self) -> None:
         if self.fmt not in EXPORT_FORMATS:
@@ -61,6 +65,9 @@ class ExportOptions:
             raise InputError(f"--scheme must be one of {', '.join(SCHEMES)}, got {self.conll_scheme!r}")
         if self.conll_columns not in (2, 4):
             raise InputError(f"--columns must be 2 or 4, got {self.conll_columns}")
+        if self.license is not None and not _LICENSE_ID.fullmatch(self.license):
+            raise InputError(f"--license {self.license!r}: expected a licence identifier such as cc-by-4.0, "
+                             "cc-by-nc-4.0, mit, apache-2.0, other or unknown")
         if (self.parquet or self.jsonl) and self.fmt != "hf":
             raise InputError("--parquet and --jsonl go with `newsner export hf`")
 
@@ -111,6 +118,8 @@ class ExportResult:
     warnings: list[str] = field(default_factory=list)
     #: What `newsner.export.swap.recover` did before this export started.
     recovered: list[str] = field(default_factory=list)
+    #: The exported articles' own licences (their meta/provenance, as ingest and imports recorded them) → articles.
+    source_licenses: dict[str, int] = field(default_factory=dict)
 
     @property
     def documents(self) -> int:

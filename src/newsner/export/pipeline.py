@@ -17,7 +17,7 @@ from newsner._io import dumps
 from newsner.annotations import MAJORITY
 from newsner.corpus.store import Corpus
 from newsner.errors import AlignmentError, ExportError
-from newsner.export.card import write_summary
+from newsner.export.card import source_license, write_summary
 from newsner.export.conll import ConllWriter
 from newsner.export.hf import HFWriter, hf_features
 from newsner.export.options import BATCH_ARTICLES, SPLITS, ExportOptions, ExportResult, Progress, SplitStats
@@ -136,7 +136,7 @@ def _articles(corpus: Corpus, wanted: set[str]) -> Iterator[Article]:
 
 
 def _items(corpus: Corpus, source: RecordSource, plan: SplitPlan, roots: dict[str, str], skipped: list[str],
-           seen: set[str]) -> Iterator[Item]:
+           seen: set[str], licenses: Counter[str] | None = None) -> Iterator[Item]:
     for article in _articles(corpus, source.wanted):
         if article.id not in source.wanted:
             continue
@@ -145,6 +145,8 @@ def _items(corpus: Corpus, source: RecordSource, plan: SplitPlan, roots: dict[st
         if spans is None:
             skipped.append(f"article {article.id}: {why}")
             continue
+        if licenses is not None and (found := source_license(article)):  # for the card's licence section
+            licenses[found] += 1
         split = plan.split(roots.get(article.id) or article.duplicate_of or article.id)
         relations = source.relations_for(article.id) if not isinstance(spans, bytes) else []
         yield Item(article.id, article.text, article.language, article.source, article.published, split, spans,
@@ -198,6 +200,7 @@ def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: l
     splits = {s: SplitStats() for s in SPLITS}
     counts: Counter[str] = Counter()
     languages: Counter[str] = Counter()
+    licenses: Counter[str] = Counter()
     preview: list[AlignmentIssue] = []
     issues_total = 0
     skipped: list[str] = []
@@ -206,7 +209,7 @@ def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: l
     done = 0
     with open(tmp / "alignment.jsonl", "wb") as report:
         plan, roots = _plan(corpus, source, options, labels)
-        items = _items(corpus, source, plan, roots, skipped, seen)
+        items = _items(corpus, source, plan, roots, skipped, seen, licenses)
         batch = max(1, min(BATCH_ARTICLES, total // (4 * options.jobs)))
         for res in _results(_batches(items, batch), cfg, options.jobs):
             for split, part in res.parts.items():
@@ -239,7 +242,8 @@ def _run(corpus: Corpus, source: RecordSource, options: ExportOptions, labels: l
         annotators=dict(source.annotators), layer_names=list(source.layer_names),
         unconfirmed_left_out=source.unconfirmed, languages=dict(languages), files=[],
         split_moves=[str(m) for m in plan.moves],
-        warnings=label_warnings({s: dict(st.entities) for s, st in splits.items()}, labels))
+        warnings=label_warnings({s: dict(st.entities) for s, st in splits.items()}, labels),
+        source_licenses=dict(licenses))
 
 
 def _no_document(source: RecordSource, options: ExportOptions) -> str:
