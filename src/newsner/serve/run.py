@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 HOST = "127.0.0.1"
+WARM_UP = "Wagner fighters attacked Kidal on Tuesday, the army said."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
 
             patterns = default_patterns_path()  # round 0: the base merged with the rules, as pre-annotate --base
         suggester = Suggester.load(schema, model_dir=args.model, patterns=patterns, base=args.base)
+        # One suggestion before listening: whatever a suggester builds on its first call (rule sets, the
+        # model's first batch) is built now, not in the first annotator's budget, and /health means ready.
+        suggester.suggest([WARM_UP])
     except NewsnerError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
