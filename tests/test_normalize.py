@@ -142,6 +142,7 @@ def _full(text: str, **kw: str) -> tuple[object, ...]:
     ("several hundred thousand refugees", (100000, None, True)),
     # French qualifier before digits: "un" is not the figure
     ("un peu plus de 300 personnes", (301, None, False)), ("un peu moins de 50 morts", (None, 49, False)),
+    ("only 19 people", (19, 19, False)), ("only three", (3, 3, False)), ("un total de 300 morts", (300, 300, False)),
     ("20 or more", (20, None, False)),
 ])
 def test_multipliers_and_qualifiers(text: str, expected: tuple[object, ...]) -> None:
@@ -195,7 +196,7 @@ def test_de_nombreux_is_vague_not_a_range() -> None:
     ("1/2", "fraction"), ("½", "fraction"), ("3 ¾", "fraction"),
     ("1,2,3", "list of figures"), ("1, 2, 3", "list of figures"),
     ("17-year-old boys", "an age (17-year-old)"), ("a 17-year-old boy", "an age"), ("aged 17", "an age"),
-    ("un total de 300 morts", "not a known qualifier"),
+    ("un bilan de 300 morts", "not a known qualifier"),
 ])
 def test_figures_that_are_not_counts_are_refused_with_the_reason(text: str, reason: str) -> None:
     c = normalize_count(text)

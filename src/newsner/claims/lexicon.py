@@ -28,6 +28,8 @@ QUALIFIERS: list[tuple[str, str]] = sorted([
     ("about", "about"), ("around", "about"), ("some", "about"), ("roughly", "about"),
     ("approximately", "about"), ("an estimated", "about"), ("estimated", "about"),
     ("quelque", "about"), ("approximativement", "about"), ("the", "none"), ("les", "none"),
+    ("only", "none"), ("just", "none"), ("a total of", "none"), ("seulement", "none"), ("un total de", "none"),
+    ("un total d'", "none"), ("au total", "none"), ("in all", "none"),
 ], key=lambda kv: -len(kv[0]))
 
 #: Vague quantities: phrase → (value, open-ended?, factor). Open-ended (plural) phrases give a lower bound only.

@@ -14,6 +14,7 @@ script's decimal digits, decimals ``7.5``, or English/French number words read b
 phrasing                                               min         max         approximate
 =====================================================  ==========  ==========  ===========
 ``N`` / ``N killed`` / ``once`` ``twice``              N           N           no
+``only N``, ``a total of N``, ``un total de N``         N           N           no
 ``at least N``, ``no fewer than N``, ``au moins N``     N           —           no
 ``N-plus``, ``N+``, ``N or more``                      N           —           no
 ``more than N``, ``over N``, ``plus de N``,            N+1 (int)   —           no
