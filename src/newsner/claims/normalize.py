@@ -156,18 +156,20 @@ def _ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)
 
 
+_CLEAN_STEPS: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b in (
+    (r"[\"«»“”]", " "), (r"(\d)\s*%", r"\1 percent"), (r"\bper cent\b|\bpour cent\b", "percent"),
+    (r"(\d)\s*\+", r"\1 plus"), (r"(\d)-plus\b", r"\1 plus"), (r"(\d)\s*[-–]\s*(\d)", r"\1 - \2"),
+    (r"\b(d|l|jusqu)'\s*", r"\1' "),
+    (r"\s*(?<!\d),(?!\d)\s*|\s*(?<=\d),(?=\s)\s*", " , "),  # a comma between words is a token
+    (r"\s+", " "))]
+
+
 def _clean(text: str) -> str:
     text = _ascii_digits(unicodedata.normalize("NFKC", text).lower())
     text = text.replace("’", "'").replace("‘", "'")
-    text = re.sub(r"[\"«»“”]", " ", text)
-    text = re.sub(r"(\d)\s*%", r"\1 percent", text)
-    text = re.sub(r"\bper cent\b|\bpour cent\b", "percent", text)
-    text = re.sub(r"(\d)\s*\+", r"\1 plus", text)
-    text = re.sub(r"(\d)-plus\b", r"\1 plus", text)
-    text = re.sub(r"(\d)\s*[-–]\s*(\d)", r"\1 - \2", text)
-    text = re.sub(r"\b(d|l|jusqu)'\s*", r"\1' ", text)
-    text = re.sub(r"\s*(?<!\d),(?!\d)\s*|\s*(?<=\d),(?=\s)\s*", " , ", text)  # a comma between words is a token
-    return re.sub(r"\s+", " ", text).strip(" .,;:!?()[]")
+    for pattern, replacement in _CLEAN_STEPS:
+        text = pattern.sub(replacement, text)
+    return text.strip(" .,;:!?()[]")
 
 
 def _int(value: float) -> Number:
@@ -274,12 +276,14 @@ def _figure(s: str, languages: Sequence[str], *, article_one: bool = False, lead
     """One qualified figure at the start of `s` ("more than two dozen", "between 10 and 15"), or why not."""
     whole, kind = s, "none"
     m = _QUALIFIER_RE.match(s)
-    if m and _quantity(s[m.end():].strip(), languages) is not None:
+    qualified = _quantity(s[m.end():].strip(), languages) if m else None
+    if m and qualified is not None:
         kind, s = _QUALIFIER_KIND[m.group(1)], s[m.end():].strip()
     # "between A and B", "entre A et B", "from A to B", "de A à B" ("de" alone is also "de nombreux")
     lead = next((x for x in ("between ", "entre ", "from ", "de ") if leads and s.startswith(x)
                  and _quantity(s[len(x):], languages) is not None), None)
-    q = _quantity(s[len(lead):] if lead else s, languages, article_one=article_one)
+    q = qualified if qualified is not None and lead is None else _quantity(
+        s[len(lead):] if lead else s, languages, article_one=article_one)
     if q is None:
         if s in _ARTICLES[:4]:
             return "an article alone is not a count"
@@ -333,6 +337,7 @@ def _figure(s: str, languages: Sequence[str], *, article_one: bool = False, lead
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*'?$")
+_STOP = OUTCOMES | FUNCTION_WORDS
 
 
 def _group(rest: str, french: bool) -> tuple[str | None, str]:
@@ -342,7 +347,7 @@ def _group(rest: str, french: bool) -> tuple[str | None, str]:
     while i < len(tokens) and tokens[i] in ("of", "de", "d'", "des", "du"):
         i += 1
     words: list[str] = []
-    while i < len(tokens) and _WORD.match(tokens[i]) and tokens[i] not in OUTCOMES | FUNCTION_WORDS:
+    while i < len(tokens) and _WORD.match(tokens[i]) and tokens[i] not in _STOP:
         words.append(tokens[i])
         i += 1
     while i < len(tokens) and tokens[i] in OUTCOMES:
@@ -396,6 +401,8 @@ def _refusal(s: str) -> str | None:
 
 
 def _strip_ages(s: str) -> tuple[str, list[str]]:
+    if not any(cue in s for cue in ("year", " ans", "aged", "âgé")):
+        return s, []
     ages = [m.group(0) for m in _AGE.finditer(s)]
     return (re.sub(r"\s+", " ", _AGE.sub(" ", s)).strip(), ages) if ages else (s, [])
 
