@@ -196,3 +196,35 @@ def test_a_disputed_relation_is_reviewed_in_doccano_and_ends_in_gold(  # type: i
         assert after[("alice", "gold")].relations is not None and after[("alice", "gold")].relations.f1 == 1.0
     finally:
         doccano_client.delete_project(pushed.project_id)
+
+
+def test_the_pushing_account_s_suggestion_layer_is_not_an_annotator_in_review(  # type: ignore[no-untyped-def]
+        workspace: Path, tmp_path: Path, doccano_server, doccano_client: DoccanoClient, doccano_project) -> None:
+    from newsner.doccano import sync
+    from newsner.schema import AnnotationRecord, Span
+
+    ws = Workspace.at(workspace)
+    _layer(ws, tmp_path, "alice", [(DISPUTED, _spans(DISPUTED, ("FLA", "ACTOR"), ("Kidal", "LOCATION")))])
+    _layer(ws, tmp_path, "bob", [(DISPUTED, _spans(DISPUTED, ("FLA", "ACTOR"), ("Kidal", "ACTOR")))])
+    [(doc_id, rec)] = AnnotationStore(workspace / "annotations").load("alice").items()
+    start = DISPUTED.index("Ahmed Ag")
+    # Pattern suggestions pushed as finished work: the pushing account then holds confirmed records of its own.
+    suggestion = AnnotationRecord(doc_id, rec.text_sha256, doccano_server.username,
+                                  [Span(start, start + 8, "ACTOR", "Ahmed Ag")], status="confirmed")
+    path = tmp_path / "patterns.jsonl"
+    path.write_text(json.dumps(suggestion.to_dict()) + "\n")
+    project = str(doccano_project["name"])
+    sync.push(ws, project=project, client=doccano_client, annotation_files=[path])
+    sync.pull(ws, project=project, client=doccano_client)
+    pusher = AnnotationStore(workspace / "annotations").load(doccano_server.username)
+    assert pusher[doc_id].status == "confirmed"  # a confirmed layer: only knowing who pushed tells it apart
+    name = f"review-{uuid.uuid4().hex[:8]}"
+    pushed = push_review(ws, project=project, review_project=name, client=doccano_client)
+    try:
+        assert pushed.layers == ["alice", "bob"]
+        assert pushed.before is not None and [(p.a, p.b) for p in pushed.before.pairs] == [("alice", "bob")]
+        with DoccanoClient.login(doccano_server.url, doccano_server.username, doccano_server.password) as admin:
+            [example] = list(admin.iter_examples(pushed.project_id))
+            assert doccano_server.username not in example["meta"]["annotators"]
+    finally:
+        doccano_client.delete_project(pushed.project_id)

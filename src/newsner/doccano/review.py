@@ -218,6 +218,29 @@ def _draw_relations(client: DoccanoClient, project_id: int, docs: dict[str, tupl
     return problems
 
 
+def _annotators(workspace: Workspace, store: AnnotationStore, layers: Sequence[str] | None, client: DoccanoClient,
+                project: str) -> list[str]:
+    """The layers a review compares: `layers` as given, else every annotator layer but the pushing account's when
+    this workspace pushed pre-annotations to `project` from it (that layer holds suggestions, not a reading)."""
+    names = annotator_layers(store, layers)
+    if layers:
+        return names
+    from newsner.doccano.push_parts import PushState
+    from newsner.doccano.sync_common import _server_of
+
+    found = client.find_project(project)
+    if found is None:
+        return names
+    try:
+        state = PushState.load(workspace.state_dir, _server_of(client), int(found["id"]))
+    except InputError:
+        return names
+    if not state.suggested:
+        return names
+    pusher = str(client.me().get("username") or "")
+    return [name for name in names if name != pusher]
+
+
 def push_review(workspace: Workspace, *, project: str | None = None, review_project: str | None = None,
                 curator: str | None = None, layers: Sequence[str] | None = None, include_unconfirmed: bool = False,
                 client: DoccanoClient | None = None, progress: Progress | None = None) -> ReviewPushReport:
@@ -232,12 +255,10 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
     project = project or default_project()
     name = review_project or review_project_name(project)
     store = AnnotationStore(workspace.annotations_dir)
-    names = annotator_layers(store, layers)
-    if len(names) < 2:
-        raise InputError(f"a review needs at least two annotator layers; found {', '.join(names) or 'none'} (pull "
-                         "or import more annotators' work, or name layers with --layers)")
-    shared = shared_documents(load_layers(store, names, include_unconfirmed))
-    disputed = {d: recs for d, recs in shared.items() if _is_disputed(recs)}
+    found_layers = annotator_layers(store, layers)
+    if len(found_layers) < 2:  # said before connecting when it is plain already
+        raise InputError(f"a review needs at least two annotator layers; found {', '.join(found_layers) or 'none'} "
+                         "(pull or import more annotators' work, or name layers with --layers)")
     schema = workspace.label_schema()
     corpus = Corpus(workspace.corpus_dir)
     corpus.require()
@@ -247,6 +268,12 @@ def push_review(workspace: Workspace, *, project: str | None = None, review_proj
 
         client = connect(workspace)
     try:
+        names = _annotators(workspace, store, layers, client, project)
+        if len(names) < 2:
+            raise InputError(f"a review needs at least two annotator layers; found {', '.join(names) or 'none'} "
+                             "(pull or import more annotators' work, or name layers with --layers)")
+        shared = shared_documents(load_layers(store, names, include_unconfirmed))
+        disputed = {d: recs for d, recs in shared.items() if _is_disputed(recs)}
         user = None
         if curator:  # checked before anything is created in doccano
             user = client.find_user(curator)
@@ -428,12 +455,12 @@ def pull_review(workspace: Workspace, *, project: str | None = None, review_proj
                                             spans=spans, relations=fit.relations, status="confirmed",
                                             origin={"reviewed": "doccano", "server": client.base_url,
                                                     "project": name, "example_id": int(line["id"])}))
+        names = [layer for layer in _annotators(workspace, store, layers, client, project) if layer != out_layer]
     finally:
         if owns:
             client.close()
     if records:  # nothing reviewed: no (empty) layer is written
         report.written = store.upsert(out_layer, records)
-    names = [layer for layer in annotator_layers(store, layers) if layer != out_layer]
     if len(names) >= 2:
         report.before = agreement_report(workspace, names, include_unconfirmed=include_unconfirmed)
     if names and store.path(out_layer).exists():
