@@ -1,8 +1,13 @@
-"""Pattern suggestions: spaCy EntityRuler rules (JSONL) shipped with newsner or written by the project."""
+"""Pattern suggestions: the rule suggester (`newsner.model.rules`, rules as data per language) plus a project's
+own spaCy EntityRuler patterns (JSONL); or, with `rules=False`, the project's patterns alone (as before).
+
+`load_ruler(path, schema)` gives what `Suggester.pattern_spans` runs: `.spans(texts, languages)`.
+`pre_annotate` is the patterns-only path of the first release (kept for scripts that call it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +15,14 @@ from newsner._io import read_jsonl
 from newsner.errors import InputError, ModelError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
 
+SOURCE = "patterns"  # the `source` of every rule or pattern span
+
 SUGGESTER = "newsner-patterns"
 
 
 def default_patterns_path() -> Path:
-    """Conflict-news patterns shipped with the package (annotations/patterns/conflict.jsonl points to them)."""
+    """The project-level patterns shipped with the package (names of the seed article's places and groups; the
+    general rules live in data/rules/LANG/). annotations/patterns/conflict.jsonl points to this file."""
     return Path(__file__).parents[1] / "data" / "patterns.jsonl"
 
 
@@ -34,6 +42,52 @@ def load_patterns(path: Path, schema: LabelSchema) -> list[dict[str, Any]]:
     if not patterns:
         raise InputError(f"{path}: no patterns in the file")
     return patterns
+
+
+class EntityRulerPatterns:
+    """A project's EntityRuler patterns alone, matched case-insensitively on an English tokenizer (release 1)."""
+
+    def __init__(self, patterns: list[dict[str, Any]]) -> None:
+        import spacy
+
+        self.nlp = spacy.blank("en")
+        # Phrases match case-insensitively: news text capitalises names at sentence starts and in headlines.
+        pipe = self.nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+        pipe.add_patterns(patterns)  # type: ignore[attr-defined]
+
+    def spans(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[list[Span]]:
+        return [[Span(e.start_char, e.end_char, e.label_, e.text, source=SOURCE) for e in doc.ents]
+                for doc in self.nlp.pipe(texts, batch_size=256)]
+
+
+class RulesAndPatterns:
+    """The shipped rules of each text's language plus the project's patterns file(s) (see newsner.model.rules)."""
+
+    def __init__(self, project: Sequence[Path]) -> None:
+        self.project = tuple(Path(p) for p in project)
+
+    def spans(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[list[Span]]:
+        from newsner.model.rules import rule_spans
+
+        return rule_spans(texts, languages, self.project)
+
+
+def load_ruler(path: Path | None, schema: LabelSchema, *, rules: bool = True,
+               ) -> EntityRulerPatterns | RulesAndPatterns:
+    """What suggests pattern spans: the rules plus `path` (checked now, one line per bad line), or `path` alone."""
+    if not rules:
+        if path is None:
+            raise InputError("no patterns: pass a patterns file, or keep the rules on")
+        return EntityRulerPatterns(load_patterns(Path(path), schema))
+    from newsner.model.rules import RuleSuggester, read_rules
+
+    project = []
+    if path is not None:
+        read_rules(Path(path), schema.names)  # every label must be in the schema, before anything runs
+        project.append(Path(path))
+    ruler = RulesAndPatterns(project)
+    RuleSuggester.get("en", ruler.project)  # builds (and checks) the rules once, before any article
+    return ruler
 
 
 def pre_annotate(

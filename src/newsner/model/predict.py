@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from newsner.errors import ModelError
-from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
+from newsner.schema import AnnotationRecord, Article, LabelSchema, Relation, Span
 
 BEAM_WIDTH = 16
 BATCH = 64
@@ -173,47 +173,46 @@ class Suggester:
         s.suggest(["Wagner fighters attacked Kidal."])  # [[Span(0, 15, "ACTOR", ..., source=..., score=0.97), ...]]
     """
 
-    def __init__(self, *, name: str, tagger: Tagger | None, ruler: Any | None) -> None:
+    def __init__(self, *, name: str, tagger: Tagger | None, ruler: Any | None,
+                 schema: LabelSchema | None = None) -> None:
         self.name = name
         self._tagger = tagger
-        self._ruler = ruler
+        self._ruler = ruler  # newsner.model.patterns.load_ruler: `.spans(texts, languages)`
+        self.schema = schema
         self._model_source = tagger.source if tagger is not None else None
 
     @classmethod
     def load(cls, schema: LabelSchema, *, model_dir: Path | None = None, patterns: Path | None = None,
-             base: str | Path | None = None) -> Suggester:
+             base: str | Path | None = None, rules: bool = True) -> Suggester:
         """A model (`newsner train` output: models/baseline/model-best, or a transformers folder) or a pretrained
         spaCy base (an installed pipeline name or a folder), and/or patterns (EntityRuler JSONL).
 
-        With none of them, the conflict-news patterns shipped with newsner are used.
+        With none of them, the conflict-news patterns shipped with newsner are used. Patterns come with the rule
+        suggester of each text's language (newsner.model.rules) unless `rules=False` (the patterns file alone).
         """
-        from newsner.model.patterns import default_patterns_path, load_patterns
+        from newsner.model.patterns import default_patterns_path, load_ruler
 
         if model_dir is None and patterns is None and base is None:
             patterns = default_patterns_path()
         tagger = load_tagger(schema, model_dir=model_dir, base=base) if model_dir or base else None
         ruler = None
         if patterns is not None:
-            import spacy
-
-            rules = load_patterns(Path(patterns), schema)
-            ruler = spacy.blank("en")
-            # Phrases match case-insensitively: news text capitalises names at sentence starts and in headlines.
-            pipe = ruler.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-            pipe.add_patterns(rules)  # type: ignore[attr-defined]
+            ruler = load_ruler(Path(patterns), schema, rules=rules)
         model_source = tagger.source if tagger is not None else None
         name = "+".join(p for p in (model_source, "patterns" if ruler is not None else None) if p)
-        return cls(name=name, tagger=tagger, ruler=ruler)
+        return cls(name=name, tagger=tagger, ruler=ruler, schema=schema)
 
     @property
     def has_model(self) -> bool:
         return self._tagger is not None
 
-    def pattern_spans(self, texts: Sequence[str]) -> list[list[Span]]:
+    def pattern_spans(self, texts: Sequence[str], languages: Sequence[str | None] | None = None,
+                      ) -> list[list[Span]]:
+        """Rule and pattern spans per text; `languages` picks each text's rules (None: English and French)."""
         if self._ruler is None:
             return [[] for _ in texts]
-        return [[Span(e.start_char, e.end_char, e.label_, e.text, source="patterns") for e in doc.ents]
-                for doc in self._ruler.pipe(texts, batch_size=256)]
+        spans: list[list[Span]] = self._ruler.spans(texts, languages)
+        return spans
 
     def score(self, texts: Sequence[str]) -> list[Scored]:
         """The model's best-parse spans and beam candidates (ModelError when no model was loaded)."""
@@ -221,10 +220,10 @@ class Suggester:
             raise ModelError("no model loaded; pass model_dir (a `newsner train` output)")
         return self._tagger.score(texts)
 
-    def suggest(self, texts: Sequence[str]) -> list[list[Span]]:
+    def suggest(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[list[Span]]:
         """Non-overlapping spans per text (code-point offsets), `source` and (model spans) `score` set."""
         texts = list(texts)
-        patterns = self.pattern_spans(texts)
+        patterns = self.pattern_spans(texts, languages)
         if self._tagger is None:
             return patterns
         scored = self.score(texts)
@@ -235,6 +234,17 @@ class Suggester:
             return [merge_with_rules(s.spans, p, both=both) for s, p in zip(scored, patterns, strict=True)]
         return [merge(s.spans, p, both=both) for s, p in zip(scored, patterns, strict=True)]
 
+    def suggest_with_relations(self, texts: Sequence[str], languages: Sequence[str | None] | None = None,
+                               ) -> list[tuple[list[Span], list[Relation]]]:
+        """`suggest`, each text's spans sorted and with the relation rule's relations over them."""
+        from newsner.model.relations import suggest_relations
+
+        out = []
+        for text, spans in zip(texts, self.suggest(texts, languages), strict=True):
+            ordered = sorted(spans)
+            out.append((ordered, suggest_relations(text, ordered, schema=self.schema)))
+        return out
+
 
 def suggestion_records(articles: Iterable[Article], suggester: Suggester, *, annotator: str | None = None,
                        progress: Callable[[int], None] | None = None) -> Iterator[AnnotationRecord]:
@@ -243,9 +253,11 @@ def suggestion_records(articles: Iterable[Article], suggester: Suggester, *, ann
     batch: list[Article] = []
 
     def flush() -> Iterator[AnnotationRecord]:
-        for article, spans in zip(batch, suggester.suggest([a.text for a in batch]), strict=True):
+        suggested = suggester.suggest_with_relations([a.text for a in batch], [a.language for a in batch])
+        for article, (spans, relations) in zip(batch, suggested, strict=True):
             yield AnnotationRecord(doc_id=article.id, text_sha256=article.text_sha256, annotator=who,
-                                   spans=spans, status="unconfirmed", origin={"suggester": suggester.name})
+                                   spans=spans, status="unconfirmed", origin={"suggester": suggester.name},
+                                   relations=relations)
         if progress:
             progress(len(batch))
         batch.clear()

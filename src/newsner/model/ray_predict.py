@@ -37,9 +37,9 @@ def read_shard(row: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         for lineno, obj in read_jsonl(path):
             a = Article.from_dict(obj, where=f"{path}:{lineno}")
-            out.append({"id": a.id, "sha": a.text_sha256, "text": a.text, "error": ""})
+            out.append({"id": a.id, "sha": a.text_sha256, "text": a.text, "lang": a.language or "", "error": ""})
     except (InputError, SchemaError, OSError) as exc:
-        out.append({"id": "", "sha": "", "text": "", "error": f"{exc}"})
+        out.append({"id": "", "sha": "", "text": "", "lang": "", "error": f"{exc}"})
     return out
 
 
@@ -54,7 +54,8 @@ class SuggestBatch:
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         drill_kill()
         texts = [str(t) for t, e in zip(batch["text"], batch["error"], strict=True) if not e]
-        suggested = iter(self.suggester.suggest(texts))
+        langs = [str(lang) or None for lang, e in zip(batch["lang"], batch["error"], strict=True) if not e]
+        suggested = iter(self.suggester.suggest_with_relations(texts, langs))  # (spans, relations) per text
         spans = [b"" if e else pickle.dumps(next(suggested), protocol=pickle.HIGHEST_PROTOCOL)
                  for e in batch["error"]]
         return {"id": list(batch["id"]), "sha": list(batch["sha"]), "error": list(batch["error"]),
@@ -99,9 +100,10 @@ def suggestion_records_ray(corpus: Corpus, suggester: Suggester, schema: LabelSc
         for row in rows:
             if row["error"]:
                 raise CorpusError(f"{row['error']} — run `newsner corpus validate` for every problem")
+            spans, relations = pickle.loads(row["spans"])
             yield AnnotationRecord(doc_id=str(row["id"]), text_sha256=str(row["sha"]), annotator=who,
-                                   spans=pickle.loads(row["spans"]), status="unconfirmed",
-                                   origin={"suggester": suggester.name})
+                                   spans=spans, status="unconfirmed", origin={"suggester": suggester.name},
+                                   relations=relations)
             done += 1
             if progress and done % BATCH == 0:
                 progress(BATCH)
