@@ -52,26 +52,9 @@ PY
 NEWSNER_NEW_USER_PASSWORD=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(18))')
 export NEWSNER_NEW_USER_PASSWORD
 newsner doccano users add "$ANNOTATOR" --role annotator
-echo "+ as $ANNOTATOR: POST /v1/projects/{p}/auto-labeling?example={id} for every example (what the editor does)" >&2
-ANNOTATOR=$ANNOTATOR .venv/bin/python - <<'PY'
-import os
-
-from newsner.doccano.autolabel import auto_label
-from newsner.doccano.client import DoccanoClient
-from newsner.doccano.config import connect
-from newsner.doccano.sync import default_project
-from newsner.workspace import Workspace
-
-with connect(Workspace.at(".")) as admin:
-    url = str(admin.base_url)
-with DoccanoClient.login(url, os.environ["ANNOTATOR"], os.environ["NEWSNER_NEW_USER_PASSWORD"]) as client:
-    project = client.find_project(default_project())
-    assert project is not None
-    examples = list(client.iter_examples(int(project["id"])))
-    for example in examples:
-        auto_label(client, int(project["id"]), int(example["id"]))
-print(f"auto-labeled {len(examples)} example(s) as {os.environ['ANNOTATOR']}")
-PY
+# The annotator opens every document with auto-labeling on, as in doccano's editor (a person, not a newsner step).
+echo "+ as $ANNOTATOR: scripts/annotator_opens.py (what doccano's editor asks when auto-labeling is on)" >&2
+NEWSNER_ANNOTATOR_PASSWORD=$NEWSNER_NEW_USER_PASSWORD .venv/bin/python scripts/annotator_opens.py "$ANNOTATOR"
 unset NEWSNER_NEW_USER_PASSWORD
 newsner doccano pull
 suggested=$(.venv/bin/python -c 'import json, sys; print(sum(len(json.loads(l)["spans"]) for l in open(sys.argv[1])))' \

@@ -1,7 +1,8 @@
 """Push the corpus to doccano and pull every annotator's layer back: idempotent, resumable, checked.
 
-The work lives in `push` (+ `push_parts`), `pull`, `users` and `sync_common`; this module keeps the one import
-path (`from newsner.doccano import sync`) that the CLI, the bench and other code use.
+The work lives in `push` (set-up in `push_setup`, then upload in `push_upload`, with the pieces that do not talk
+to doccano in `push_parts`), `pull`, `users` and `sync_common`; this module keeps the one import path
+(`from newsner.doccano import sync`) that the CLI, the bench and other code use.
 """
 
 from __future__ import annotations
