@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from newsner.annotations.store import AnnotationStore
 from newsner.corpus.store import Corpus
 from newsner.schema import AnnotationRecord, Article, Span
@@ -146,3 +148,27 @@ def test_report_finds_an_export_written_with_out_outside_exports(cli, workspace:
     page = (workspace / "r.html").read_text()
     assert "No export" not in page and f"Entities per label per split — {outside.resolve()}" in page
     assert f"<td>{outside.resolve()}</td><td>hf</td>" in page  # the Exports table lists it too
+
+
+@pytest.mark.parametrize("days, ticks", [
+    (["2026-12-02"], ["2026-12-02"]),  # one day: that day, not five "Jan 01"
+    (["2026-11-20", "2026-11-21", "2026-11-24"], ["Nov 20", "Nov 21", "Nov 22", "Nov 23", "Nov 24"]),
+    (["2025-12-30", "2026-01-02"], ["2025-12-30", "2025-12-31", "2026-01-01", "2026-01-02"]),  # the year changes
+])
+def test_activity_ticks_fit_the_span_of_the_data(days: list[str], ticks: list[str]) -> None:
+    from collections import Counter
+
+    from newsner.report.plots import activity_over_time
+
+    svg = activity_over_time({"alice": Counter(days)}, "activity") or ""
+    assert _svg_attrs(svg, "activity")["xticks"].split("|") == ticks
+
+
+def test_activity_ticks_over_two_years_name_months_and_years() -> None:
+    from collections import Counter
+
+    from newsner.report.plots import activity_over_time
+
+    svg = activity_over_time({"alice": Counter(["2025-01-15", "2025-09-01", "2026-12-02"])}, "activity") or ""
+    ticks = _svg_attrs(svg, "activity")["xticks"].split("|")
+    assert 3 <= len(ticks) <= 8 and all(re.fullmatch(r"[A-Z][a-z]{2} 20\d\d", t) for t in ticks), ticks

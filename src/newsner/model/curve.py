@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -84,8 +85,9 @@ class Curve:
     evaluated_on: str
     points: list[CurvePoint] = field(default_factory=list)
     created_at: str = field(default_factory=utc_now)
-    #: the split scored ("test", or "validation" when the export has no test documents)
-    split: str = "test"
+    #: the split scored ("test", or "validation" when the export has no test documents); None: read from
+    #: `evaluated_on` ("…/test.spacy", "… (validation split)")
+    split: str | None = None
     #: the export's example unit (sentence, document, window), from its export.json; None if unknown
     unit: str | None = None
     seed: int = 0
@@ -105,8 +107,18 @@ class Curve:
     def to_dict(self) -> dict[str, Any]:
         evidence = self.evidence
         return {"created_at": self.created_at, "data": self.data, "evaluated_on": self.evaluated_on,
-                "split": self.split, "unit": self.unit, "points": [p.to_dict() for p in self.points],
+                "split": self.split or split_of(self.evaluated_on), "unit": self.unit,
+                "points": [p.to_dict() for p in self.points],
                 "evidence": None if evidence is None else evidence.to_dict(), "verdict": self.verdict}
+
+
+def split_of(evaluated_on: str) -> str | None:
+    """The split name in an `evaluated_on` string: "exports/spacy/test.spacy" → test, "x (validation split)" →
+    validation; None when it names none."""
+    m = re.search(r"\((\w+) split\)\s*$", evaluated_on)
+    if m:
+        return m.group(1)
+    return Path(evaluated_on).stem if evaluated_on.endswith(".spacy") else None
 
 
 def _f1(tp: Any, fp: Any, fn: Any) -> Any:

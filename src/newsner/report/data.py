@@ -207,10 +207,10 @@ def _curve_split(obj: dict[str, Any]) -> str | None:
     split = obj.get("split")
     if isinstance(split, str) and split:
         return split
+    from newsner.model.curve import split_of
+
     evaluated = obj.get("evaluated_on")  # older files: the DocBin scored, e.g. exports/spacy/test.spacy
-    if isinstance(evaluated, str) and evaluated.endswith(".spacy"):
-        return Path(evaluated).stem
-    return None
+    return split_of(evaluated) if isinstance(evaluated, str) else None
 
 
 def _curve_verdict(points: list[dict[str, Any]], evidence: dict[str, Any] | None) -> str:
