@@ -1,9 +1,23 @@
-"""Benchmark `newsner export` against spaCy's blank tokenizer alone, and its peak memory at two corpus sizes.
+"""Benchmark `newsner export` against the export an ML engineer writes by hand, against spaCy's blank tokenizer
+alone, and its peak memory at two corpus sizes.
 
+    .venv/bin/python bench/bench_export.py --script           # issue 20: whole processes vs the hand-written script
+    .venv/bin/python bench/bench_export.py --script --repeat 3 --articles 2000
     .venv/bin/python bench/bench_export.py                      # N=10,000 and 50,000, format hf
     .venv/bin/python bench/bench_export.py --n 2000 --n-large 10000 --format conll
 
-What it does, all in one run (each measurement in a fresh subprocess so imports and caches do not leak):
+``--script`` (issue 20): `../shared/bench/baseline_export.py` (spaCy blank tokenizer + ``offsets_to_biluo_tags`` +
+``datasets.Dataset.save_to_disk``) and ``newsner export hf --unit document --include-unconfirmed`` after
+``newsner annotations import FILE --annotator gold``, each as a whole process (start-up imports included), on
+the articles of ``../shared/bench/gen_corpus.py N FILE --seed 7`` as generated (a 🇲🇱 flag in most) and with the
+flags replaced by two letters. CPU time (user + system) of each child process, the runs interleaved; each
+figure is the median of --repeat runs, and the ratio is script CPU / newsner CPU (target ≥ 2×). newsner also
+validates the records, splits by near-duplicate cluster, aligns and reports, and writes the card. The script
+runs with an empty datasets cache: rerun on the same file with its cache warm, `Dataset.from_generator` only
+reloads its earlier result (no tokenizing at all); that figure is printed beside it for information.
+
+Without ``--script``, what it does, all in one run (each measurement in a fresh subprocess so imports and caches
+do not leak):
 
 1. Generates N (and N_LARGE) synthetic news articles of realistic length (~4,000 characters, ~700 tokens, 5-9
    paragraphs) with ~20 confirmed gold spans each (some deliberately off token boundaries and overlapping) into
@@ -24,8 +38,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import random
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +50,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+SHARED_BENCH = Path(os.environ.get("NEWSNER_SHARED_BENCH", HERE.parents[2] / "shared" / "bench"))
+FLAG = "\U0001F1F2\U0001F1F1"  # 🇲🇱
 
 ACTORS = ["Mali's army", "Wagner fighters", "Russian mercenaries", "the CSP-DPA", "Malian armed forces",
           "Colonel Assimi Goita", "the junta", "Tuareg rebels", "JNIM militants", "the Algerian army",
@@ -238,7 +257,12 @@ def main() -> None:
     parser.add_argument("--format", default="hf", choices=["hf", "spacy", "conll"])
     parser.add_argument("--repeat", type=int, default=1, help="timing runs each; the fastest counts")
     parser.add_argument("--memory-only", action="store_true", help="skip the throughput runs")
+    parser.add_argument("--script", action="store_true",
+                        help="whole processes against ../shared/bench/baseline_export.py (issue 20)")
+    parser.add_argument("--articles", type=int, default=2000, help="articles of gen_corpus.py for --script")
     args = parser.parse_args()
+    if args.script:
+        return _vs_script(args.articles, max(1, args.repeat))
 
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp_name:
         tmp = Path(tmp_name)
@@ -292,9 +316,73 @@ def _memory(args: argparse.Namespace, tmp: Path, one: dict[str, float]) -> None:
 
 
 def shutil_rmtree(path: Path) -> None:
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------- against the hand-written script
+def _cpu_of(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    """CPU seconds (user + system) of one child process run to completion; its output is discarded."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def _vs_script(n: int, repeat: int) -> None:
+    script = SHARED_BENCH / "baseline_export.py"
+    gen = SHARED_BENCH / "gen_corpus.py"
+    newsner = Path(sys.executable).with_name("newsner")
+    with tempfile.TemporaryDirectory(prefix="bench-export-script-") as tmp_name:
+        tmp = Path(tmp_name)
+        subprocess.run([sys.executable, str(gen), str(n), str(tmp / "gen.jsonl"), "--seed", "7"], check=True)
+        lines = (tmp / "gen.jsonl").read_text(encoding="utf-8").splitlines()
+        with_flag = sum(FLAG in line for line in lines)
+        # Two letters for the flag's two code points: every span offset stays valid.
+        (tmp / "letters.jsonl").write_text("\n".join(line.replace(FLAG, "ML") for line in lines) + "\n",
+                                           encoding="utf-8")
+        inputs = {"gen": f"as generated (flags in {100 * with_flag / len(lines):.0f} % of articles)",
+                  "letters": "flags replaced by two letters"}
+        for name in inputs:
+            ws = tmp / f"ws-{name}"
+            ws.mkdir()
+            # Only the flags tell code points from grapheme clusters; without them the unit must be named.
+            offsets = [] if name == "gen" else ["--offsets", "codepoints"]
+            subprocess.run([str(newsner), "annotations", "import", str(tmp / f"{name}.jsonl"), "--annotator", "gold",
+                            *offsets], cwd=ws, check=True, stdout=subprocess.DEVNULL)
+        times: dict[tuple[str, str], list[float]] = {(k, who): [] for k in inputs
+                                                     for who in ("script", "warm", "newsner")}
+        for r in range(repeat):
+            for name in inputs:  # interleaved: a change in the machine's load hits all alike
+                ws = tmp / f"ws-{name}"
+                # `Dataset.from_generator` caches its result under the input's path: a rerun with the cache warm
+                # reloads it without tokenizing anything. The script gets an empty cache, so it does its work;
+                # the warm rerun is printed for information.
+                cache = tmp / f"hf-cache-{name}-{r}"
+                script_cmd = [sys.executable, str(script), str(tmp / f"{name}.jsonl"), str(tmp / "out-script")]
+                for who in ("script", "warm"):
+                    shutil.rmtree(tmp / "out-script", ignore_errors=True)
+                    times[name, who].append(_cpu_of(script_cmd, tmp, {"HF_DATASETS_CACHE": str(cache)}))
+                shutil.rmtree(cache, ignore_errors=True)
+                shutil.rmtree(ws / "out", ignore_errors=True)
+                times[name, "newsner"].append(_cpu_of([str(newsner), "export", "hf", "--unit", "document",
+                                                       "--include-unconfirmed", "--out", "out"], ws))
+                print(f"  run {r + 1}/{repeat} {name}: script {times[name, 'script'][-1]:.2f} s CPU (cache warm "
+                      f"{times[name, 'warm'][-1]:.2f} s), newsner {times[name, 'newsner'][-1]:.2f} s CPU", flush=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{n:,} articles of gen_corpus.py --seed 7, one process each, median CPU of {repeat} run(s) "
+          f"(load average {load}):\n")
+    print("| input | hand-written script | newsner export | newsner / script speed | script rerun, its cache warm |")
+    print("|---|---|---|---|---|")
+    for name, label in inputs.items():
+        base = statistics.median(times[name, "script"])
+        warm = statistics.median(times[name, "warm"])
+        ours = statistics.median(times[name, "newsner"])
+        print(f"| {label} | {base:.2f} s CPU | {ours:.2f} s CPU | **{base / ours:.2f}×** (target ≥ 2×) | "
+              f"{warm:.2f} s CPU (no tokenizing: {warm / ours:.2f}×) |")
 
 
 if __name__ == "__main__":

@@ -27,11 +27,12 @@ def _pattern(name: str) -> Any:
         gcb = "\\p{{Grapheme_Cluster_Break={}}}".format
         # A character that may sit inside a cluster rather than begin one: a combining mark, a spacing mark,
         # ZWJ, a skin tone, a regional indicator (the second of a flag), a Hangul vowel or final jamo — or any
-        # character after a prepended mark, a ZWJ or a Hangul leading jamo. A token starting anywhere else starts
-        # a cluster, so only these positions are checked, and only when a token starts there.
+        # character after one that joins the next (a prepended mark, ZWJ, a Hangul leading jamo). A token
+        # starting anywhere else starts a cluster.
         cont = "".join(gcb(k) for k in ("Extend", "SpacingMark", "ZWJ", "Regional_Indicator", "V", "T"))
         joiner = "".join(gcb(k) for k in ("Prepend", "ZWJ", "L"))
-        _PATTERNS["candidate"] = regex.compile(rf"[{cont}\p{{Emoji_Modifier}}]|(?<=[{joiner}])(?s:.)")
+        _PATTERNS["continues"] = regex.compile(rf"[{cont}\p{{Emoji_Modifier}}]")
+        _PATTERNS["joins"] = regex.compile(rf"[{joiner}]")
         _PATTERNS["prepend"] = regex.compile(rf"[{gcb('Prepend')}]")
         _PATTERNS["cluster"] = regex.compile(r"\X")
     return _PATTERNS[name]
@@ -61,21 +62,40 @@ def _cluster_at(text: str, p: int) -> tuple[int, int]:
     return p, p + 1  # pragma: no cover - every character belongs to a cluster
 
 
+#: Below this code point no character continues a cluster or joins the next one (combining marks begin at U+0300,
+#: prepended marks at U+0600): most news text is checked with one array comparison.
+_FIRST_JOINING = 0x300
+_CHAR_KIND: dict[str, tuple[bool, bool]] = {}  # char → (may continue a cluster, joins the next character)
+
+
+def _kind(ch: str) -> tuple[bool, bool]:
+    kind = _CHAR_KIND.get(ch)
+    if kind is None:
+        kind = _CHAR_KIND[ch] = (_pattern("continues").match(ch) is not None, _pattern("joins").match(ch) is not None)
+    return kind
+
+
 def split_clusters(text: str, token_starts: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
     """(start, end) character ranges of the grapheme clusters of `text` that tokens starting at `token_starts`
     cut apart (a flag 🇲🇱 as two regional indicators, an emoji ZWJ sequence, a skin tone, a combining mark after
-    punctuation), in text order. Empty for most texts after one regex search."""
+    punctuation), in text order.
+
+    Only a token starting at a character that may continue a cluster, or right after one that joins the next,
+    can cut one; those few are found with array operations over the token starts, and only they are checked
+    against Unicode's cluster rules (`\\X`).
+    """
     if text.isascii():
         return []
-    candidates = [m.start() for m in _pattern("candidate").finditer(text)]
-    if not candidates:
-        return []
     starts = np.asarray(token_starts, dtype=np.int64)
-    cand = np.asarray(candidates, dtype=np.int64)
-    pos = np.searchsorted(starts, cand)
-    hit = cand[(pos < len(starts)) & (starts[np.minimum(pos, len(starts) - 1)] == cand) & (cand > 0)]
+    starts = starts[starts > 0]
+    if not len(starts):
+        return []
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    maybe = starts[(cps[starts] >= _FIRST_JOINING) | (cps[starts - 1] >= _FIRST_JOINING)]
     out: list[tuple[int, int]] = []
-    for p in hit.tolist():
+    for p in maybe.tolist():
+        if not (_kind(text[p])[0] or _kind(text[p - 1])[1]):
+            continue
         if out and out[-1][0] < p < out[-1][1]:
             continue  # a further cut of a cluster already found
         s, e = _cluster_at(text, p)
@@ -96,7 +116,7 @@ class GraphemeTokenizer:
         self.inner = inner
 
     def __call__(self, text: str) -> Doc:
-        return merge_split_clusters(self.inner(text))
+        return merge_split_clusters(self.inner(text), text)
 
     def pipe(self, texts: Any, batch_size: int = 1000) -> Any:
         for doc in self.inner.pipe(texts, batch_size=batch_size):
@@ -106,14 +126,16 @@ class GraphemeTokenizer:
         return getattr(self.inner, name)
 
 
-def merge_split_clusters(doc: Doc) -> Doc:
+def merge_split_clusters(doc: Doc, text: str | None = None) -> Doc:
     """`doc` with no token boundary inside a grapheme cluster (see `split_clusters`).
 
     The usual cut — a cluster spread over whole tokens, like 🇲🇱 as 🇲 + 🇱 — is merged in place
     (`Doc.retokenize`). A token that runs past a cluster's edge (``"🏽."``) is rare; the Doc is then rebuilt with
     that token cut at the edge first, so the cluster becomes exactly one token and its neighbours keep theirs.
+    `text` is the Doc's text when the caller has it (`Doc.text` joins every token in Python).
     """
-    text = doc.text
+    if text is None:
+        text = doc.text
     if text.isascii() or not len(doc):
         return doc
     from spacy.attrs import IDX, LENGTH
