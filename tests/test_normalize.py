@@ -163,6 +163,7 @@ def test_multipliers_and_qualifiers(text: str, expected: tuple[object, ...]) -> 
     ("des dizaines, voire des centaines de morts", (10, None, True), None, "hedged"),
     # an age is not a count; what is left is read
     ("two 17-year-old boys", (2, 2, False), "boys", "age left out"),
+    ("deux garçons de 15 ans", (2, 2, False), "garçons", "age left out: de 15 ans"),
     ("17 dead and 30 wounded", (17, 17, False), None, "left out: and 30 wounded"),
 ])
 def test_groups_are_summed_and_second_figures_are_said(text: str, expected: tuple[object, ...], unit: str | None,
@@ -197,6 +198,10 @@ def test_de_nombreux_is_vague_not_a_range() -> None:
     ("1,2,3", "list of figures"), ("1, 2, 3", "list of figures"),
     ("17-year-old boys", "an age (17-year-old)"), ("a 17-year-old boy", "an age"), ("aged 17", "an age"),
     ("un bilan de 300 morts", "not a known qualifier"),
+    # the same families in French
+    ("entre 30 et 20 morts", "wrong way round (30 to 20)"), ("moins de 0", "below 0"),
+    ("des garçons âgés de 17 ans", "an age (âgés de 17 ans)"), ("1/3 des victimes", "fraction"),
+    ("1,5,7 morts", "list of figures"),
 ])
 def test_figures_that_are_not_counts_are_refused_with_the_reason(text: str, reason: str) -> None:
     c = normalize_count(text)
