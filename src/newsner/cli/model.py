@@ -49,9 +49,10 @@ def pre_annotate_cli(
              "is given too (then model spans win overlaps, patterns fill gaps).")] = None,
     patterns: Annotated[Path | None, typer.Option(
         "--patterns", "-p", dir_okay=False,
-        help="spaCy EntityRuler patterns (JSONL). Default without --model: "
-             "WORKSPACE/annotations/patterns/conflict.jsonl, else the conflict-news patterns shipped with "
-             "newsner.")] = None,
+        help="The project's own patterns (spaCy EntityRuler JSONL, or rule lines with 'keep'; see the README), "
+             "added to the rules shipped for each article's language (English, French; others get both). "
+             "Default without --model: WORKSPACE/annotations/patterns/conflict.jsonl, else the patterns "
+             "shipped with newsner. Records carry the relations the relation rule finds over the spans.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", dir_okay=False,
         help="Where to write the suggestions. Default: WORKSPACE/annotations/suggestions/patterns.jsonl "
@@ -96,11 +97,11 @@ def pre_annotate_cli(
     corpus.require()
     suggester = Suggester.load(ws.label_schema(), model_dir=model, patterns=patterns, base=base)  # checks first
     out = out or ws.annotations_dir / "suggestions" / f"{suggester.name.replace(':', '-')}.jsonl"
-    spans = with_spans = 0
+    spans = with_spans = relations = 0
     rate = _Rate("articles suggested")
 
     def records() -> Iterator[dict[str, Any]]:
-        nonlocal spans, with_spans
+        nonlocal spans, with_spans, relations
         if engine == "ray":
             from newsner.model.ray_predict import suggestion_records_ray
 
@@ -111,12 +112,14 @@ def pre_annotate_cli(
             recs = suggestion_records(corpus, suggester, progress=rate)
         for rec in recs:
             spans += len(rec.spans)
+            relations += len(rec.relations)
             with_spans += bool(rec.spans)
             yield rec.to_dict()
 
     n = write_jsonl(out, records())
     err_console.print(f"{suggester.name}: {n} article(s) at {rate.rate()}", markup=False)
-    console.print(f"{spans} suggested span(s) on {with_spans} of {n} article(s) → {out}", markup=False)
+    console.print(f"{spans} suggested span(s) and {relations} relation(s) on {with_spans} of {n} article(s) → {out}",
+                  markup=False)
 
 
 @app.command("train")
