@@ -37,7 +37,11 @@ def js(text: str, cp: int) -> int:
 
 @pytest.fixture
 def patterns_suggester(workspace: Path) -> Suggester:
-    return Suggester.load(Workspace.at(workspace).label_schema())
+    from newsner.serve.run import WARM_UP
+
+    suggester = Suggester.load(Workspace.at(workspace).label_schema())
+    suggester.suggest([WARM_UP])  # as `serve run` does before it listens (a first call may build rule sets)
+    return suggester
 
 
 def test_suggestions_come_back_in_utf16_units_after_an_emoji(patterns_suggester: Suggester) -> None:
