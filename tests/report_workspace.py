@@ -88,7 +88,8 @@ def _add_conflict(ws: Workspace, corpus: Corpus, store: AnnotationStore) -> None
 def build_misleading(root: Path, outside: Path) -> Workspace:
     """A workspace where a careless report would say wrong things (issue 18): every pull on one day (Dec 02),
     the pushing account's unconfirmed suggestions in its own layer ("admin"), an annotator whose only records
-    were created by opening documents with auto-labeling on ("dana", unconfirmed), a learning curve of 88
+    were created by opening documents with auto-labeling on ("dana", unconfirmed), pattern suggestions imported as
+    confirmed records ("patterns", origin.suggester), a learning curve of 88
     sentence examples from 11 documents scored on a 2-example test split where the 25 % model beat the 100 %
     one (its file still says "more annotation still helps"), and the only export written to `outside`."""
     from newsner.export.card import record_export
@@ -100,11 +101,14 @@ def build_misleading(root: Path, outside: Path) -> Workspace:
         corpus.append(arts)
     store = AnnotationStore(ws.annotations_dir)
     origin = {"server": "http://127.0.0.1:8000", "project": "newsner", "pulled_at": "2026-12-02T10:00:00+00:00"}
-    for name, status, docs in (("alice", "confirmed", arts[:10]), ("bob", "confirmed", arts[2:12]),
-                               ("admin", "unconfirmed", arts), ("dana", "unconfirmed", arts[:5])):
+    suggested = {"suggester": "patterns"}  # pre-annotate's mark: a suggestion even when imported as confirmed
+    layers = (("alice", "confirmed", arts[:10], origin), ("bob", "confirmed", arts[2:12], origin),
+              ("admin", "unconfirmed", arts, origin), ("dana", "unconfirmed", arts[:5], origin),
+              ("patterns", "confirmed", arts, suggested))
+    for name, status, docs, where in layers:
         store.write_layer(name, [AnnotationRecord(
             a.id, a.text_sha256, name, [_span(a.text, "Wagner fighters", "ACTOR"), _span(a.text, "Gao", "LOCATION")],
-            status, origin=origin) for a in docs])
+            status, origin=where) for a in docs])
     store.write_layer("gold", [AnnotationRecord(a.id, a.text_sha256, "gold", [_span(a.text, "Gao", "LOCATION")],
                                                 "confirmed") for a in arts])
     export(ws, outside, ExportOptions("hf"))

@@ -119,7 +119,7 @@ def test_report_on_a_misleading_workspace_says_true_things(workspace: Path, tmp_
     activity = _svg_attrs(page, "activity")
     assert activity["xticks"] == "2026-12-02", activity  # not five "Jan 01"
     assert activity["legend"] == "alice (10)|bob (10)"  # admin's suggestions and dana's opened documents: not work
-    assert "Not annotators (no confirmed record): admin, dana" in page
+    assert "Not annotators (no confirmed work of a person): admin, dana, patterns" in page
     agreement = _svg_attrs(page, "agreement")
     assert agreement["xticks"] == "alice|bob"
     curve = _svg_attrs(page, "curve-0")

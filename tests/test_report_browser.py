@@ -137,7 +137,7 @@ def test_report_plots_say_true_things_in_chromium(workspace: Path, tmp_path: Pat
     # the pushing account's suggestions and records made by opening documents are not annotators
     assert activity["legend"] == "alice (10)|bob (10)"
     assert plots["agreement"]["xticks"] == "alice|bob"
-    assert "Not annotators (no confirmed record): admin, dana" in str(activity["caption"])
+    assert "Not annotators (no confirmed work of a person): admin, dana, patterns" in str(activity["caption"])
     # the learning curve: the split curve.json names, examples (sentences) not documents
     curve = plots["curve-0"]
     assert curve["ylabel"] == "F1 on test, 2 examples"

@@ -131,7 +131,8 @@ def read_activity(workspace: Workspace, wanted: set[str]) -> Activity:
 
     An unconfirmed record is not an annotator's work: the pushing account's pre-annotations land in its layer
     unconfirmed, and opening a document with auto-labeling on creates an unconfirmed record with the suggested
-    spans. A layer with no confirmed record at all is not an annotator (`Activity.not_annotators`).
+    spans; nor is a record pre-annotate made (``origin.suggester``), even imported as confirmed. A layer with
+    none of a person's confirmed work is not an annotator (`Activity.not_annotators`).
 
     `wanted`: doc ids whose annotators the per-round plot needs (the ids of every round).
     """
@@ -157,8 +158,9 @@ def read_activity(workspace: Workspace, wanted: set[str]) -> Activity:
                     continue
                 if not isinstance(obj, dict):
                     continue
-                if obj.get("status") != "confirmed":
-                    unconfirmed[layer] += 1
+                origin = obj.get("origin")
+                if obj.get("status") != "confirmed" or (isinstance(origin, dict) and "suggester" in origin):
+                    unconfirmed[layer] += 1  # a suggestion (pre-annotate marks its records), not a person's work
                     continue
                 day = _record_day(obj, mtime)
                 if day == mtime and not (isinstance(obj.get("origin"), dict) and "pulled_at" in obj["origin"]):

@@ -136,8 +136,9 @@ def _left_out(activity: data.Activity) -> str:
     """The sentence naming what is not counted as an annotator's work (nothing is left out silently)."""
     parts = []
     if activity.not_annotators:
-        parts.append(f" Not annotators (no confirmed record): {html.escape(', '.join(activity.not_annotators))}"
-                     " — a pushing account's suggestions, or documents only opened.")
+        names = html.escape(", ".join(activity.not_annotators))
+        parts.append(f" Not annotators (no confirmed work of a person): {names} — a pushing account's or "
+                     "pre-annotate's suggestions, or documents only opened.")
     counted = {k: v for k, v in activity.unconfirmed.items() if k not in activity.not_annotators}
     if counted:
         parts.append(" Unconfirmed records left out (suggestions or documents opened with auto-labeling on): "
@@ -208,8 +209,8 @@ def build_report(workspace: Workspace) -> str:
         parts.append(_table(["folder", "format", "layer", "examples per split"], rows))
         parts += [f'<p class="warn">warning: {html.escape(w)}</p>' for w in warnings]
     else:
-        parts.append(f"<p>No exports in {html.escape(str(workspace.root / 'exports'))} yet (run <code>newsner "
-                     "export hf --out exports/hf</code> from the workspace).</p>")
+        parts.append(f"<p>No exports in {html.escape(str(workspace.root / 'exports'))} yet, nor any recorded "
+                     "elsewhere (run <code>newsner export hf --out exports/hf</code> from the workspace).</p>")
 
     head = (f"<header><h1>newsner report</h1><p>workspace {html.escape(str(workspace.root))} · generated "
             f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} · newsner {__version__}</p></header>")
