@@ -436,3 +436,45 @@ def test_bad_bodies_get_a_4xx_with_a_reason_and_one_log_line(model_server: Model
     refused = [line for line in log.splitlines() if "refused" in line]
     assert len(refused) == 4 and len(log.strip().splitlines()) == 5, log  # + the start line
     assert "Kidal" not in log, "texts are never logged"
+
+
+class Steady:
+    """A suggester that takes 20 ms a piece and finds "Wagner" at the start of a text."""
+
+    name = "steady"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def suggest(self, texts: Sequence[str]) -> list[list[Span]]:
+        self.calls += 1
+        time.sleep(0.02)
+        return [[Span(0, 6, "ACTOR", "Wagner")] if t.startswith("Wagner") else [] for t in texts]
+
+
+def test_a_short_request_goes_before_the_rest_of_several_long_ones_and_their_work_stops() -> None:
+    import asyncio
+
+    from newsner.serve.worker import Worker
+
+    steady = Steady()
+
+    async def scenario() -> None:
+        worker = Worker(steady)
+        worker.start()
+        try:
+            longs = [asyncio.create_task(worker.suggest("x " * 500_000, budget=2)) for _ in range(3)]
+            await asyncio.sleep(0.3)
+            spans = await worker.suggest("Wagner attacked Gao.", budget=2)
+            assert spans == [Span(0, 6, "ACTOR", "Wagner")] and not any(t.done() for t in longs), \
+                "the short text is served between the pieces of the long ones, not after them"
+            assert await asyncio.gather(*longs) == [None, None, None]
+            calls = steady.calls
+            await asyncio.sleep(0.3)
+            state = worker.state()
+            assert state.waiting == 0 and state.dropped == 3
+            assert steady.calls <= calls + 1, "no piece of a dropped text runs after its budget (but the last)"
+        finally:
+            worker.stop()
+
+    asyncio.run(scenario())
