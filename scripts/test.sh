@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # playwright drives the system's Chromium (tests/test_report_browser.py); it must never fetch a browser itself.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-# The tests run Ray Data in local mode (ingest/pre-annotate --engine ray): the optional `ray` extra is installed.
-NEWSNER_EXTRAS=dev,ray bash scripts/setup.sh
+# The tests run Ray Data in local mode (ingest/pre-annotate --engine ray) and fine-tune a tiny transformer built on
+# the spot (train --engine transformers): the optional `ray` and `transformers` extras are installed.
+NEWSNER_EXTRAS=dev,ray,transformers bash scripts/setup.sh
 # doccano 1.8.4 cannot share newsner's venv (see notes/doccano.md): it gets its own, built on the first run
 # (1-2 minutes) and reused afterwards. The session fixture in tests/fixtures/doccano.py runs the server from it.
 export NEWSNER_DOCCANO_VENV="${NEWSNER_DOCCANO_VENV:-$PWD/.newsner/venv-doccano}"

@@ -15,7 +15,12 @@ serve_app = typer.Typer(help="The model server: suggestions (UTF-16 offsets) for
 app.add_typer(serve_app, name="serve")
 
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="A `newsner train` output, e.g. "
-                                               "models/baseline/model-best.")]
+                                               "models/baseline/model-best, or a transformers model folder "
+                                               "(`newsner train --engine transformers`).")]
+BaseOpt = Annotated[str | None, typer.Option("--base", help="A pretrained spaCy pipeline (installed name such as "
+                                             "fr_core_news_sm, or a folder) mapped to the schema by base_map: "
+                                             "suggestions before anything is annotated, merged with the "
+                                             "patterns unless --patterns names others.")]
 PatternsOpt = Annotated[Path | None, typer.Option("--patterns", help="EntityRuler patterns (JSONL); default with no "
                                                   "--model: the patterns shipped with newsner.")]
 PortOpt = Annotated[int | None, typer.Option("--port", "-p", help="Port on 127.0.0.1 (default: the last one "
@@ -27,7 +32,7 @@ BudgetOpt = Annotated[float, typer.Option("--budget", help="Seconds one suggesti
 
 @serve_app.command("up")
 def up_cli(ctx: typer.Context, model: ModelOpt = None, patterns: PatternsOpt = None, port: PortOpt = None,
-           budget: BudgetOpt = 10.0,
+           budget: BudgetOpt = 10.0, base: BaseOpt = None,
            timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait until it answers.")] = 120,
            ) -> None:
     """Start the model server in the background (state under .newsner/serve/) and wait until it answers.
@@ -35,12 +40,13 @@ def up_cli(ctx: typer.Context, model: ModelOpt = None, patterns: PatternsOpt = N
     Then `newsner doccano push --auto-label` points the doccano project at it.
 
     Example: newsner serve up --model models/baseline/model-best --patterns annotations/patterns/conflict.jsonl
+    Round 0 from a pretrained pipeline: newsner serve up --base fr_core_news_sm
     """
     from newsner.serve.process import ModelServer
 
     server = ModelServer(workspace_of(ctx))
     with err_console.status("starting the model server (loading the model)…"):
-        info = server.up(model_dir=model, patterns=patterns, port=port, budget=budget, timeout=timeout)
+        info = server.up(model_dir=model, patterns=patterns, port=port, budget=budget, timeout=timeout, base=base)
     if info.already_running:
         typer.echo(f"the model server is already running at {info.url} ({info.name}, pid {info.pid})")
     else:
@@ -82,7 +88,7 @@ def down_cli(ctx: typer.Context) -> None:
 
 
 @serve_app.command("run")
-def run_cli(ctx: typer.Context, model: ModelOpt = None, patterns: PatternsOpt = None,
+def run_cli(ctx: typer.Context, model: ModelOpt = None, patterns: PatternsOpt = None, base: BaseOpt = None,
             port: Annotated[int, typer.Option("--port", "-p", help="Port on 127.0.0.1.")] = 8765,
             budget: BudgetOpt = 10.0) -> None:
     """Run the model server in the foreground (Ctrl-C stops it); `up` runs it in the background instead.
@@ -96,4 +102,6 @@ def run_cli(ctx: typer.Context, model: ModelOpt = None, patterns: PatternsOpt = 
         argv += ["--model", str(model)]
     if patterns is not None:
         argv += ["--patterns", str(patterns)]
+    if base is not None:
+        argv += ["--base", base]
     raise typer.Exit(main(argv))

@@ -17,12 +17,13 @@ A rule span that agrees exactly with a base span is marked `base:NAME+patterns` 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from newsner.errors import ModelError
-from newsner.model.predict import Scored, score_texts
+from newsner.model.predict import BATCH, BEAM_WIDTH, Scored
 from newsner.schema import LabelSchema, Span
 
 #: OntoNotes (English pipelines) and WikiNER (French, Spanish, …) labels → the default schema.
@@ -46,13 +47,20 @@ def install_hint(name: str) -> str:
             "machine with access), or pass the folder of a pipeline on disk")
 
 
-def load_base(name_or_path: str | Path, schema: LabelSchema) -> Any:
-    """spacy.load of an installed pipeline or a folder; ModelError (one line, how to install) when it cannot be."""
+@functools.lru_cache(maxsize=4)
+def _load(name: str) -> Any:
+    """One load per pipeline and process (the check before training, the training config, the suggester): a
+    pipeline is only read here, never changed, so the copy can be shared."""
     import spacy
 
+    return spacy.load(name)
+
+
+def load_base(name_or_path: str | Path, schema: LabelSchema) -> Any:
+    """spacy.load of an installed pipeline or a folder; ModelError (one line, how to install) when it cannot be."""
     name = str(name_or_path)
     try:
-        nlp = spacy.load(name)
+        nlp = _load(name)
     except OSError as exc:
         kind = "folder" if Path(name).exists() else "installed spaCy pipeline"
         raise ModelError(f"--base {name}: not an {kind} spaCy can load ({str(exc).splitlines()[0][:160]}); "
@@ -60,7 +68,7 @@ def load_base(name_or_path: str | Path, schema: LabelSchema) -> Any:
     if "ner" not in nlp.pipe_names:
         raise ModelError(f"--base {name}: the pipeline has no 'ner' component; choose one with an entity "
                          "recognizer (e.g. fr_core_news_sm, en_core_web_sm)")
-    labels = set(nlp.get_pipe("ner").labels)  # type: ignore[attr-defined]
+    labels = set(nlp.get_pipe("ner").labels)
     mapping = label_map(schema)
     if not labels & set(mapping):
         raise ModelError(f"--base {name}: none of its labels ({', '.join(sorted(labels))}) is mapped to this "
@@ -100,7 +108,30 @@ class BaseTagger:
         self.source = f"base:{base_name(name_or_path)}"
 
     def score(self, texts: Sequence[str]) -> list[Scored]:
-        return map_scored(score_texts(self.nlp, texts, source=self.source), self.mapping, source=self.source)
+        return map_scored(score_greedy(self.nlp, texts, source=self.source), self.mapping, source=self.source)
+
+
+def score_greedy(nlp: Any, texts: Sequence[str], *, source: str) -> list[Scored]:
+    """The pipeline's own (greedy) entities, scored with the beam's probabilities.
+
+    A pretrained pipeline was trained and published for greedy decoding: its beam's best parse can differ
+    (measured on fr_core_news_sm: one ORG swallowing "…, au moins 12 soldats maliens"), so the spans are what
+    `nlp(text)` gives, and each span's score is the beam probability of exactly that entity (0 when no beam
+    parse holds it: the model itself doubts it).
+    """
+    ner = nlp.get_pipe("ner")
+    out: list[Scored] = []
+    for start in range(0, len(texts), BATCH):
+        docs = list(nlp.pipe(list(texts[start:start + BATCH]), disable=["ner"]))
+        probs = ner.scored_ents(ner.beam_parse(docs, beam_width=BEAM_WIDTH))
+        for doc, prob in zip(docs, probs, strict=True):
+            cands = {(doc[s:e].start_char, doc[s:e].end_char, label): min(1.0, float(p))
+                     for (s, e, label), p in prob.items()}
+            doc = ner(doc)  # greedy: sets doc.ents as nlp(text) would
+            spans = [Span(e.start_char, e.end_char, e.label_, e.text, source=source,
+                          score=round(cands.get((e.start_char, e.end_char, e.label_), 0.0), 4)) for e in doc.ents]
+            out.append(Scored(spans, cands))
+    return out
 
 
 def merge_with_rules(base_spans: Iterable[Span], rule_spans: Iterable[Span], *, both: str) -> list[Span]:
@@ -136,10 +167,8 @@ def base_training_config(config: Any, name_or_path: str | Path) -> Any:
     The base's ner is sourced with its weights; the schema's labels are added to it before training (see
     `newsner.model.train`), so its hidden layers and embeddings start from what the base learned.
     """
-    import spacy
-
     name = str(name_or_path)
-    nlp = spacy.load(name)  # load_base has checked it already
+    nlp = _load(name)  # load_base has checked it already
     ner_model = nlp.config["components"]["ner"]["model"]
     listens = "Listener" in str(ner_model.get("tok2vec", {}).get("@architectures", ""))
     pipeline = ["tok2vec", "ner"] if listens else ["ner"]

@@ -47,8 +47,12 @@ class HFTrainResult:
 def load_base_model(base: str | Path, schema: LabelSchema) -> tuple[Any, Any]:
     """Tokenizer and token-classification model of `base` with this schema's labels; one line when it fails."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     tags = schema.bio_tags()
+    verbosity = hf_logging.get_verbosity()
+    # A base's own head never fits this schema's tags: its "size mismatch, re-initialised" report is expected.
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(base))
         model = AutoModelForTokenClassification.from_pretrained(
@@ -59,6 +63,8 @@ def load_base_model(base: str | Path, schema: LabelSchema) -> tuple[Any, Any]:
         raise ModelError(f"--base {base}: not a model {where} transformers can load "
                          f"({' '.join(str(exc).split())[:200]}); pass a local folder with config.json, the "
                          "weights and the tokenizer files") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
     if not getattr(tokenizer, "is_fast", False):
         raise ModelError(f"--base {base}: its tokenizer has no fast (Rust) version; newsner needs one for "
                          "character offsets — choose a base with tokenizer.json")
