@@ -165,6 +165,7 @@ def test_multipliers_and_qualifiers(text: str, expected: tuple[object, ...]) -> 
     ("two 17-year-old boys", (2, 2, False), "boys", "age left out"),
     ("deux garçons de 15 ans", (2, 2, False), "garçons", "age left out: de 15 ans"),
     ("17 dead and 30 wounded", (17, 17, False), None, "left out: and 30 wounded"),
+    ("17 morts, 30 blessés", (17, 17, False), None, "left out: 30 blessés"),
 ])
 def test_groups_are_summed_and_second_figures_are_said(text: str, expected: tuple[object, ...], unit: str | None,
                                                        note: str) -> None:

@@ -454,7 +454,7 @@ def _normalize(text: str, language: str | None) -> Count:
             second = _figure(rest[conj.end():], languages, article_one=True)
             if isinstance(second, _Figure):
                 unit2, after = _group(second.rest, french)
-                if unit is None and unit2 is None and conj.group(0).startswith(","):
+                if len(groups) == 1 and fig.rest.startswith(",") and unit2 is None:  # "1, 2, 3": figure, comma
                     return Count(text, False, reason="a list of figures, not one count")
                 if unit is not None and unit2 is not None:  # "two soldiers and a civilian": two groups, summed
                     groups.append((second.min, second.max, unit2))
@@ -473,7 +473,7 @@ def _normalize(text: str, language: str | None) -> Count:
         if mx is not None and mx > MAX_COUNT or mn is not None and mn > MAX_COUNT:
             return Count(text, False, reason=f"a figure beyond {MAX_COUNT:,} is not a casualty count")
     elif rest and re.search(r"\d", rest):
-        notes.append(f"read as the first figure; left out: {rest}")
+        notes.append(f"read as the first figure; left out: {rest.strip(' ,')}")
     return Count(text, True, min=mn, max=mx, approximate=approx, unit=unit, note="; ".join(notes) or None)
 
 
