@@ -112,7 +112,7 @@ def _right(cls: _Classes, start: int) -> tuple[int, int] | None:
     return None
 
 
-def _speaker_end(rs: RuleSuggester, doc: Any, i: int) -> int:
+def _speaker_end(rs: RuleSuggester, doc: Any, i: int, cls_s: str) -> int:
     """Where the speaker's noun phrase ends, for the cue at token i (skipping adverbs, appositions, "(ACR)")."""
     end = i
     while end > 0 and doc[end - 1].lower_ in _SKIP_BEFORE_VERB and end - i > -4:
@@ -123,6 +123,10 @@ def _speaker_end(rs: RuleSuggester, doc: Any, i: int) -> int:
         for j in range(end - 2, max(-1, end - _WINDOW), -1):
             if doc[j].text == ",":
                 first = doc[j + 1].lower_
+                if first in ("who", "qui", "which", "speaking", "s'exprimant", "joint", "jointe", "contacted"):
+                    return j  # "X, who asked not to be named, said"
+                if all(c == "N" for c in cls_s[j + 1:end - 1]) and end - 1 > j + 1:
+                    return end - 1  # "the governor of Borno, Babagana Zulum, said": the name speaks
                 if first in rs.low["keep_dets"] or first in rs.low["drop_dets"] or first in rs.low["roles"] \
                         or first in rs.low["role_modifiers"] or first in rs.low["inner_dets"]:
                     return j
@@ -155,7 +159,7 @@ def claim_sources(rs: RuleSuggester, doc: Any) -> list[tuple[int, int]]:
         else:
             i_cue = i
         if cue:
-            end = _speaker_end(rs, doc, i_cue)
+            end = _speaker_end(rs, doc, i_cue, cls.s)
             np = _left(cls, end) if end > 0 else None
             if np is not None and np[0] > 0 and doc[np[0] - 1].lower_ in _NEGATIONS:
                 np = None  # "No group claimed ...", "Aucun groupe n'a ..."
@@ -171,7 +175,11 @@ def claim_sources(rs: RuleSuggester, doc: Any) -> list[tuple[int, int]]:
             if k < len(doc) and doc[k].lower_ in low["relay_cues"] and doc[k].lower_ not in ("told",):
                 k += 1
             if lower in ("told", "tells") or (k > i + 1):
-                add(_right(cls, k))
+                relay = add(_right(cls, k))
+                # ', a indiqué à l'AFP un responsable local': the speaker comes after the relay
+                if relay is not None and k > i + 1 and relay[1] < len(doc) and cls.s[relay[1]] in "DNRMQ" \
+                        and i > 0 and doc[i - 1].is_punct:
+                    add(_right(cls, relay[1]))
         if lower in low["speaker_before_cues"] or lower in ("citing", "cited by", "quoted by", "citant"):
             # An inverted speech verb ('..." said X', ', a déclaré X') needs the quote or comma before it;
             # otherwise what follows "said" is what was said ("said army artillery had killed ...").
