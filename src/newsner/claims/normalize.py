@@ -335,7 +335,6 @@ def _figure(s: str, languages: Sequence[str], *, article_one: bool = False, lead
     return _Figure(mn, mx, approx, rest)
 
 
-
 _WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*'?$")
 _STOP = OUTCOMES | FUNCTION_WORDS
 
