@@ -172,8 +172,13 @@ def suggesters(bases: Sequence[str]) -> dict[str, Suggest]:
         if importlib.util.find_spec(base) is None and not Path(base).exists():
             print(f"skip base:{base}: the pipeline is not installed (pip install it, or pass a folder)")
             continue
+        from newsner.model.patterns import default_patterns_path
+
         try:
             out[f"base:{base}"] = suggester_from(lambda b=base: Suggester.load(SCHEMA, base=b))  # type: ignore
+            # what `pre-annotate --base NAME` runs: the base merged with the rules (newsner.model.base)
+            out[f"base:{base}+rules"] = suggester_from(  # type: ignore[misc]
+                lambda b=base: Suggester.load(SCHEMA, base=b, patterns=default_patterns_path()))
         except TypeError:
             print(f"skip base:{base}: this newsner has no pretrained-base suggester (Suggester.load(base=...))")
     return out
@@ -243,6 +248,8 @@ def score(docs: Sequence[Doc], results: Sequence[tuple[list[Span], list[Relation
 
 
 def _pr(tp: int, fp: int, fn: int) -> str:
+    if tp + fn == 0:  # the set has no gold span of this label (re3d: CASUALTY, CLAIM_SOURCE): count the extras
+        return f"– ({fp} sugg.)" if fp else "–"
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     return f"{p:.2f}/{r:.2f}" if tp + fn or tp + fp else "–"
@@ -284,12 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.show and set_name == "dev" and name == "rules":
                 _show(docs, results)
     labels = [lab for lab in LABELS]
-    header = (f"{'suggester':<22}{'set':<9}" + "".join(f"{lab + ' P/R':>17}" for lab in labels)
+    header = (f"{'suggester':<28}{'set':<9}" + "".join(f"{lab + ' P/R':>17}" for lab in labels)
               + f"{'CLAIMED_BY P/R':>16}{'other rel P/R':>15}{'corr/doc':>10}{'docs/s':>9}")
     print(header)
     for name, set_name, t, rate in rows:
         other = [r for r in RELATIONS if r != "CLAIMED_BY"]
-        line = (f"{name:<22}{set_name:<9}"
+        line = (f"{name:<28}{set_name:<9}"
                 + "".join(f"{_pr(t.tp[lab], t.fp[lab], t.fn[lab]):>17}" for lab in labels)
                 + f"{_pr(t.rel_tp['CLAIMED_BY'], t.rel_fp['CLAIMED_BY'], t.rel_fn['CLAIMED_BY']):>16}"
                 + f"{_pr(*(sum(c[r] for r in other) for c in (t.rel_tp, t.rel_fp, t.rel_fn))):>15}"
@@ -298,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\ncorrections per document, by kind:")
     for name, set_name, t, _ in rows:
         kinds = ", ".join(f"{k} {v / max(t.docs, 1):.1f}" for k, v in sorted(t.corrections.items()))
-        print(f"  {name:<22}{set_name:<9}{kinds}")
+        print(f"  {name:<28}{set_name:<9}{kinds}")
     for set_name in sets:
         base = next((t for n, s, t, _ in rows if n == "legacy" and s == set_name), None)
         new = next((t for n, s, t, _ in rows if n == "rules" and s == set_name), None)
