@@ -116,8 +116,8 @@ def _plots(workspace: Workspace, labels: list[str], layers: list[str],
         verdict = f"<strong>{html.escape(curve.verdict)}</strong> " if curve.verdict else ""
         cards.append(_card(
             f"Learning curve — models/{curve.model}", plots.learning_curve(curve, labels, f"curve-{k}"),
-            f"{verdict}Look at the right end: if F1 still rises, more annotation will help; a label stuck near 0 "
-            "needs more examples.", ""))
+            f"{verdict}Look at the right end: a rise says more annotation helps only when the verdict (from an "
+            "interval over enough evaluation examples) agrees; a label stuck near 0 needs more examples.", ""))
     if not curves:
         cards.append(_card("Learning curve", None, "",
                            "No learning curve yet: run <code>newsner train --curve</code>."))

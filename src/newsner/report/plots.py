@@ -124,6 +124,7 @@ def activity_over_time(per_day: dict[str, Counter[str]], key: str) -> str | None
         ax.step([date.fromisoformat(d) for d in xs], ys, where="post", marker="o", markersize=4,
                 label=f"{annotator} ({total})", color=PALETTE[k % len(PALETTE)])
     _date_axis(ax, sorted({date.fromisoformat(d) for days in per_day.values() for d in days}))
+    ax.set_ylim(bottom=0)  # cumulative counts from 0: one day of pulls is not a 9.45–10.5 axis
     ax.set_xlabel("day (UTC)")
     ax.set_ylabel("documents annotated (cumulative)")
     ax.set_title("Documents annotated per annotator over time")
