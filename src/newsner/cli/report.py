@@ -19,7 +19,9 @@ def report_cli(
 ) -> None:
     """One HTML page with plots: entities per label per split, documents per annotator over time and per round,
     the agreement matrix, the learning curve (after `train --curve`), alignment problems by kind; then corpus
-    counts, the label schema, annotation layers and exports. Opens offline in any browser.
+    counts, the label schema, annotation layers and exports (those under exports/ and those `newsner export`
+    wrote elsewhere with --out). Annotators are the layers with confirmed work: suggestions and documents only
+    opened are left out, and said so. Opens offline in any browser.
 
     Example: newsner report --out exports/report.html
     """

@@ -1,8 +1,9 @@
 """A self-contained HTML report of a workspace: plots first, then corpus, label schema, layers, agreement, exports.
 
 One page a project lead can open or mail: no scripts, no external assets (plots are inline SVG, text drawn as
-paths, so no font or network is needed at view time), nothing secret (the doccano credentials and URLs of
-private state under .newsner/ are never read).
+paths, so no font or network is needed at view time; each plot's axis text is kept on its <svg> as data-*
+attributes and a <desc>), nothing secret (of the private state under .newsner/ only exports.json, the list of
+export folders, is read; never the doccano credentials or URLs).
 """
 
 from __future__ import annotations
