@@ -94,6 +94,8 @@ def test_license_from_the_option_reaches_card_and_dataset_info(workspace: Path) 
     ([{"re3d": {"id": "x", "source": "bbc", "license": "Apache-2.0"}}], "apache-2.0", "Apache-2.0 (30 articles)"),
     ([{"license": "CC-BY-4.0"}, {"license": "CC-BY-NC-4.0"}, {}], "other", "CC-BY-NC-4.0 (10 articles)"),
     ([{}], "unknown", "newsner export --license ID"),
+    # half the articles declare nothing: the dataset's licence is not known
+    ([{"license": "CC-BY-4.0"}, {}], "unknown", "CC-BY-4.0 (15 articles). 15 exported article(s) declare none."),
 ])
 def test_license_from_the_sources(workspace: Path, metas: list[dict[str, Any]], expected: str, says: str) -> None:
     from huggingface_hub import DatasetCard

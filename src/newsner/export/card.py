@@ -74,15 +74,17 @@ def source_license(article: Article) -> str | None:
 
 
 def card_license(result: ExportResult) -> str:
-    """The card's `license`: --license, else the one licence every exported source declared, else "other" when the
-    sources declare several, else "unknown"."""
+    """The card's `license`: --license, else the one licence every exported article's source declared, else
+    "other" when the sources declare several, else "unknown" (none declared, or some articles declare none)."""
     if result.options.license:
         return result.options.license.lower()
     declared = result.source_licenses
-    if len(declared) == 1:
+    if len(declared) > 1:
+        return "other"
+    if len(declared) == 1 and sum(declared.values()) >= result.documents:
         only = next(iter(declared))
         return only.lower() if _LICENSE_ID.fullmatch(only) else "other"
-    return "other" if declared else "unknown"
+    return "unknown"
 
 
 def write_summary(tmp: Path, result: ExportResult) -> None:
@@ -230,8 +232,9 @@ def _license_text(result: ExportResult, license_id: str) -> str:
         if declared:
             head += " Check that the sources' own licences allow it."
     elif license_id == "unknown":
-        head = ("`unknown`: no licence was given. Pass `newsner export --license ID` (e.g. `cc-by-4.0`) once you know "
-                "the terms the articles may be shared under.")
+        head = ("`unknown`: no licence was given, and the sources do not declare one for every article. Pass "
+                "`newsner export --license ID` (e.g. `cc-by-4.0`) once you know the terms the articles may be "
+                "shared under.")
     elif license_id == "other":
         head = "`other`: the sources declare different licences (below); pass `--license ID` to state the dataset's."
     else:
