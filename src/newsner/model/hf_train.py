@@ -132,9 +132,9 @@ def train_transformer(
 
     ds = load_export(data_dir, schema)
     train_split = ds["train"].select(list(train_indices)) if train_indices is not None else ds["train"]
+    set_seed(seed)  # before loading: the new classification head is initialised from the RNG
     tokenizer, model = load_base_model(base, schema)
     length = max_length(tokenizer, model.config)
-    set_seed(seed)
     train_set = _tokenize(train_split, tokenizer, length)
     dev_set = _tokenize(ds["validation"], tokenizer, length)
     steps_per_epoch = max(1, -(-len(train_set) // batch_size))
