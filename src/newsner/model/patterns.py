@@ -79,14 +79,17 @@ def load_ruler(path: Path | None, schema: LabelSchema, *, rules: bool = True,
         if path is None:
             raise InputError("no patterns: pass a patterns file, or keep the rules on")
         return EntityRulerPatterns(load_patterns(Path(path), schema))
-    from newsner.model.rules import RuleSuggester, read_rules
+    from newsner.model.rules import LANGUAGES, RuleSuggester, read_rules
 
     project = []
     if path is not None:
         read_rules(Path(path), schema.names)  # every label must be in the schema, before anything runs
         project.append(Path(path))
     ruler = RulesAndPatterns(project)
-    RuleSuggester.get("en", ruler.project)  # builds (and checks) the rules once, before any article
+    # Built (and checked) once before any article, so that a `serve` request never pays for the build within its
+    # time budget; "mul" (texts in other languages) is built on first use.
+    for language in LANGUAGES:
+        RuleSuggester.get(language, ruler.project)
     return ruler
 
 

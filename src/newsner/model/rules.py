@@ -478,9 +478,18 @@ def _with_acronyms(text: str, kept: list[tuple[int, int, str]]) -> list[tuple[in
 
 def rule_spans(texts: Sequence[str], languages: Sequence[str | None] | None = None,
                project: Sequence[Path] = ()) -> list[list[Span]]:
-    """Rule spans per text; `languages` per text ("en", "fr"; other or None: both rule sets)."""
+    """Rule spans per text; `languages` per text: "en", "fr"; None (unknown, e.g. a `serve` request) is read
+    from the text (newsner.ingest.lang: English or French when the detector is confident); any other language,
+    or an unsure detection, gets both rule sets ("mul")."""
+    from newsner.ingest.lang import guess_language
+
     langs = list(languages) if languages is not None else [None] * len(texts)
-    return [RuleSuggester.get(lang, project).spans(text) for text, lang in zip(texts, langs, strict=True)]
+    out = []
+    for text, lang in zip(texts, langs, strict=True):
+        if lang is None:
+            lang = guess_language(text)
+        out.append(RuleSuggester.get(lang, project).spans(text))
+    return out
 
 
 __all__ = ["LANGUAGES", "RuleSuggester", "load_lexicon", "read_rules", "rule_spans", "rules_dir"]
