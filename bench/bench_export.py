@@ -281,8 +281,8 @@ def main() -> None:
             return _memory(args, tmp, one)
         # Interleaved, so a change in the machine's load hits all three alike; the fastest run of each counts.
         for _ in range(args.repeat):
-            for key, role in roles.items():
-                runs[key].append(_sub("_role", *role))
+            for key, spec in roles.items():
+                runs[key].append(_sub("_role", *spec))
         base, one, two = (min(runs[k], key=lambda r: r["seconds"]) for k in ("base", "one", "two"))
         base_rate = base["articles"] / base["seconds"]
         one_rate = one["articles"] / one["seconds"]

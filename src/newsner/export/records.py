@@ -171,8 +171,9 @@ class RecordSource:
             if head is not None:
                 if text_sha256 is not None and head.group(2).decode() != text_sha256:
                     return frozenset()
+                # a few distinct labels among many spans: decode each once
                 return frozenset(m.decode() if b"\\" not in m else str(orjson.loads(b'"' + m + b'"'))
-                                 for m in _RECORD_LABEL.findall(raw))
+                                 for m in set(_RECORD_LABEL.findall(raw)))
             try:
                 obj = orjson.loads(raw)
                 if text_sha256 is not None and obj.get("text_sha256") != text_sha256:

@@ -91,8 +91,9 @@ def blank_nlp(language: str | None) -> tuple[Language, str]:
         nlp = spacy.blank(code)
     except Exception:  # spaCy raises ImportError/ValueError/KeyError variants for unknown codes
         nlp, code = spacy.blank("xx"), "xx"
-    from newsner.text.grapheme_tokens import GraphemeTokenizer
+    from newsner.text.grapheme_tokens import GraphemeTokenizer, keep_flags_whole
 
+    keep_flags_whole(nlp)
     nlp.tokenizer = GraphemeTokenizer(nlp.tokenizer)
     sent_flag(nlp)
     return nlp, code

@@ -104,6 +104,26 @@ def split_clusters(text: str, token_starts: Sequence[int] | np.ndarray) -> list[
     return out
 
 
+#: Two regional indicators: a flag (🇲🇱), the grapheme cluster news text carries most.
+_FLAG = "[\U0001F1E6-\U0001F1FF]{2}"
+
+
+def keep_flags_whole(nlp: Any) -> None:
+    """Teach the pipeline's tokenizer that a flag is one prefix or suffix, not two symbols.
+
+    spaCy splits 🇲🇱 into 🇲 + 🇱 as it splits any symbol off a word; merging them back afterwards costs more than
+    tokenizing (issue 20). With the flag as one affix the tokens come out whole and cached; `GraphemeTokenizer`
+    still merges whatever else is cut (an odd run of indicators, emoji sequences, combining marks).
+    """
+    import re
+
+    tokenizer = nlp.tokenizer
+    for attr, flag in (("prefix_search", f"^{_FLAG}"), ("suffix_search", f"{_FLAG}$")):
+        pattern = getattr(getattr(tokenizer, attr, None), "__self__", None)  # the language's compiled affixes
+        if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
+            setattr(tokenizer, attr, re.compile(f"{flag}|{pattern.pattern}", pattern.flags).search)
+
+
 class GraphemeTokenizer:
     """spaCy's tokenizer, then every grapheme cluster it cut merged back into one token.
 
