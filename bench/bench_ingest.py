@@ -14,7 +14,13 @@
    with its defaults (text only, comments included), and extract() asked for what ingest needs (metadata:
    title, date, author, site, URL; comments excluded). Metadata extraction alone costs trafilatura about a
    third more time; the second ratio is the overhead of newsner itself.
-Each figure is the best of --repeat runs (the machine is shared; the best run is the least disturbed).
+3. HTML, whole processes (issue 20's table): `newsner ingest DIR --jobs 1` into an empty workspace against one
+   process running a loop of `trafilatura.extract` over the same files (defaults, then with the metadata ingest
+   needs), CPU time (user + system) of each child, start-up included (imports, the language model). Median of
+   --repeat interleaved runs.
+Each in-process figure is the best of --repeat runs (the machine is shared; the best run is the least disturbed).
+
+    .venv/bin/python bench/bench_ingest.py --html-only --html-copies 5 --repeat 3   # the HTML rows only
 """
 
 from __future__ import annotations
@@ -173,14 +179,66 @@ def bench_html(copies: int, repeat: int, work: Path) -> list[tuple[str, str]]:
     ]
 
 
+_EXTRACT_LOOP = """
+import sys
+from pathlib import Path
+import trafilatura
+kwargs = dict(with_metadata=True, include_comments=False, date_extraction_params={params}) if sys.argv[2] == "meta" \\
+    else {{}}
+for path in sorted(Path(sys.argv[1]).glob("*.html")):
+    trafilatura.extract(path.read_bytes(), **kwargs)
+"""
+
+
+def _cpu_of(cmd: list[str], cwd: Path) -> float:
+    """CPU seconds (user + system) of one child process run to completion."""
+    import subprocess
+
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_html_processes(repeat: int, work: Path) -> list[tuple[str, str]]:
+    """`newsner ingest DIR --jobs 1` against a process looping over extract(), whole processes, CPU time."""
+    import statistics
+
+    html_dir = work / "html"
+    n = len(list(html_dir.glob("*.html")))
+    loop = work / "extract_loop.py"
+    loop.write_text(_EXTRACT_LOOP.format(params=repr(_DATE_PARAMS)))
+    newsner = Path(sys.executable).with_name("newsner")
+    times: dict[str, list[float]] = {"extract": [], "meta": [], "ingest": []}
+    for _ in range(repeat):  # interleaved: a change in the machine's load hits all three alike
+        times["extract"].append(_cpu_of([sys.executable, str(loop), str(html_dir), "defaults"], work))
+        times["meta"].append(_cpu_of([sys.executable, str(loop), str(html_dir), "meta"], work))
+        ws = work / "ws-process"
+        shutil.rmtree(ws, ignore_errors=True)
+        ws.mkdir()
+        times["ingest"].append(_cpu_of([str(newsner), "ingest", str(html_dir), "--jobs", "1"], ws))
+    base, meta, ours = (statistics.median(times[k]) for k in ("extract", "meta", "ingest"))
+    return [
+        ("processes: extract() loop", f"{base:.2f} s CPU ({n} pages, median of {repeat}), its defaults"),
+        ("  ... with metadata", f"{meta:.2f} s CPU: {base / meta:.2f}x of the defaults"),
+        ("processes: newsner ingest -j1", f"{ours:.2f} s CPU: {base / ours:.2f}x extract() defaults (target >= 0.8x), "
+                                          f"{meta / ours:.2f}x extract() with metadata"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=4000)
     parser.add_argument("--html-copies", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--html-only", action="store_true", help="skip the text/JSONL rows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsner-bench-") as tmp:
-        rows = bench_text(args.articles, args.repeat, Path(tmp)) + bench_html(args.html_copies, args.repeat, Path(tmp))
+        rows = [] if args.html_only else bench_text(args.articles, args.repeat, Path(tmp))
+        rows += bench_html(args.html_copies, args.repeat, Path(tmp))
+        rows += bench_html_processes(args.repeat, Path(tmp))
     width = max(len(name) for name, _ in rows)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"newsner ingest benchmark ({os.cpu_count()} CPUs, load average {load}, python {sys.version.split()[0]})")

@@ -149,5 +149,7 @@ def extract_html(html: str) -> HtmlArticle:
         if value:
             meta[key] = value
     published = _first_string(doc.date)
+    languages = page_languages(html)  # once: it strips the comments of the page's first 40,000 characters
     return HtmlArticle(text=text, title=title, url=_first_string(doc.url), published=published,
-                       language=page_language(html), languages=page_languages(html), sitename=sitename, meta=meta)
+                       language=languages[0] if languages else None, languages=languages, sitename=sitename,
+                       meta=meta)
