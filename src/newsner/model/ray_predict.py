@@ -83,6 +83,8 @@ def suggestion_records_ray(corpus: Corpus, suggester: Suggester, schema: LabelSc
     ctx.print_on_execution_start = False
     ctx.execution_options.verbose_progress = False
     size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    # No more actors than shards (the blocks): an idle actor would only hold a model in memory (and Ray warns).
+    size = max(1, min(size, len(shards)))
     ds = ray.data.from_items([{"path": str(p.resolve())} for p in shards], override_num_blocks=len(shards))
     # Reading a shard is light I/O: no CPU reserved, or the actors (one CPU each, all of them) would starve it.
     ds = ds.flat_map(read_shard, num_cpus=0)
