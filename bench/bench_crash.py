@@ -627,7 +627,9 @@ def index_reference(bench: Bench, kind: str) -> tuple[float, Any]:
         t, done = bench.runner.timed(ws, "ingest", str(bench.inputs / "index.jsonl"))
         must(done, "index base ingest")
         bench.refs["index"] = (t, _ids(ws))
+        t0 = time.monotonic()
         bench.refs["index-long"] = _ids_of(bench, "index-long.jsonl")
+        bench.refs["index-long-seconds"] = time.monotonic() - t0
         bench.refs["index-more"] = _ids_of(bench, "index-more.jsonl")
     t, ids = bench.refs["index"]
     return t, ids
@@ -679,9 +681,9 @@ def _run_checked(bench: Bench, ws: Path, out: Outcome, *args: str) -> subprocess
     what = " ".join(args[:2])
     if "Traceback" in done.stderr or "Traceback" in done.stdout:
         out.tracebacks += 1
-        out.error = f"{what}: traceback ({done.stderr.strip().splitlines()[-1:]})"
+        out.error = out.error or f"{what}: traceback ({done.stderr.strip().splitlines()[-1:]})"
     elif done.returncode != 0:
-        out.error = f"{what}: exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"
+        out.error = out.error or f"{what}: exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"
     notes = [ln for ln in done.stderr.splitlines() if ln.startswith("note:")]
     if len(notes) > 1:
         out.lost.append(f"{what}: {len(notes)} note lines, not one")
@@ -695,13 +697,13 @@ def _stats_counts(done: subprocess.CompletedProcess[str]) -> tuple[int, int] | N
 
 def _hand_line(ws: Path, n: int) -> str:
     """Append one valid article to the last shard, as a person would with an editor; returns its id."""
-    text = f"Added by hand after the crash, trial {n}."
-    record: dict[str, Any] = {"id": f"hand{n:012d}", "text": text, "title": None, "url": None, "source": "desk",
-              "published": None, "language": "en", "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
-              "provenance": {}, "duplicate_of": None, "meta": {}}
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from newsner.schema import Article
+
+    article = Article.from_text(f"Added by hand after the crash, trial {n}, by the night desk.", source="desk")
     with open(_shards(ws)[-1], "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")
-    return str(record["id"])
+        fh.write(json.dumps(article.to_dict()) + "\n")
+    return article.id
 
 
 def index_trial(bench: Bench, kind: str, n: int) -> Outcome:
@@ -714,7 +716,7 @@ def index_trial(bench: Bench, kind: str, n: int) -> Outcome:
         _DAMAGE[kind](ws, rng)
         out.exits = "damaged"
     elif kind == "index-kill-hand":
-        delay = rng.uniform(bench.startup, bench.startup + 3.0)
+        delay = rng.uniform(bench.startup, max(bench.startup, 0.9 * bench.refs["index-long-seconds"]))
         out.killed = kill_at(bench.runner.start(ws, "ingest", str(inputs / "index-long.jsonl")), delay)
         expected.add(_hand_line(ws, n))
         out.exits = f"{'killed' if out.killed else 'finished'} at {delay:.2f}s, then a line by hand"

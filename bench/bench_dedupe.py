@@ -1,6 +1,6 @@
 """Near-duplicate recall and precision on pairs built from real conflict documents (../shared/data/re3d).
 
-    python bench/bench_dedupe.py [--copies 10] [--seed 0]
+    python bench/bench_dedupe.py [--copies 10] [--seed 0] [--ingest]
 
 - edited copies: each document (>= 80 words) with a new header and footer and random word edits (replace,
   delete, insert) at several rates; the pair's true Jaccard on 5-word shingles is computed exactly, and recall
@@ -10,6 +10,13 @@
   stored and looked up);
 - precision: every pair of distinct documents (all about the Syria/Iraq conflict) and every roundup against
   the documents it does not quote must not be linked.
+
+With --ingest, the same sets also go through `newsner.ingest` (the documents first, then every copy and roundup in
+a shuffled order, in chunks of 100): how many copies end in the cluster of a document they copy or quote, in
+another cluster, or in none. The pairs above measure the signatures and the link rule; this measures what the
+corpus index makes of them (candidate lookup, the bounded band buckets, first seen wins). The copies' shared
+header and footer link many copies of different documents to each other, so "another cluster" is large by
+construction; compare the figures between versions, not with 0.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ def documents(data: Path = DATA) -> list[str]:
 
 
 def shingles(text: str) -> set[tuple[str, ...]]:
-    from newsner.ingest.patterns import WORD
+    from newsner.corpus.signatures import WORD
 
     words = WORD.findall(text.lower())
     return {tuple(words[i:i + 5]) for i in range(max(1, len(words) - 4))}
@@ -142,13 +149,64 @@ def measure(copies: int = 10, seed: int = 0, data: Path = DATA) -> dict[str, tup
     }
 
 
+def ingest_links(copies: int = 10, seed: int = 0, data: Path = DATA) -> dict[str, int]:
+    """The sets through the real ingest: copies in their source's cluster, in another, in none."""
+    import tempfile
+
+    from newsner.corpus.store import Corpus
+    from newsner.ingest import ingest
+
+    docs = documents(data)
+    edited, roundups, _ = build(docs, copies, seed)
+    longs = long_documents(docs, seed)
+    long_edited, long_roundups, _ = build(longs, max(copies // 2, 1), seed + 2)
+    sources: dict[str, set[str]] = {}
+    for doc, copy, _j in edited + long_edited:
+        sources.setdefault(copy, set()).add(doc)
+    for doc, page in roundups + long_roundups:
+        sources.setdefault(page, set()).add(doc)
+    rest = list(sources)
+    random.Random(seed).shuffle(rest)
+    lines = list(dict.fromkeys([*docs, *longs, *rest]))
+    with tempfile.TemporaryDirectory(prefix="newsner-dedupe-") as tmp:
+        feed = Path(tmp) / "feed.jsonl"
+        feed.write_text("".join(json.dumps({"text": t, "language": "en"}) + "\n" for t in lines), encoding="utf-8")
+        corpus = Corpus(Path(tmp) / "corpus")
+        report = ingest([feed], corpus, chunk_size=100)
+        got = [(a.id, a.duplicate_of) for a in corpus]
+    if len(got) != len(lines):  # cleaning made two inputs one article: positions no longer match
+        raise SystemExit(f"--ingest: {len(lines)} inputs became {len(got)} articles ({report.duplicates} repeated)")
+    at = {aid: k for k, (aid, _) in enumerate(got)}
+
+    def root(k: int) -> int:
+        dup = got[k][1]
+        return at.get(dup, k) if dup else k
+
+    where = {t: k for k, t in enumerate(lines)}
+    out = {"copies/roundups in a source's cluster": 0, "... in another cluster": 0, "... unlinked": 0}
+    for text, srcs in sources.items():
+        k = where[text]
+        if got[k][1] is None:
+            out["... unlinked"] += 1
+        elif root(k) in {root(where[s]) for s in srcs}:
+            out["copies/roundups in a source's cluster"] += 1
+        else:
+            out["... in another cluster"] += 1
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ingest", action="store_true", help="also run the sets through `newsner.ingest`")
     opts = parser.parse_args()
     for name, (hit, total) in measure(opts.copies, opts.seed).items():
         print(f"{name:<34} {hit:>5} / {total:<5} {100 * hit / max(total, 1):6.1f} %")
+    if opts.ingest:
+        print("\nthrough ingest (documents first, then copies and roundups shuffled, chunks of 100):")
+        for name, n in ingest_links(opts.copies, opts.seed).items():
+            print(f"{name:<38} {n:>5}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import os
 import re
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 
 INDEX_NAME = ".index.sqlite3"
-SCHEMA_VERSION = "4"  # 4: `pending` records the size and hash of what a chunk appends
+SCHEMA_VERSION = "5"  # 4: `pending` records what a chunk appends; 5: band buckets of one row per cluster
 #: Band rows collect in a small `lsh_recent` table (cheap to insert into: it stays in the page cache) and are
 #: merged into `lsh` in key order once there are this many: a chunk's commit no longer rewrites pages all
 #: over the big table, so its cost stops growing with the corpus (an LSM tree with two levels).
@@ -141,6 +141,8 @@ class Row:
     shard: str
     offset: int
     length: int
+    #: the band keys it is stored under (newsner.corpus.linking's bucket rule); None: all its stored keys
+    keys: np.ndarray | None = None
 
 
 class CorpusIndex:
@@ -263,21 +265,20 @@ class CorpusIndex:
             self.conn.execute("COMMIT")
 
     # ---------------------------------------------------------------------------------- near-duplicates
-    def band_hits(self, keys: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
-        """(band key, seq) of every committed article stored under one of `keys` (distinct 32-bit band keys).
-
-        One SQL statement: SQLite walks the JSON array and does one range search per key in each LSH table
-        (CROSS JOIN fixes that loop order; the planner knows nothing of the array's size)."""
+    def band_rows(self, keys: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(band keys, seqs) of every committed row stored under one of `keys` (distinct), sorted by key then seq,
+        as two numpy arrays (one SQL statement; the rows come back as one JSON array, parsed in C)."""
         import numpy
 
         lows = orjson.dumps(numpy.asarray(keys, dtype=numpy.int64) << SEQ_BITS,
                             option=orjson.OPT_SERIALIZE_NUMPY).decode()
-        rows = self.conn.execute(
-            f"WITH p(lo) AS MATERIALIZED (SELECT value FROM json_each(?1)) "
-            f"SELECT b.id FROM p CROSS JOIN lsh b ON b.id BETWEEN p.lo AND p.lo + {SEQ_MASK} "
-            f"UNION ALL SELECT r.id FROM p CROSS JOIN lsh_recent r "
-            f"ON r.id BETWEEN p.lo AND p.lo + {SEQ_MASK}", (lows,)).fetchall()
-        return [(i >> SEQ_BITS, i & SEQ_MASK) for (i,) in rows]
+        (found,) = self.conn.execute(
+            f"WITH p(lo) AS MATERIALIZED (SELECT value FROM json_each(?1)), "
+            f"h(id) AS (SELECT b.id FROM p CROSS JOIN lsh b ON b.id BETWEEN p.lo AND p.lo + {SEQ_MASK} "
+            f"UNION ALL SELECT r.id FROM p CROSS JOIN lsh_recent r ON r.id BETWEEN p.lo AND p.lo + {SEQ_MASK}) "
+            f"SELECT json_group_array(id) FROM h", (lows,)).fetchone()
+        packed = numpy.sort(numpy.array(orjson.loads(found), dtype=numpy.int64))
+        return packed >> SEQ_BITS, packed & SEQ_MASK
 
     def root_rank(self, article_id: str) -> tuple[int, str]:
         """(position of the root, root) of the cluster `article_id` belongs to (a dangling id ranks first)."""
@@ -310,7 +311,7 @@ class CorpusIndex:
               (r.article.published or "")[:7] or None, int(bool(r.article.duplicate_of))) for seq, r, root in rows))
         import numpy
 
-        keys = [r.sig.stored_key_array() for _, r, _ in rows]
+        keys = [r.sig.stored_key_array() if r.keys is None else r.keys for _, r, _ in rows]
         if not keys:
             return
         seqs = numpy.repeat(numpy.array([seq for seq, _, _ in rows], dtype=numpy.int64), [len(k) for k in keys])
@@ -384,8 +385,12 @@ class CorpusIndex:
                     out.append(f"{name} is gone")
         return out
 
-    def rebuild(self, shard_paths: Sequence[Path]) -> int:
-        """Index every record of the shards from scratch (the caller holds the corpus lock); returns the count."""
+    def rebuild(self, shard_paths: Sequence[Path],
+                plan: Callable[[CorpusIndex, Sequence[tuple[int, Row, str]]], None] | None = None) -> int:
+        """Index every record of the shards from scratch (the caller holds the corpus lock); returns the count.
+
+        `plan`: chooses the band keys of each batch of rows before they are inserted (newsner.corpus.linking's
+        plan_rows, so a rebuilt index stores what the ingests stored)."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -419,9 +424,13 @@ class CorpusIndex:
                         seq += 1
                         records += 1
                         if len(batch) >= _REBUILD_BATCH:
+                            if plan:
+                                plan(self, batch)
                             self.insert_many(batch)
                             batch, batch_ids, roots = [], set(), {}
                             self._merge_if_due()
+                if plan:
+                    plan(self, batch)
                 self.insert_many(batch)
                 batch, batch_ids, roots = [], set(), {}
                 if shard_stat(path) != before:

@@ -1,14 +1,19 @@
 """One chunk of new articles linked to their near-duplicate clusters: against the index, and within the chunk.
 
-A new article's candidates are the articles that share an LSH band key with it (newsner.corpus.signatures): committed
-ones, found in the index's band tables, and earlier ones of the same chunk. Of the candidates that pass the link
-check, the one whose cluster started earliest wins (first seen wins), exactly as if the articles were added one
-by one: where a chunk boundary falls never changes a link.
+A new article's candidates are the articles stored under one of its LSH band keys (newsner.corpus.signatures):
+committed ones, found in the index's band tables, and earlier ones of the same chunk. Of the candidates that pass
+the link check, the one whose cluster started earliest wins (first seen wins), exactly as if the articles were
+added one by one: where a chunk boundary falls never changes a link.
 
-Everything that costs per key is done with numpy over the whole chunk (~100 keys an article): the committed
-band rows are fetched in one SQL statement driven by a JSON array of the chunk's distinct keys (SQLite parses it
-in C; no temporary table), and in-chunk collisions come from one sort and binary searches. Python then loops only
-over the articles that have candidates at all — in a corpus of distinct stories, almost none.
+Bounded whatever the input (issue 20): a band key's bucket holds at most one article per cluster — its
+representative for that key, the first member that brought the key — and at most BUCKET_CLUSTERS clusters. A
+member of a cluster is stored only under the keys its cluster does not have yet; a key shared by more clusters
+than that is a template (agency boilerplate, an automated report's fixed sentences), not news: later articles are
+not stored under it. So one new article is compared with at most (its keys × BUCKET_CLUSTERS) representatives,
+however many copies and look-alikes the archive holds, and a chunk's work and memory stay those of one chunk.
+
+Everything that costs per key is done with numpy or one SQL statement per chunk: the committed band rows of the
+chunk's distinct keys come back as one array; the rest is a loop over the chunk's articles in order.
 """
 
 from __future__ import annotations
@@ -23,22 +28,26 @@ if TYPE_CHECKING:
     from newsner.corpus.index import CorpusIndex, Row
 
 _SQL_BATCH = 500
+#: Clusters a band key's bucket holds at most; a key shared by more is a template. Syndication keeps a bucket at
+#: one cluster (its copies share the representative's row); distinct stories on one conflict share a band by
+#: chance with a handful of others (bench/bench_dedupe.py); 16 leaves room for both and bounds the work.
+BUCKET_CLUSTERS = 16
 
 
 class Chunk:
-    """The articles of one commit: `link` sets their `duplicate_of`, `add` collects their rows, `flush` inserts
-    them (with their band keys) into the index in bulk."""
+    """The articles of one commit: `link` sets their `duplicate_of` and decides the band keys each is stored
+    under, `add` collects their rows, `flush` inserts them (with those keys) into the index in bulk."""
 
     def __init__(self, idx: CorpusIndex) -> None:
         self.idx = idx
         self.seq = idx.next_seq()
         self.rows: list[tuple[int, Row, str]] = []
         self._rank: dict[str, tuple[int, str]] = {}  # article id -> (position of its cluster root, root)
-        self._root_rank: dict[str, tuple[int, str]] = {}  # committed root -> its rank (memo of SQL lookups)
-        self._cands: dict[int, tuple[str, Signature]] = {}  # committed seq -> (cluster root, signature)
+        self._keys: dict[str, Any] = {}  # article id -> the band keys it is stored under (bucket rule applied)
 
-    def link(self, articles: Sequence[Article], sigs: Sequence[Signature]) -> None:
-        """Set `duplicate_of` of each article that has none to the root of the earliest cluster it links to."""
+    def link(self, articles: Sequence[Article], sigs: Sequence[Signature], *, link: bool = True) -> None:
+        """Set `duplicate_of` of each article that has none (with `link`) to the root of the earliest cluster it
+        links to, and choose the keys each article is stored under. Articles are taken in order."""
         import numpy as np
 
         n = len(articles)
@@ -46,115 +55,166 @@ class Chunk:
             return
         query = [s.key_array() for s in sigs]
         stored = [s.stored_key_array() for s in sigs]
-        q_keys = np.concatenate(query)
-        q_owner = np.repeat(np.arange(n), [len(k) for k in query])
-        committed = self._committed_candidates(q_keys, q_owner)
-        earlier = _earlier_candidates(q_keys, q_owner, stored)
+        committed = _Committed(self.idx, np.concatenate(query))
+        # Only a key that another article of the chunk also has can make an in-chunk candidate or share a bucket
+        # with one, and only a key with committed rows a committed one: every other key is stored as it is,
+        # without a look (in a chunk of distinct stories, nearly all of them)
+        shared = _shared(query)
+        contested = np.union1d(shared, committed.keys)
+        q_shared = _split(query, shared)
+        s_hot = _split(stored, contested)
         values = np.stack([s.values for s in sigs])
         counts = np.array([s.count for s in sigs])
-        base = self.seq
+        bucket: dict[int, list[int]] = {}  # shared key -> chunk positions stored under it (this chunk)
+        sizes = dict(committed.sizes)  # contested key -> rows in its bucket (committed + this chunk)
+        members = set(committed.pairs)  # (key, cluster root) of every row of those buckets
         for j, (article, sig) in enumerate(zip(articles, sigs, strict=True)):
-            if article.duplicate_of is None:
+            if link and article.duplicate_of is None:
                 best: tuple[int, str] | None = None
-                seqs = committed.get(j)
-                if seqs:
-                    best = self._best_committed(sig, seqs)
-                mine = earlier.get(j)
-                if mine:
-                    cand = np.array(sorted(mine))
-                    for i in cand[linked_many(sig, values[cand], counts[cand])].tolist():
-                        if best is None or self._rank[articles[i].id] < best:
-                            best = self._rank[articles[i].id]
+                pos = committed.candidates(query[j])
+                if len(pos):
+                    ok = linked_many(sig, committed.values[pos], committed.counts[pos])
+                    for p in pos[ok].tolist():
+                        if best is None or committed.rank[p] < best:
+                            best = committed.rank[p]
+                if len(shared):
+                    mine = sorted({i for k in query[j][q_shared[j]].tolist() for i in bucket.get(k, ())})
+                    if mine:
+                        cand = np.array(mine)
+                        for i in cand[linked_many(sig, values[cand], counts[cand])].tolist():
+                            if best is None or self._rank[articles[i].id] < best:
+                                best = self._rank[articles[i].id]
                 article.duplicate_of = best[1] if best else None
-            self._rank[article.id] = self._rank_of(article, base + j)
+                if best:
+                    self._rank.setdefault(best[1], best)  # its root's rank, known now (no SQL lookup below)
+            rank = self._rank_of(article, self.seq + j)
+            self._rank[article.id] = rank
+            root = rank[1]
+            keys = stored[j]
+            if not len(contested) or not s_hot[j].any():
+                self._keys[article.id] = keys
+                continue
+            hot = s_hot[j]
+            chosen = []
+            for key in keys[hot].tolist():
+                size = sizes.get(key, 0)
+                if size >= BUCKET_CLUSTERS or (key, root) in members:
+                    continue  # a template key, or one this cluster is stored under already
+                chosen.append(key)
+                sizes[key] = size + 1
+                members.add((key, root))
+                bucket.setdefault(key, []).append(j)
+            self._keys[article.id] = np.concatenate([keys[~hot], np.array(chosen, dtype=np.int64)])
 
     def add(self, row: Row) -> None:
         seq = self.seq
         self.seq += 1
         rank = self._rank.get(row.article.id) or self._rank_of(row.article, seq)
         self._rank[row.article.id] = rank
+        row.keys = self._keys.get(row.article.id)
         self.rows.append((seq, row, rank[1]))
 
     def flush(self) -> None:
         self.idx.insert_many(self.rows)
 
-    # --------------------------------------------------------------------------------------------- helpers
     def _rank_of(self, article: Article, seq: int) -> tuple[int, str]:
         dup = article.duplicate_of
         if not dup:
             return (seq, article.id)
         return self._rank.get(dup) or self.idx.root_rank(dup)
 
-    def _committed_candidates(self, q_keys: Any, q_owner: Any) -> dict[int, set[int]]:
-        """chunk position -> seqs of committed articles sharing a band key with it (one SQL join)."""
+
+def plan_rows(idx: CorpusIndex, rows: Sequence[tuple[int, Row, str]]) -> None:
+    """Set the band keys of rows about to be inserted in this order (an index rebuild), by the bucket rule."""
+    if not rows:
+        return
+    chunk = Chunk(idx)
+    chunk.seq = rows[0][0]
+    chunk.link([r.article for _, r, _ in rows], [r.sig for _, r, _ in rows], link=False)
+    for _, row, _ in rows:
+        row.keys = chunk._keys.get(row.article.id)
+
+
+class _Committed:
+    """The committed band rows of a chunk's keys (one SQL statement), and the candidates' signatures and ranks."""
+
+    def __init__(self, idx: CorpusIndex, keys: Any) -> None:
         import numpy as np
 
-        ordered = np.sort(q_keys)
-        distinct = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]  # np.unique, without its hashing
-        rows = self.idx.band_hits(distinct)
-        if not rows:
-            return {}
-        by_key: dict[int, list[int]] = {}
-        for key, seq in rows:
-            by_key.setdefault(key, []).append(seq)
-        hit = np.isin(q_keys, np.fromiter(by_key, dtype=np.int64, count=len(by_key)))
-        out: dict[int, set[int]] = {}
-        for key, owner in zip(q_keys[hit].tolist(), q_owner[hit].tolist(), strict=True):
-            out.setdefault(owner, set()).update(by_key[key])
-        self._fetch(sorted({seq for seqs in out.values() for seq in seqs}))
-        return out
+        ordered = np.sort(keys)
+        distinct = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]  # np.unique without hashing
+        row_keys, row_seqs = idx.band_rows(distinct)  # sorted by key, then seq
+        seqs = np.unique(row_seqs)
+        self.values, self.counts, self.rank, roots = _fetch(idx, seqs.tolist())
+        self.pos = np.searchsorted(seqs, row_seqs)  # row -> position in the fetched arrays
+        starts = np.flatnonzero(np.concatenate(([True], row_keys[1:] != row_keys[:-1]))) if len(row_keys) else \
+            np.empty(0, dtype=np.intp)
+        self.keys = row_keys[starts]  # the distinct keys with committed rows, sorted
+        self.starts = starts
+        self.ends = np.append(starts[1:], len(row_keys)).astype(np.intp)
+        self.sizes = dict(zip(self.keys.tolist(), (self.ends - self.starts).tolist(), strict=True))
+        self.pairs = set(zip(row_keys.tolist(), [roots[p] for p in self.pos.tolist()], strict=True))
+        self._empty = np.empty(0, dtype=np.intp)
 
-    def _fetch(self, seqs: list[int]) -> None:
-    
-        self._cands.clear()
-        for i in range(0, len(seqs), _SQL_BATCH):
-            part = seqs[i:i + _SQL_BATCH]
-            marks = ",".join("?" * len(part))
-            for seq, root, blob, count in self.idx.conn.execute(
-                    f"SELECT seq, root, sig, shingles FROM articles WHERE seq IN ({marks})", part):
-                self._cands[seq] = (root, Signature.from_bytes(blob, count))
-
-    def _best_committed(self, sig: Signature, seqs: set[int]) -> tuple[int, str] | None:
+    def candidates(self, keys: Any) -> Any:
+        """Fetched-array positions of the committed articles stored under any of `keys` (numpy, vectorized)."""
         import numpy as np
 
-        order = sorted(seqs)
-        cands = [self._cands[s] for s in order]
-        ok = linked_many(sig, np.stack([c[1].values for c in cands]), np.array([c[1].count for c in cands]))
-        roots = sorted({cands[k][0] for k in np.flatnonzero(ok).tolist()})
-        if not roots:
-            return None
-        missing = [r for r in roots if r not in self._root_rank]
-        if missing:
-            found = dict((rid, (seq, rid)) for seq, rid in self.idx._seqs(missing))
-            for r in missing:
-                self._root_rank[r] = found.get(r, (-1, r))  # a dangling root (hand-edited corpus) ranks first
-        return min(self._root_rank[r] for r in roots)
+        if not len(self.keys):
+            return self._empty
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        at = at[self.keys[at] == keys]
+        if not len(at):
+            return self._empty
+        starts, lengths = self.starts[at], self.ends[at] - self.starts[at]
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return self.pos[np.arange(lengths.sum()) + offsets]  # an article met under two keys comes twice: harmless
 
 
-def _earlier_candidates(q_keys: Any, q_owner: Any, stored: list[Any]) -> dict[int, set[int]]:
-    """chunk position j -> positions i < j whose stored keys share a key with j's query keys."""
+def _split(keys: list[Any], contested: Any) -> list[Any]:
+    """Per array of `keys`: a mask of its keys in `contested` (one membership test for the whole chunk)."""
     import numpy as np
 
-    s_keys = np.concatenate(stored)
-    s_owner = np.repeat(np.arange(len(stored)), [len(k) for k in stored])
-    order = np.argsort(s_keys, kind="stable")  # stable: owners stay ascending within one key
-    s_keys, s_owner = s_keys[order], s_owner[order]
-    # sorted needles: the binary searches walk the array in order (~3x faster than in arrival order)
-    q_order = np.argsort(q_keys)
-    left = np.empty(len(q_keys), dtype=np.intp)
-    right = np.empty(len(q_keys), dtype=np.intp)
-    left[q_order] = np.searchsorted(s_keys, q_keys[q_order], "left")
-    right[q_order] = np.searchsorted(s_keys, q_keys[q_order], "right")
-    width = right - left
-    first = s_owner[np.minimum(left, len(s_owner) - 1)]
-    # a key stored by an earlier article: its first owner is earlier than the one asking
-    hit = (width > 0) & (first < q_owner)
-    out: dict[int, set[int]] = {}
-    for p in np.flatnonzero(hit).tolist():
-        j = int(q_owner[p])
-        mine = out.setdefault(j, set())
-        for i in s_owner[left[p]:right[p]].tolist():
-            if i >= j:
-                break
-            mine.add(i)
-    return out
+    if not len(contested):
+        return []
+    flat = np.concatenate(keys)
+    mask = np.isin(flat, contested)
+    ends = np.cumsum([len(k) for k in keys]).tolist()
+    return [mask[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def _shared(keys: list[Any]) -> Any:
+    """The keys (sorted) that more than one article of the chunk looks up."""
+    import numpy as np
+
+    flat = np.concatenate(keys)
+    owner = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+    order = np.lexsort((owner, flat))
+    k, o = flat[order], owner[order]
+    # sorted by key, then owner: two owners of one key always meet in an adjacent pair
+    return np.unique(k[1:][(k[1:] == k[:-1]) & (o[1:] != o[:-1])])
+
+
+def _fetch(idx: CorpusIndex, seqs: list[int]) -> tuple[Any, Any, list[tuple[int, str]], list[str]]:
+    """(MinHash values, shingle counts, cluster rank, cluster root) of the articles at `seqs`, in that order."""
+    import numpy as np
+
+    from newsner.corpus.signatures import NUM_PERM
+
+    values = np.empty((len(seqs), NUM_PERM), dtype=np.uint32)
+    counts = np.empty(len(seqs), dtype=np.int64)
+    rank: list[tuple[int, str]] = [(-1, "")] * len(seqs)
+    roots = [""] * len(seqs)
+    where = {s: i for i, s in enumerate(seqs)}
+    for i in range(0, len(seqs), _SQL_BATCH):
+        part = seqs[i:i + _SQL_BATCH]
+        marks = ",".join("?" * len(part))
+        for seq, root, blob, count, root_seq in idx.conn.execute(
+                f"SELECT a.seq, a.root, a.sig, a.shingles, r.seq FROM articles a LEFT JOIN articles r "
+                f"ON r.id = a.root WHERE a.seq IN ({marks})", part):
+            p = where[seq]
+            values[p] = np.frombuffer(blob, dtype=np.uint32)
+            counts[p] = count
+            rank[p] = (root_seq if root_seq is not None else -1, root)  # a dangling root (hand edit) ranks first
+            roots[p] = root
+    return values, counts, rank, roots

@@ -39,6 +39,7 @@ from newsner.corpus.index import (
     remove_index_files,
     shard_stat,
 )
+from newsner.corpus.linking import plan_rows
 from newsner.errors import CorpusError, CorpusLockedError
 
 
@@ -164,7 +165,7 @@ def _checked(idx: CorpusIndex, corpus: Corpus, notes: list[str]) -> list[str]:
 
 def _rebuild(idx: CorpusIndex, corpus: Corpus, problems: list[str], notes: list[str]) -> None:
     shards = corpus.shard_paths()
-    n = idx.rebuild(shards)
+    n = idx.rebuild(shards, plan_rows)
     if not shards and not notes:
         return  # a new corpus: nothing to say
     if problems[0] == EMPTY:
@@ -224,7 +225,7 @@ def _open_cached(corpus: Corpus, notes: list[str]) -> CorpusIndex:
             if problems:
                 # an interrupted chunk cannot be cut out of shards this user cannot write: they are read as they are
                 shards = corpus.shard_paths()
-                n = idx.rebuild(shards)
+                n = idx.rebuild(shards, plan_rows)
                 notes.append(f"built an index of {n} article(s) from {len(shards)} shard(s) in {path.parent} "
                              "(the shards were not changed)")
             else:

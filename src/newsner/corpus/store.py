@@ -37,7 +37,7 @@ from newsner.corpus.index import (
     shard_number,
     shard_stat,
 )
-from newsner.corpus.linking import Chunk
+from newsner.corpus.linking import Chunk, plan_rows
 from newsner.corpus.repair import open_index
 from newsner.corpus.signatures import Signature
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
@@ -192,12 +192,12 @@ class Corpus:
                 idx = CorpusIndex(self.root)
             try:
                 try:
-                    return idx.rebuild(self.shard_paths())
+                    return idx.rebuild(self.shard_paths(), plan_rows)
                 except sqlite3.DatabaseError:
                     idx.close()
                     remove_index_files(self.root / INDEX_NAME)
                     idx = CorpusIndex(self.root)
-                    return idx.rebuild(self.shard_paths())
+                    return idx.rebuild(self.shard_paths(), plan_rows)
             finally:
                 idx.close()
 
@@ -310,8 +310,7 @@ class Corpus:
         else:
             count = 0
         chunk = Chunk(idx)
-        if link:
-            chunk.link(batch, sigs)
+        chunk.link(batch, sigs, link=link)  # without `link`, it still chooses the band keys each row is stored under
         lines: dict[str, list[bytes]] = {}
         first, name = shard_name(number), shard_name(number)
         size = len(existing)
