@@ -31,10 +31,22 @@ CASUALTY, CLAIM_SOURCE, ACTOR, LOCATION = "CASUALTY", "CLAIM_SOURCE", "ACTOR", "
 # Attribution cues, English and French. A source *followed* by a speech verb is the speaker ("X said",
 # "X told AFP", "X, a member of ..., claimed"); one *preceded* by "according to" / "said" (inverted: 'said X')
 # is the speaker too; one preceded by "told" / "citing" is who the claim was told to or relayed by ("told AFP").
-_SPEAKER_AFTER = re.compile(
-    r"\b(said|says|say|told|tells|added|claimed|claims|stated|states|asserted|announced|reported|reports|"
+_SPEAKER_AFTER_WORDS = (
+    r"said|says|say|told|tells|added|claimed|claims|stated|states|asserted|announced|reported|reports|"
     r"confirmed|wrote|tweeted|posted|insisted|estimated|a déclaré|déclare|a dit|a affirmé|affirme|a indiqué|"
-    r"indique|a annoncé|a précisé|a assuré)\b", re.IGNORECASE)
+    r"indique|a annoncé|a précisé|a assuré")
+
+
+@lru_cache(maxsize=1)
+def _speaker_after() -> re.Pattern[str]:
+    """Speech verbs after a source: the list above plus the rules' lexicons (data/rules/LANG/lexicon.json)."""
+    from newsner.model.rules import LANGUAGES, load_lexicon
+
+    verbs = set(_SPEAKER_AFTER_WORDS.split("|"))
+    for lang in LANGUAGES:
+        verbs |= {v.lower() for v in load_lexicon(lang).get("speech_verbs", [])}
+    alternation = "|".join(re.escape(v).replace("\\ ", r"\s+") for v in sorted(verbs, key=len, reverse=True))
+    return re.compile(rf"\b({alternation})\b", re.IGNORECASE)
 _ACCORDING_BEFORE = re.compile(r"\b(according to|selon|d'après|d’après)\s*[,:]?\s*(the\s+|l[ae]\s+|l'|les\s+)?$",
                                re.IGNORECASE)
 _SAID_BEFORE = re.compile(
@@ -92,7 +104,7 @@ def _attribution(text: str, source: Span, lo: int, hi: int) -> tuple[int, str, i
     if _ACCORDING_BEFORE.search(before):
         rest = text[source.end:hi]
         return 0, "after" if rest.lstrip().startswith(",") and not _short(rest) else "before", source.end
-    m = _SPEAKER_AFTER.search(after)
+    m = _speaker_after().search(after)
     if m:
         verb_end = source.end + m.end()
         return 0, "before" if _short(text[verb_end:hi]) else "after", verb_end

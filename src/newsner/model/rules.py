@@ -134,7 +134,7 @@ class RuleSuggester:
         multi = {p for key in ("groups", "casualty_nouns", "outcome_adjacent", "outcome_after", "outcome_before",
                                "outcome_before_group", "speech_verbs", "relay_cues", "speaker_before_cues",
                                "roles", "role_modifiers", "forces", "actor_generic", "titles", "demonyms",
-                               "location_cues", "location_cues_strong", "toll_words", "pronouns")
+                               "location_cues", "location_cues_strong", "toll_words", "pronouns", "actor_prefixes")
                  for p in low.get(key, ()) if len(_phrase_tokens(tok, p)) > 1}
         self.phrases.add("PHRASE", [self.nlp.make_doc(p) for p in sorted(multi)])
         # Known names keep their case ("AFP", "Wagner", "MSF"), and are tagged with what they are.

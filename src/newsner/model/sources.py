@@ -29,6 +29,13 @@ _SKIP_BEFORE_VERB = {"also", "later", "has", "have", "had", "earlier", "previous
                      "avaient", "aussi", "également", "lui-même", "elle-même", "ensuite", "pour", "part", "sa",
                      "de", "son", "côté", "leur"}
 _AUX_FR = {"a", "ont", "avait", "avaient", "aurait", "auraient"}
+# French adjectives that follow their noun ("Bureau intégré", "sources hospitalières"), by their endings
+_FR_ADJ = re.compile(r"(?:é|ée|és|ées|ale|aux|ales|aire|aires|ienne|iennes|iens|ique|iques|elle|elles|ive|ives)$")
+_TIME_WORDS = {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "hier", "soir", "matin",
+               "aujourd'hui", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+               "yesterday", "today", "on", "également", "aussi", "also", "encore", "notamment"}
+_PREPOSITIONS = {"in", "at", "from", "to", "near", "en", "à", "au", "aux", "dans", "près", "vers", "of", "de", "du",
+                 "des", "d'", "for", "pour", "by", "par", "with", "avec"}
 _NEGATIONS = {"no", "none", "nobody", "aucun", "aucune", "nul", "neither", "not"}
 _STANDALONE = {"source", "sources", "témoin", "témoins", "witness", "witnesses"}
 
@@ -39,6 +46,7 @@ class _Classes:
     def __init__(self, rs: RuleSuggester, doc: Any) -> None:
         low = rs.low
         stop, never_names = _stop_words(rs)
+        french = rs.language in ("fr", "mul")
         chars: list[str] = []
         qty, kinds = doc.user_data["newsner_qty"], doc.user_data["newsner_kind"]
         for t in doc:
@@ -53,7 +61,7 @@ class _Classes:
                 c = "D"
             elif lower in low["roles"]:
                 c = "R"
-            elif lower in low["role_modifiers"] or lower in low["demonyms"]:
+            elif lower in low["role_modifiers"] or lower in low["demonyms"] or (french and _FR_ADJ.search(lower)):
                 c = "M"
             elif lower in low["connectors"]:
                 c = "C"
@@ -71,6 +79,7 @@ class _Classes:
                 c = "_"
             chars.append(c)
         self.s = "".join(chars)
+        self.words = [t.lower_ for t in doc]
 
 
 _STOP_CACHE: dict[int, tuple[set[str], set[str]]] = {}
@@ -104,8 +113,8 @@ def _left(cls: _Classes, end: int, floor: int = 0) -> tuple[int, int] | None:
 
 def _right(cls: _Classes, start: int) -> tuple[int, int] | None:
     """The longest noun phrase starting at token `start` (after leading dropped articles)."""
-    while start < len(cls.s) and cls.s[start] in "XIC":
-        start += 1
+    while start < len(cls.s) and (cls.s[start] in "XIC" or cls.words[start] in _TIME_WORDS):
+        start += 1  # "a rapporté mardi la police locale"
     for end in range(min(len(cls.s), start + _WINDOW), start, -1):
         if _ok(cls.s[start:end]):
             return start, end
@@ -161,8 +170,8 @@ def claim_sources(rs: RuleSuggester, doc: Any) -> list[tuple[int, int]]:
         if cue:
             end = _speaker_end(rs, doc, i_cue, cls.s)
             np = _left(cls, end) if end > 0 else None
-            if np is not None and np[0] > 0 and doc[np[0] - 1].lower_ in _NEGATIONS:
-                np = None  # "No group claimed ...", "Aucun groupe n'a ..."
+            if np is not None and np[0] > 0 and doc[np[0] - 1].lower_ in _NEGATIONS | _PREPOSITIONS:
+                np = None  # "No group claimed ...", "Aucun groupe n'a ...", "... en Haïti a recensé" (an object)
             if np is not None:
                 add(np)
                 # "local officials and a rights group said": the coordinated phrase speaks too
