@@ -118,10 +118,19 @@ def keep_flags_whole(nlp: Any) -> None:
     import re
 
     tokenizer = nlp.tokenizer
+    changes = {}
     for attr, flag in (("prefix_search", f"^{_FLAG}"), ("suffix_search", f"{_FLAG}$")):
         pattern = getattr(getattr(tokenizer, attr, None), "__self__", None)  # the language's compiled affixes
         if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
-            setattr(tokenizer, attr, re.compile(f"{flag}|{pattern.pattern}", pattern.flags).search)
+            changes[attr] = re.compile(f"{flag}|{pattern.pattern}", pattern.flags).search
+    if changes:
+        # Each setter reloads the thousands of special cases (a tenth of a second): set them with none loaded,
+        # then load them once.
+        rules = tokenizer.rules
+        tokenizer.rules = {}
+        for attr, search in changes.items():
+            setattr(tokenizer, attr, search)
+        tokenizer.rules = rules
 
 
 class GraphemeTokenizer:
