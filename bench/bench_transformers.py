@@ -85,7 +85,10 @@ def main() -> None:
     import torch
 
     from newsner.model import evaluate, train
+    from newsner.model.hf_data import quiet_transformers
     from newsner.model.hf_train import train_transformer
+
+    quiet_transformers()
 
     root = Path(tempfile.mkdtemp(prefix="bench-transformers-"))
     try:
