@@ -161,3 +161,19 @@ def test_a_bad_rule_line_is_one_clear_error(tmp_path) -> None:  # type: ignore[n
     bad.write_text('{"label": "ACTOR", "pattern": ["@no_such_list"]}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.jsonl:1: no lexicon list 'no_such_list'"):
         RuleSuggester.get("en", [bad])
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Militants killed 14 villagers and wounded dozens more in the raid.", "en"),
+    ("Between 20 and 25 soldiers died and up to 1,500 people are missing.", "en"),
+    ("L'attaque a fait au moins 12 morts et une quarantaine de blessés.", "fr"),
+    ("Entre 10 et 15 soldats ont été tués et 30 civils blessés, selon une source locale.", "fr"),
+])
+def test_every_casualty_span_reads_as_a_count_in_the_claims_table(text: str, language: str) -> None:
+    from newsner.claims.normalize import normalize_count
+
+    spans = [s for s in RuleSuggester.get(language).spans(text) if s.label == "CASUALTY"]
+    assert len(spans) == 2
+    for s in spans:
+        count = normalize_count(s.text, language=language, after=text[s.end:])
+        assert count.parsed and (count.min is not None or count.max is not None), count
