@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from newsner.corpus.index import SEQ_BITS, SEQ_MASK
 from newsner.corpus.signatures import Signature, linked_many
 from newsner.schema import Article
 
@@ -66,8 +67,8 @@ class Chunk:
         values = np.stack([s.values for s in sigs])
         counts = np.array([s.count for s in sigs])
         bucket: dict[int, list[int]] = {}  # shared key -> chunk positions stored under it (this chunk)
-        sizes = dict(committed.sizes)  # contested key -> rows in its bucket (committed + this chunk)
-        members = set(committed.pairs)  # (key, cluster root) of every row of those buckets
+        sizes: dict[int, int] = {}  # key -> rows this chunk added to its bucket
+        members: set[int] = set()  # pair codes (see _pair) of the rows this chunk added
         for j, (article, sig) in enumerate(zip(articles, sigs, strict=True)):
             if link and article.duplicate_of is None:
                 best: tuple[int, str] | None = None
@@ -89,20 +90,22 @@ class Chunk:
                     self._rank.setdefault(best[1], best)  # its root's rank, known now (no SQL lookup below)
             rank = self._rank_of(article, self.seq + j)
             self._rank[article.id] = rank
-            root = rank[1]
             keys = stored[j]
             if not len(contested) or not s_hot[j].any():
                 self._keys[article.id] = keys
                 continue
             hot = s_hot[j]
+            cand_keys = keys[hot]
+            theirs, there = committed.buckets(cand_keys, rank[0])
             chosen = []
-            for key in keys[hot].tolist():
-                size = sizes.get(key, 0)
-                if size >= BUCKET_CLUSTERS or (key, root) in members:
+            for key, size, member, code in zip(cand_keys.tolist(), theirs.tolist(), there.tolist(),
+                                               _pair(cand_keys, rank[0]).tolist(), strict=True):
+                size += sizes.get(key, 0)
+                if size >= BUCKET_CLUSTERS or member or code in members:
                     continue  # a template key, or one this cluster is stored under already
                 chosen.append(key)
-                sizes[key] = size + 1
-                members.add((key, root))
+                sizes[key] = sizes.get(key, 0) + 1
+                members.add(code)
                 bucket.setdefault(key, []).append(j)
             self._keys[article.id] = np.concatenate([keys[~hot], np.array(chosen, dtype=np.int64)])
 
@@ -145,16 +148,28 @@ class _Committed:
         distinct = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]  # np.unique without hashing
         row_keys, row_seqs = idx.band_rows(distinct)  # sorted by key, then seq
         seqs = np.unique(row_seqs)
-        self.values, self.counts, self.rank, roots = _fetch(idx, seqs.tolist())
+        self.values, self.counts, self.rank = _fetch(idx, seqs.tolist())
         self.pos = np.searchsorted(seqs, row_seqs)  # row -> position in the fetched arrays
         starts = np.flatnonzero(np.concatenate(([True], row_keys[1:] != row_keys[:-1]))) if len(row_keys) else \
             np.empty(0, dtype=np.intp)
         self.keys = row_keys[starts]  # the distinct keys with committed rows, sorted
         self.starts = starts
         self.ends = np.append(starts[1:], len(row_keys)).astype(np.intp)
-        self.sizes = dict(zip(self.keys.tolist(), (self.ends - self.starts).tolist(), strict=True))
-        self.pairs = set(zip(row_keys.tolist(), [roots[p] for p in self.pos.tolist()], strict=True))
+        root_seq = np.array([r[0] for r in self.rank], dtype=np.int64)
+        self.pairs = np.sort(_pair(row_keys, root_seq[self.pos]))  # (key, cluster) of every committed row
         self._empty = np.empty(0, dtype=np.intp)
+
+    def buckets(self, keys: Any, root_seq: int) -> tuple[Any, Any]:
+        """Per key of `keys`: the committed rows of its bucket, and whether the cluster at `root_seq` is one."""
+        import numpy as np
+
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        sizes = np.where(self.keys[at] == keys, self.ends[at] - self.starts[at], 0)
+        codes = _pair(keys, root_seq)
+        where = np.minimum(np.searchsorted(self.pairs, codes), len(self.pairs) - 1)
+        return sizes, self.pairs[where] == codes
 
     def candidates(self, keys: Any) -> Any:
         """Fetched-array positions of the committed articles stored under any of `keys` (numpy, vectorized)."""
@@ -183,6 +198,11 @@ def _split(keys: list[Any], contested: Any) -> list[Any]:
     return [mask[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
+def _pair(keys: Any, root_seq: Any) -> Any:
+    """(band key, cluster) as one integer: the key's 32 bits above the position of the cluster's root."""
+    return (keys << SEQ_BITS) | (root_seq & SEQ_MASK)  # a dangling root (-1) is one cluster of its own
+
+
 def _shared(keys: list[Any]) -> Any:
     """The keys (sorted) that more than one article of the chunk looks up."""
     import numpy as np
@@ -195,8 +215,8 @@ def _shared(keys: list[Any]) -> Any:
     return np.unique(k[1:][(k[1:] == k[:-1]) & (o[1:] != o[:-1])])
 
 
-def _fetch(idx: CorpusIndex, seqs: list[int]) -> tuple[Any, Any, list[tuple[int, str]], list[str]]:
-    """(MinHash values, shingle counts, cluster rank, cluster root) of the articles at `seqs`, in that order."""
+def _fetch(idx: CorpusIndex, seqs: list[int]) -> tuple[Any, Any, list[tuple[int, str]]]:
+    """(MinHash values, shingle counts, cluster rank) of the articles at `seqs`, in that order."""
     import numpy as np
 
     from newsner.corpus.signatures import NUM_PERM
@@ -204,7 +224,6 @@ def _fetch(idx: CorpusIndex, seqs: list[int]) -> tuple[Any, Any, list[tuple[int,
     values = np.empty((len(seqs), NUM_PERM), dtype=np.uint32)
     counts = np.empty(len(seqs), dtype=np.int64)
     rank: list[tuple[int, str]] = [(-1, "")] * len(seqs)
-    roots = [""] * len(seqs)
     where = {s: i for i, s in enumerate(seqs)}
     for i in range(0, len(seqs), _SQL_BATCH):
         part = seqs[i:i + _SQL_BATCH]
@@ -216,5 +235,4 @@ def _fetch(idx: CorpusIndex, seqs: list[int]) -> tuple[Any, Any, list[tuple[int,
             values[p] = np.frombuffer(blob, dtype=np.uint32)
             counts[p] = count
             rank[p] = (root_seq if root_seq is not None else -1, root)  # a dangling root (hand edit) ranks first
-            roots[p] = root
-    return values, counts, rank, roots
+    return values, counts, rank
