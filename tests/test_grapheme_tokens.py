@@ -70,3 +70,29 @@ def test_flag_is_one_token_in_every_export(flag_ws: Workspace, tmp_path: Path) -
         texts = [t.text for t in doc]
         assert FLAG in texts and THUMB in texts and FAMILY in texts
         assert [e.text for e in doc.ents] == [f"the {FLAG} flag", "Kidal"]
+
+
+PIECES = [FLAG, "\U0001F1EB", FAMILY, THUMB, KEYCAP, MARK, "e\u0301", " \u0301", "\u0915\u094d\u0937\u093f",
+          "\u1100\u1161\u11a8", "\u0600x", "\U0001F525", "\u200e", "\u200d", "\r\n", "Gao", "l'", "'s", " ", "\n",
+          ".", ",", "(", ")", '"', "!", "-", "x", "\U0001F3FD."]
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "xx"])
+def test_no_token_starts_inside_a_cluster_whatever_the_mix(language: str) -> None:
+    """Unicode's own segmentation (regex `\\X` over the whole text) is the reference: the fast check, which only
+    looks at token starts next to cluster-continuing characters, must leave no token starting inside a cluster."""
+    import random
+
+    import regex
+
+    nlp, _ = blank_nlp(language)
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 20)))
+        _, tokens = tokenize(nlp, text)
+        # a mark on a space (" \u0301") stays apart: whitespace is never part of a token
+        inside = {p for m in regex.finditer(r"\X", text) if not m.group()[0].isspace()
+                  for p in range(m.start() + 1, m.end())}
+        assert not inside & set(tokens.starts.tolist()), text
+        doc = nlp.make_doc(text)
+        assert doc.text == text
