@@ -155,7 +155,12 @@ def test_the_learning_curve_trains_transformers_on_nested_subsets(trained: dict[
     assert [p.fraction for p in curve.points] == [0.5, 1.0]
     assert curve.points[0].train_docs < curve.points[1].train_docs
     assert (tmp_path / "curve-model" / "newsner.json").is_file() and lines
-    assert json.loads((tmp_path / "curve-model" / "curve.json").read_text())["points"][1]["fraction"] == 1.0
+    written = json.loads((tmp_path / "curve-model" / "curve.json").read_text())
+    assert written["points"][1]["fraction"] == 1.0 and written["split"] == "test"
+    from datasets import load_from_disk
+
+    n_test = len(load_from_disk(str(trained["data"]))["test"])
+    assert written["evidence"]["eval_examples"] == n_test, "per-example counts feed the verdict's bootstrap"
 
 
 def test_cli_train_and_evaluate_transformers_print_progress_when_stderr_is_not_a_terminal(

@@ -89,6 +89,12 @@ def gold_words(data: Path, schema: LabelSchema, split: str = "test") -> tuple[li
 
 
 def evaluate_transformer(model_dir: Path, data: Path, schema: LabelSchema, *, split: str = "test") -> Scores:
+    return score_tags(*transformer_tags(model_dir, data, schema, split=split), schema)
+
+
+def transformer_tags(model_dir: Path, data: Path, schema: LabelSchema, *,
+                     split: str = "test") -> tuple[list[list[str]], list[list[str]]]:
+    """Gold and predicted IOB2 tags of a transformers model on the gold words of `data`."""
     from newsner.model.hf_predict import TransformerTagger
 
     words, gold = gold_words(data, schema, split)  # before loading the model: a wrong --data is the commoner mistake
@@ -97,7 +103,20 @@ def evaluate_transformer(model_dir: Path, data: Path, schema: LabelSchema, *, sp
     for start in range(0, len(words), 64):  # bounded memory on a large test split
         for probs in tagger.predict_words(words[start:start + 64]):
             predicted.append([tagger.tags[int(i)] for i in probs.argmax(-1)] if len(probs) else [])
-    return score_tags(gold, predicted, schema)
+    return gold, predicted
+
+
+def entities(tags: list[str]) -> set[tuple[int, int, str]]:
+    """(start, end, label) of the entities of a strict IOB2 sequence (an I- that continues nothing is no entity)."""
+    out: set[tuple[int, int, str]] = set()
+    start, label = -1, ""
+    for i, tag in enumerate([*tags, "O"]):
+        if start >= 0 and not (tag.startswith("I-") and tag[2:] == label):
+            out.add((start, i, label))
+            start = -1
+        if tag.startswith("B-"):
+            start, label = i, tag[2:]
+    return out
 
 
 def score_tags(gold: list[list[str]], predicted: list[list[str]], schema: LabelSchema) -> Scores:

@@ -30,7 +30,7 @@ def train_curve_transformers(data_dir: Path, out: Path, schema: LabelSchema, *, 
                              seed: int, on_point: Callable[[CurvePoint], None] | None,
                              **train_kwargs: Any) -> Curve:
     """The curve for `--engine transformers`: subsets of the `export hf` train split, scored on its test split."""
-    from newsner.model.evaluate import evaluate_transformer
+    from newsner.model.evaluate import entities, score_tags, transformer_tags
     from newsner.model.hf_data import load_export
     from newsner.model.hf_train import train_transformer
 
@@ -38,7 +38,7 @@ def train_curve_transformers(data_dir: Path, out: Path, schema: LabelSchema, *, 
     split = _eval_split_hf(data_dir, schema)
     order = list(range(n_train))
     random.Random(seed).shuffle(order)
-    curve = Curve(data=str(data_dir), evaluated_on=f"{data_dir} ({split} split)")
+    curve = Curve(data=str(data_dir), evaluated_on=f"{data_dir} ({split} split)", split=split, seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".curve.", dir=out.parent))
     try:
@@ -48,7 +48,12 @@ def train_curve_transformers(data_dir: Path, out: Path, schema: LabelSchema, *, 
             target = out if full else scratch / f"model-{fraction}"
             result = train_transformer(data_dir, target, schema, seed=seed,
                                        train_indices=None if full else sorted(order[:n]), **train_kwargs)
-            point = CurvePoint(fraction, n, evaluate_transformer(result.path, data_dir, schema, split=split))
+            gold, predicted = transformer_tags(result.path, data_dir, schema, split=split)
+            counts = []  # per evaluation example (tp, fp, fn): the verdict's bootstrap
+            for g_tags, p_tags in zip(gold, predicted, strict=True):
+                g, pr = entities(g_tags), entities(p_tags)
+                counts.append((len(g & pr), len(pr - g), len(g - pr)))
+            point = CurvePoint(fraction, n, score_tags(gold, predicted, schema), counts=counts)
             curve.points.append(point)
             if on_point:
                 on_point(point)
