@@ -79,6 +79,8 @@ def test_figures_that_are_not_casualty_counts(text: str, language: str) -> None:
     ("Le ministère de la Défense a annoncé la mort de 15 soldats.", "ministère de la Défense", "fr"),
     ("D'après l'ONU, des milliers de personnes ont fui.", "ONU", "fr"),
     ("Douze soldats ont été tués, a-t-on appris de sources hospitalières.", "sources hospitalières", "fr"),
+    ("A nurse in Goma told reporters 9 patients died.", "A nurse", "en"),  # the place is not the source
+    ("A doctor at the main hospital said 9 patients died.", "A doctor at the main hospital", "en"),
 ])
 def test_claim_source_frames(text: str, span: str, language: str) -> None:
     assert ("CLAIM_SOURCE", span) in found(text, language)
@@ -90,6 +92,7 @@ def test_claim_source_frames(text: str, span: str, language: str) -> None:
     ("No group claimed the attack.", "en"),
     ("She said the army artillery had killed civilians.", "en"),
     ("L'armée a tué 12 jihadistes.", "fr"),
+    ("The junta silenced most independent sources of information in the north.", "en"),
 ])
 def test_no_claim_source_without_a_named_speaker(text: str, language: str) -> None:
     assert not {t for label, t in found(text, language) if label == "CLAIM_SOURCE"}

@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from newsner.model.rules import RuleSuggester
 
-_NP = re.compile(r"(?:QCI?)?[DQ]?(?:[MUQN]{0,3}[NRU]P)*[MUQN]{0,3}[NR]+M{0,2}(?:CI?[NRMU]{1,3}M{0,2}){0,3}")
+# L: a locative connector (in, at, from): its object is never a named place ("a worker in Kidal" is the worker
+# in Kidal, the place being LOCATION) but may be a common noun ("an official in the commune").
+_NP = re.compile(r"(?:QCI?)?[DQ]?(?:[MUQN]{0,3}[NRU]P)*[MUQN]{0,3}[NR]+M{0,2}"
+                 r"(?:CI?[NRMU]{1,3}M{0,2}|LI?[RMU]{1,3}){0,3}")
 _WINDOW = 14  # tokens a noun phrase may span
 _SKIP_BEFORE_VERB = {"also", "later", "has", "have", "had", "earlier", "previously", "reportedly", "further",
                      "then", "again", "himself", "herself", "itself", "themselves", "a", "ont", "avait",
@@ -31,6 +34,7 @@ _SKIP_BEFORE_VERB = {"also", "later", "has", "have", "had", "earlier", "previous
 _AUX_FR = {"a", "ont", "avait", "avaient", "aurait", "auraient"}
 # French adjectives that follow their noun ("Bureau intégré", "sources hospitalières"), by their endings
 _FR_ADJ = re.compile(r"(?:é|ée|és|ées|ale|aux|ales|aire|aires|ienne|iennes|iens|ique|iques|elle|elles|ive|ives)$")
+_LOCATIVE = {"in", "at", "from"}
 _TIME_WORDS = {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "hier", "soir", "matin",
                "aujourd'hui", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                "yesterday", "today", "on", "également", "aussi", "also", "encore", "notamment"}
@@ -63,6 +67,8 @@ class _Classes:
                 c = "R"
             elif lower in low["role_modifiers"] or lower in low["demonyms"] or (french and _FR_ADJ.search(lower)):
                 c = "M"
+            elif lower in _LOCATIVE and rs.language in ("en", "mul"):
+                c = "L"
             elif lower in low["connectors"]:
                 c = "C"
             elif lower in low["inner_dets"]:
@@ -128,6 +134,12 @@ def _speaker_end(rs: RuleSuggester, doc: Any, i: int, cls_s: str) -> int:
         end -= 1
     if end >= 3 and doc[end - 1].text == ")" and doc[end - 3].text == "(":
         end -= 3
+    # "A former UN mission worker in Kidal said": the place is where the speaker is, not part of the source
+    j = end
+    while j > 0 and cls_s[j - 1] == "N" and end - j < 4:
+        j -= 1
+    if j < end and j > 0 and cls_s[j - 1] == "L":
+        end = j - 1
     if end > 0 and doc[end - 1].text == ",":
         for j in range(end - 2, max(-1, end - _WINDOW), -1):
             if doc[j].text == ",":
@@ -196,12 +208,18 @@ def claim_sources(rs: RuleSuggester, doc: Any) -> list[tuple[int, int]]:
             if not inverted or (i > 0 and doc[i - 1].is_punct):
                 add(_right(cls, i + 1))
         if lower in _STANDALONE:
-            np = _left(cls, i + 1) or (i, i + 1)
-            right = _right(cls, np[0])
-            if right is not None and right[1] > np[1]:
-                np = (np[0], right[1])
-            if "M" in cls.s[np[0]:np[1]]:
-                add(np)
+            # "security sources", "sources sécuritaires": a qualifier of the lexicon's source_qualifiers right
+            # before or after (not "independent sources of information", which names no one)
+            qualifiers = low.get("source_qualifiers", set())
+            start, end = i, i + 1
+            while start > 0 and doc[start - 1].lower_ in qualifiers:
+                start -= 1
+            while end < len(doc) and doc[end].lower_ in qualifiers:
+                end += 1
+            if end - start > 1:
+                if start > 0 and cls.s[start - 1] in "DQ":
+                    start -= 1  # "two security sources", "une source sécuritaire"
+                add((start, end))
     # A parenthesised acronym or an ", ACRONYM," apposition after a source is the same source
     extra: list[tuple[int, int]] = []
     for _s, e in out:
