@@ -33,6 +33,9 @@ from newsner.model.hf_data import (
 )
 from newsner.schema import LabelSchema
 
+#: Model types whose fast tokenizer needs add_prefix_space=True for `is_split_into_words` input.
+PREFIX_SPACE = frozenset({"roberta", "gpt2", "bloom", "deberta", "longformer", "bart", "mvp", "led"})
+
 
 @dataclass
 class HFTrainResult:
@@ -46,7 +49,7 @@ class HFTrainResult:
 
 def load_base_model(base: str | Path, schema: LabelSchema) -> tuple[Any, Any]:
     """Tokenizer and token-classification model of `base` with this schema's labels; one line when it fails."""
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     tags = schema.bio_tags()
@@ -54,7 +57,11 @@ def load_base_model(base: str | Path, schema: LabelSchema) -> tuple[Any, Any]:
     # A base's own head never fits this schema's tags: its "size mismatch, re-initialised" report is expected.
     hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(base))
+        config = AutoConfig.from_pretrained(str(base))
+        # Byte-level BPE tokenizers (RoBERTa, GPT-2, DeBERTa…) take pre-split words only with a prefix space, as
+        # Hugging Face's run_ner.py sets it; the setting is saved with the tokenizer for prediction.
+        extra = {"add_prefix_space": True} if config.model_type in PREFIX_SPACE else {}
+        tokenizer = AutoTokenizer.from_pretrained(str(base), **extra)
         model = AutoModelForTokenClassification.from_pretrained(
             str(base), num_labels=len(tags), id2label=dict(enumerate(tags)),
             label2id={t: i for i, t in enumerate(tags)}, ignore_mismatched_sizes=True)
@@ -75,9 +82,16 @@ def _tokenize(ds: Any, tokenizer: Any, length: int) -> Any:
     from datasets import Dataset
 
     windows = encode_words(tokenizer, ds["tokens"], length=length)
-    return Dataset.from_dict({"input_ids": windows.encoding["input_ids"],
-                              "attention_mask": windows.encoding["attention_mask"],
-                              "labels": window_labels(windows, ds["ner_tags"])})
+    labels = window_labels(windows, ds["ner_tags"])
+    # A window with no labelled sub-token (words the tokenizer turned into nothing) teaches nothing, and its
+    # loss, a mean over zero tokens, is NaN: it would poison the whole batch.
+    keep = [i for i, row in enumerate(labels) if any(t != -100 for t in row)]
+    if not keep:
+        raise ModelError("the base's tokenizer gives none of the export's words a sub-token; choose a base whose "
+                         "tokenizer covers the corpus's language")
+    return Dataset.from_dict({"input_ids": [windows.encoding["input_ids"][i] for i in keep],
+                              "attention_mask": [windows.encoding["attention_mask"][i] for i in keep],
+                              "labels": [labels[i] for i in keep]})
 
 
 def _metrics(tags: Sequence[str]) -> Callable[[Any], dict[str, float]]:
