@@ -52,7 +52,11 @@ _ACCORDING_BEFORE = re.compile(r"\b(according to|selon|d'après|d’après)\s*[,
 _SAID_BEFORE = re.compile(
     r"\b(said|says|added|claimed|a déclaré|a affirmé|a indiqué|a ajouté|a précisé|a expliqué|a raconté|raconte|"
     r"ajoute|explique|précise|ont déclaré|ont indiqué|ont affirmé|ont rapporté)\s*[,:]?\s*"
-    r"(the\s+|l[ae]\s+|l'|les\s+)?$", re.IGNORECASE)
+    # a relay may stand between the verb and the speaker: "a indiqué à l'AFP une source médicale"
+    r"(?:(?:à|au|aux|to)\s+(?:l'|la\s+|le\s+|les\s+)?[\w-]+\s+)?"
+    r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|hier|aussi|également)\s+)?"
+    r"(the\s+|l[ae]\s+|l'|les\s+)?$",
+    re.IGNORECASE)
 # A speaker that is a pronoun: the claim belongs to the named speaker of the sentences before.
 _PRONOUN_SPEAKER = re.compile(
     r"\b(he|she|they|we)\s+(also\s+|later\s+)?(said|says|told|tells|added|claimed|stated|insisted|wrote)\b|"
@@ -69,7 +73,8 @@ _KILL_VERBS = re.compile(
     r"\b(killed|killing|kills|kill|shot|shooting|wounded|wounding|injured|injuring|abducted|abducting|kidnapped|"
     r"kidnapping|executed|massacred|slaughtered|murdered|ambushed|attacked|tué|tuant|tue|tuent|blessé|blessant|"
     r"enlevé|enlevant|kidnappé|abattu|exécuté|massacré)\b", re.IGNORECASE)
-_RELAY_BEFORE = re.compile(r"\b(told|tells|citing|cited by|quoted by|to)\s*$", re.IGNORECASE)
+_RELAY_BEFORE = re.compile(
+    r"\b(told|tells|citing|cited by|quoted by|to|à|au|aux|auprès de|citant)\s*(l'|la\s+|le\s+)?$", re.IGNORECASE)
 _CUE_WINDOW = 60  # characters between a source and its verb ("Mossa Ag Inzoma, a member of ..., claimed")
 
 
@@ -107,7 +112,10 @@ def _attribution(text: str, source: Span, lo: int, hi: int) -> tuple[int, str, i
     m = _speaker_after().search(after)
     if m:
         verb_end = source.end + m.end()
-        return 0, "before" if _short(text[verb_end:hi]) else "after", verb_end
+        rest = text[verb_end:hi]
+        # "[claim], the mayor said, while ...": a comma right after the verb closes the attribution
+        closed = rest.lstrip().startswith((",", ";"))
+        return 0, "before" if closed or _short(rest) else "after", verb_end
     return 2, "", source.end
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # L: a locative connector (in, at, from): its object is never a named place ("a worker in Kidal" is the worker
 # in Kidal, the place being LOCATION) but may be a common noun ("an official in the commune").
 _NP = re.compile(r"(?:QCI?)?[DQ]?(?:[MUQN]{0,3}[NRU]P)*[MUQN]{0,3}[NR]+M{0,2}"
-                 r"(?:CI?[NRMU]{1,3}M{0,2}|LI?[RMU]{1,3}){0,3}")
+                 r"(?:CI?(?:[NRMU]P)?[NRMU]{1,3}M{0,2}|LI?(?:[RMU]P)?[RMU]{1,3}){0,3}")
 _WINDOW = 14  # tokens a noun phrase may span
 _SKIP_BEFORE_VERB = {"also", "later", "has", "have", "had", "earlier", "previously", "reportedly", "further",
                      "then", "again", "himself", "herself", "itself", "themselves", "a", "ont", "avait",
@@ -33,7 +33,8 @@ _SKIP_BEFORE_VERB = {"also", "later", "has", "have", "had", "earlier", "previous
                      "de", "son", "côté", "leur"}
 _AUX_FR = {"a", "ont", "avait", "avaient", "aurait", "auraient"}
 # French adjectives that follow their noun ("Bureau intégré", "sources hospitalières"), by their endings
-_FR_ADJ = re.compile(r"(?:é|ée|és|ées|ale|aux|ales|aire|aires|ienne|iennes|iens|ique|iques|elle|elles|ive|ives)$")
+_FR_ADJ = re.compile(r"(?:é|ée|és|ées|ale|aux|ales|aire|aires|ienne|iennes|iens|ique|iques|el|els|elle|elles|if|ifs|"
+                     r"ive|ives|eux|euse|euses)$")
 _LOCATIVE = {"in", "at", "from"}
 _TIME_WORDS = {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "hier", "soir", "matin",
                "aujourd'hui", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",

@@ -36,7 +36,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     start = 0
     for m in _BREAK.finditer(text):
-        if m.group(0)[0] != "\n":
+        if "\n" not in m.group(0):  # a line break always ends a sentence
             following = text[m.end():m.end() + 2]
             head = following[1:2] if following[:1] in _OPENING else following[:1]
             if not head:
