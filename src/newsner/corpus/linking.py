@@ -61,7 +61,7 @@ class Chunk:
         # with one, and only a key with committed rows a committed one: every other key is stored as it is,
         # without a look (in a chunk of distinct stories, nearly all of them)
         shared = _shared(query)
-        contested = np.union1d(shared, committed.keys)
+        contested = _distinct(np.concatenate([shared, committed.keys]))
         q_shared = _split(query, shared)
         s_hot = _split(stored, contested)
         values = np.stack([s.values for s in sigs])
@@ -96,7 +96,7 @@ class Chunk:
                 continue
             hot = s_hot[j]
             cand_keys = keys[hot]
-            theirs, there = committed.buckets(cand_keys, rank[0])
+            theirs, there = committed.buckets(cand_keys, rank[0] if rank[0] < self.seq else None)
             chosen = []
             for key, size, member, code in zip(cand_keys.tolist(), theirs.tolist(), there.tolist(),
                                                _pair(cand_keys, rank[0]).tolist(), strict=True):
@@ -145,9 +145,9 @@ class _Committed:
         import numpy as np
 
         ordered = np.sort(keys)
-        distinct = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]  # np.unique without hashing
+        distinct = _distinct(ordered)
         row_keys, row_seqs = idx.band_rows(distinct)  # sorted by key, then seq
-        seqs = np.unique(row_seqs)
+        seqs = _distinct(row_seqs)
         self.values, self.counts, self.rank = _fetch(idx, seqs.tolist())
         self.pos = np.searchsorted(seqs, row_seqs)  # row -> position in the fetched arrays
         starts = np.flatnonzero(np.concatenate(([True], row_keys[1:] != row_keys[:-1]))) if len(row_keys) else \
@@ -159,14 +159,17 @@ class _Committed:
         self.pairs = np.sort(_pair(row_keys, root_seq[self.pos]))  # (key, cluster) of every committed row
         self._empty = np.empty(0, dtype=np.intp)
 
-    def buckets(self, keys: Any, root_seq: int) -> tuple[Any, Any]:
-        """Per key of `keys`: the committed rows of its bucket, and whether the cluster at `root_seq` is one."""
+    def buckets(self, keys: Any, root_seq: int | None) -> tuple[Any, Any]:
+        """Per key of `keys`: the committed rows of its bucket, and whether the cluster at `root_seq` is one
+        (None: a cluster this chunk started, in no committed bucket)."""
         import numpy as np
 
         if not len(self.keys):
             return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         sizes = np.where(self.keys[at] == keys, self.ends[at] - self.starts[at], 0)
+        if root_seq is None:
+            return sizes, np.zeros(len(keys), dtype=bool)
         codes = _pair(keys, root_seq)
         where = np.minimum(np.searchsorted(self.pairs, codes), len(self.pairs) - 1)
         return sizes, self.pairs[where] == codes
@@ -212,7 +215,15 @@ def _shared(keys: list[Any]) -> Any:
     order = np.lexsort((owner, flat))
     k, o = flat[order], owner[order]
     # sorted by key, then owner: two owners of one key always meet in an adjacent pair
-    return np.unique(k[1:][(k[1:] == k[:-1]) & (o[1:] != o[:-1])])
+    return _distinct(k[1:][(k[1:] == k[:-1]) & (o[1:] != o[:-1])])
+
+
+def _distinct(values: Any) -> Any:
+    """np.unique by sorting (numpy 2's hashing unique is several times slower on these int64 arrays)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
 def _fetch(idx: CorpusIndex, seqs: list[int]) -> tuple[Any, Any, list[tuple[int, str]]]:
