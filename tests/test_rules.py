@@ -106,6 +106,13 @@ def test_actor_never_inside_a_claim_source() -> None:
     assert labels_over(text, "rebels") == {"CLAIM_SOURCE"}
 
 
+def test_a_force_word_that_modifies_a_noun_is_no_actor() -> None:
+    text = "Gunmen attacked an army post and a military convoy, then the army retook the town."
+    got = found(text)
+    assert ("ACTOR", "Gunmen") in got and ("ACTOR", "army") in got  # the last "army" acts
+    assert "ACTOR" not in labels_over(text, "army post") and "ACTOR" not in labels_over(text, "military convoy")
+
+
 @pytest.mark.parametrize(("text", "span", "language"), [
     ("The Nigerian army launched an offensive on Monday.", "Nigerian army", "en"),
     ("Suspected jihadists attacked a checkpoint.", "jihadists", "en"),

@@ -358,9 +358,19 @@ class RuleSuggester:
         for s, e in claim_sources(self, doc):
             cands.append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), "CLAIM_SOURCE", PRIORITY["frame"]))
         cands += self._places(doc)
+        cands = self._not_modifiers(doc, cands)
         kept = _resolve(cands)
         kept = _with_acronyms(text, kept)
         return [Span(s, e, label, text[s:e], source="patterns") for s, e, label in kept]
+
+    def _not_modifiers(self, doc: Any, cands: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+        """Drop an ACTOR that only modifies the next noun ("an army post", "a military operation", "la base
+        militaire" is not an actor): the lexicon's `actor_modifier_heads`."""
+        heads = self.low.get("actor_modifier_heads", set())
+        if not heads:
+            return cands
+        next_word = {t.idx + len(t): (doc[t.i + 1].lower_ if t.i + 1 < len(doc) else "") for t in doc}
+        return [c for c in cands if c[2] != "ACTOR" or next_word.get(c[1], "") not in heads]
 
     def _places(self, doc: Any) -> list[tuple[int, int, str, float]]:
         out: list[tuple[int, int, str, float]] = []
