@@ -31,6 +31,8 @@ def labels_over(text: str, needle: str, language: str = "en") -> set[str]:
     ("Up to 1,500 people are missing after the floods of violence.", "Up to 1,500 people"),
     ("Approximately 60 fighters were wounded in the clashes.", "Approximately 60 fighters"),
     ("Twenty-three policemen were shot dead at the checkpoint.", "Twenty-three policemen"),
+    ("Another 11 people are still missing.", "Another 11 people"),
+    ("He said three of his colleagues had died.", "three of his colleagues"),
 ])
 def test_casualty_english_phrasings(text: str, span: str) -> None:
     assert ("CASUALTY", span) in found(text)
@@ -45,6 +47,7 @@ def test_casualty_english_phrasings(text: str, span: str) -> None:
     ("Dix-sept personnes ont été tuées dans la nuit.", "Dix-sept personnes"),
     ("L'explosion a fait des dizaines de blessés.", "des dizaines de blessés"),
     ("Les secouristes ont retrouvé plus de 1 200 corps.", "plus de 1 200 corps"),
+    ("On compte plus d'une centaine de morts.", "plus d'une centaine de morts"),
 ])
 def test_casualty_french_phrasings(text: str, span: str) -> None:
     assert ("CASUALTY", span) in found(text, "fr")
@@ -81,6 +84,8 @@ def test_figures_that_are_not_casualty_counts(text: str, language: str) -> None:
     ("Douze soldats ont été tués, a-t-on appris de sources hospitalières.", "sources hospitalières", "fr"),
     ("A nurse in Goma told reporters 9 patients died.", "A nurse", "en"),  # the place is not the source
     ("A doctor at the main hospital said 9 patients died.", "A doctor at the main hospital", "en"),
+    ("Nine people died, the Houthi-run health ministry said.", "Houthi-run health ministry", "en"),
+    ("Le bilan est lourd, a-t-on appris jeudi auprès d'un élu de la région.", "un élu de la région", "fr"),
 ])
 def test_claim_source_frames(text: str, span: str, language: str) -> None:
     assert ("CLAIM_SOURCE", span) in found(text, language)

@@ -90,8 +90,16 @@ def read_rules(path: Path, labels: Iterable[str] | None = None) -> list[dict[str
     return out
 
 
+def _phrase_doc(tokenizer: Any, phrase: str) -> Any:
+    """`phrase` tokenized as it is inside a sentence: a trailing elision ("plus d'", "auprès d'") is split off
+    differently at the end of a string, so the phrase is tokenized with a word after it, then cut."""
+    if phrase.endswith(("'", "’")):
+        return tokenizer(phrase + "un")[:-1].as_doc()
+    return tokenizer(phrase)
+
+
 def _phrase_tokens(tokenizer: Any, phrase: str) -> tuple[str, ...]:
-    return tuple(t.lower_ for t in tokenizer(phrase))
+    return tuple(t.lower_ for t in _phrase_doc(tokenizer, phrase))
 
 
 class RuleSuggester:
@@ -136,7 +144,7 @@ class RuleSuggester:
                                "roles", "role_modifiers", "forces", "actor_generic", "titles", "demonyms",
                                "location_cues", "location_cues_strong", "toll_words", "pronouns", "actor_prefixes")
                  for p in low.get(key, ()) if len(_phrase_tokens(tok, p)) > 1}
-        self.phrases.add("PHRASE", [self.nlp.make_doc(p) for p in sorted(multi)])
+        self.phrases.add("PHRASE", [_phrase_doc(tok, p) for p in sorted(multi)])
         # Known names keep their case ("AFP", "Wagner", "MSF"), and are tagged with what they are.
         self.names = PhraseMatcher(self.nlp.vocab, attr="ORTH")
         for kind, key in (("actor", "actor_names"), ("source", "known_sources"), ("relay", "relays")):
@@ -262,15 +270,23 @@ class RuleSuggester:
         out: list[tuple[int, int]] = []
         i = 0
         while i < len(doc):
-            q = self._phrase_at(lowers, i, self.qualifiers)
             start = i
-            j = i + q
-            lead = next((pair for pair in self.range_leads if j < len(doc) and lowers[j] == pair[0]), None)
-            k = j + 1 if lead else j
-            n = self._core(doc, lowers, k)
-            if lead and (n == 0 or k + n >= len(doc) or lowers[k + n] != lead[1]):
-                lead, k = None, j  # "de huit morts" is not "de 8 à 10"
-                n = self._core(doc, lowers, k)
+            # the longest qualifier after which a number follows ("plus d'une centaine": "plus d'" + "une
+            # centaine", not "plus d'une" + "centaine"), else none
+            lengths = [len(ph) for ph in self.qualifiers.get(lowers[i], ())
+                       if tuple(lowers[i:i + len(ph)]) == ph] + [0]
+            n = k = 0
+            lead = None
+            for q in lengths:
+                j = i + q
+                lead = next((pair for pair in self.range_leads if j < len(doc) and lowers[j] == pair[0]), None)
+                k = j + 1 if lead else j
+                n = self._core(doc, lowers, k) if k < len(doc) else 0
+                if lead and (n == 0 or k + n >= len(doc) or lowers[k + n] != lead[1]):
+                    lead, k = None, j  # "de huit morts" is not "de 8 à 10"
+                    n = self._core(doc, lowers, k) if k < len(doc) else 0
+                if n:
+                    break
             if n == 0:
                 i += 1
                 continue
@@ -307,8 +323,10 @@ class RuleSuggester:
         from spacy.util import filter_spans
 
         doc = self.nlp.make_doc(text)
-        qty = [doc[a:b] for a, b in self.quantities(doc)]
         names = [(doc[s:e], self.nlp.vocab.strings[k]) for k, s, e in self.names(doc)]
+        named = {i for s, _ in names for i in range(s.start, s.end)}
+        # a known name is never a quantity ("the 3R rebels", "M23")
+        qty = [doc[a:b] for a, b in self.quantities(doc) if not any(i in named for i in range(a, b))]
         phrases = [doc[s:e] for _, s, e in self.phrases(doc)]
         taken = {t for span in qty for t in range(span.start, span.end)}
         kinds = {(s.start, s.end): kind for s, kind in names}

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # L: a locative connector (in, at, from): its object is never a named place ("a worker in Kidal" is the worker
 # in Kidal, the place being LOCATION) but may be a common noun ("an official in the commune").
-_NP = re.compile(r"(?:QCI?)?[DQ]?(?:[MUQN]{0,3}[NRU]P)*[MUQN]{0,3}[NR]+M{0,2}"
+_NP = re.compile(r"(?:QCI?)?[DQ]?(?:[MUQN]{0,3}[NRU]P)*[MUQN]{0,4}[NR]+M{0,2}"
                  r"(?:CI?(?:[NRMU]P)?[NRMU]{1,3}M{0,2}|LI?(?:[RMU]P)?[RMU]{1,3}){0,3}")
 _WINDOW = 14  # tokens a noun phrase may span
 _SKIP_BEFORE_VERB = {"also", "later", "has", "have", "had", "earlier", "previously", "reportedly", "further",
@@ -62,6 +62,10 @@ class _Classes:
                 c = "N"
             elif lower in ("'s", "’s", "'", "’"):
                 c = "P"
+            elif lower in ("-", "‑") and not t.whitespace_ and t.i > 0 and not doc[t.i - 1].whitespace_:
+                c = "M"  # a hyphenated modifier: "the Houthi-run health ministry"
+            elif t.i > 1 and doc[t.i - 1].text == "-" and not doc[t.i - 2].whitespace_ and t.is_lower:
+                c = "M"
             elif lower in low["keep_dets"]:
                 c = "D"
             elif lower in low["roles"]:
