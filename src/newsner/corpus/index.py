@@ -61,6 +61,7 @@ SHARD_GLOB = "articles-*.jsonl"
 #: A shard's name; the number orders the shards (as a number: not as text).
 SHARD_NAME = re.compile(r"articles-([0-9]+)\.jsonl")
 _REBUILD_BATCH = 500
+_BAND_BATCH = 20_000
 #: problems() of an index that holds nothing usable (rebuilt before anything reads it)
 EMPTY = "empty"
 STALE_PARAMS = "built with other parameters"
@@ -267,17 +268,21 @@ class CorpusIndex:
     # ---------------------------------------------------------------------------------- near-duplicates
     def band_rows(self, keys: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(band keys, seqs) of every committed row stored under one of `keys` (distinct), sorted by key then seq,
-        as two numpy arrays (one SQL statement; the rows come back as one JSON array, parsed in C)."""
+        as two numpy arrays. One SQL statement per 20,000 keys (the rows come back as one JSON array, parsed in C;
+        in parts, so the text and its Python list stay small whatever the chunk meets)."""
         import numpy
 
-        lows = orjson.dumps(numpy.asarray(keys, dtype=numpy.int64) << SEQ_BITS,
-                            option=orjson.OPT_SERIALIZE_NUMPY).decode()
-        (found,) = self.conn.execute(
-            f"WITH p(lo) AS MATERIALIZED (SELECT value FROM json_each(?1)), "
-            f"h(id) AS (SELECT b.id FROM p CROSS JOIN lsh b ON b.id BETWEEN p.lo AND p.lo + {SEQ_MASK} "
-            f"UNION ALL SELECT r.id FROM p CROSS JOIN lsh_recent r ON r.id BETWEEN p.lo AND p.lo + {SEQ_MASK}) "
-            f"SELECT json_group_array(id) FROM h", (lows,)).fetchone()
-        packed = numpy.sort(numpy.array(orjson.loads(found), dtype=numpy.int64))
+        lows = numpy.asarray(keys, dtype=numpy.int64) << SEQ_BITS
+        parts = [numpy.empty(0, dtype=numpy.int64)]
+        for i in range(0, len(lows), _BAND_BATCH):
+            (found,) = self.conn.execute(
+                f"WITH p(lo) AS MATERIALIZED (SELECT value FROM json_each(?1)), "
+                f"h(id) AS (SELECT b.id FROM p CROSS JOIN lsh b ON b.id BETWEEN p.lo AND p.lo + {SEQ_MASK} "
+                f"UNION ALL SELECT r.id FROM p CROSS JOIN lsh_recent r ON r.id BETWEEN p.lo AND p.lo + {SEQ_MASK}) "
+                f"SELECT json_group_array(id) FROM h",
+                (orjson.dumps(lows[i:i + _BAND_BATCH], option=orjson.OPT_SERIALIZE_NUMPY).decode(),)).fetchone()
+            parts.append(numpy.array(orjson.loads(found), dtype=numpy.int64))
+        packed = numpy.sort(numpy.concatenate(parts))
         return packed >> SEQ_BITS, packed & SEQ_MASK
 
     def root_rank(self, article_id: str) -> tuple[int, str]:
