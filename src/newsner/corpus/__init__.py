@@ -1,5 +1,6 @@
-"""The corpus store of record: JSONL shards (`store`), the rebuildable index (`index`), near-duplicate signatures
-(`signatures`) and the linking of new articles to clusters (`linking`).
+"""The corpus store of record: JSONL shards (`store`), the rebuildable index (`index`) and how it is checked,
+repaired or replaced when opened (`repair`), near-duplicate signatures (`signatures`) and the linking of new
+articles to clusters (`linking`).
 
 Ingest and push both build on this package; it imports nothing from the stages above it.
 """
