@@ -139,6 +139,7 @@ def test_actor_phrasings(text: str, span: str, language: str) -> None:
     ("Des combats ont eu lieu près de Tombouctou.", "Tombouctou", "fr"),
     ("L'armée a été déployée au Burkina Faso.", "Burkina Faso", "fr"),
     ("They had travelled to Split before the war.", "Split", "en"),
+    ("Des combats ont eu lieu sur les rives du lac Tchad.", "lac Tchad", "fr"),
 ])
 def test_location_phrasings(text: str, span: str, language: str) -> None:
     assert ("LOCATION", span) in found(text, language)
@@ -192,3 +193,9 @@ def test_every_casualty_span_reads_as_a_count_in_the_claims_table(text: str, lan
     for s in spans:
         count = normalize_count(s.text, language=language, after=text[s.end:])
         assert count.parsed and (count.min is not None or count.max is not None), count
+
+
+def test_a_dateline_names_no_place() -> None:
+    text = "PESHAWAR, Pakistan (wire) - Gunmen killed 12 people in Bannu, police said."
+    got = found(text)
+    assert ("LOCATION", "Bannu") in got and ("LOCATION", "Pakistan") not in got

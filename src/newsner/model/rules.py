@@ -169,6 +169,8 @@ class RuleSuggester:
         self.location_cues = low["location_cues"]
         self.location_suffixes = low.get("location_suffixes", set())
         self.not_places = set(lex.get("not_places", []))
+        # lexicon place names that start lower-case ("lac Tchad", "bande de Gaza"): first words to look up from
+        self.lower_place_starts = {n.split()[0] for n in lex.get("place_names", []) if n[:1].islower()}
 
     # ----------------------------------------------------------------------------------------- building
     def _common_words(self, langs: Sequence[str]) -> set[str]:
@@ -377,6 +379,9 @@ class RuleSuggester:
             cands.append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), "CLAIM_SOURCE", PRIORITY["frame"]))
         cands += self._places(doc)
         cands = self._not_modifiers(doc, cands)
+        dateline = _dateline_end(text)
+        if dateline:  # where the story was filed ("BAMAKO, Mali (wire) -"), not where anything happened
+            cands = [c for c in cands if not (c[2] == "LOCATION" and c[1] <= dateline)]
         kept = _resolve(cands)
         kept = _with_acronyms(text, kept)
         return [Span(s, e, label, text[s:e], source="patterns") for s, e, label in kept]
@@ -398,7 +403,7 @@ class RuleSuggester:
         spaces = [t.whitespace_ for t in doc]
         while i < n:
             found = 0
-            if not texts[i][:1].isupper():  # every place name starts with a capital
+            if not texts[i][:1].isupper() and texts[i] not in self.lower_place_starts:  # names start with a capital
                 i += 1
                 continue
             for j in range(min(n, i + 5), i, -1):
@@ -465,6 +470,15 @@ class RuleSuggester:
                 out.append((doc[i].idx, doc[j - 1].idx + len(doc[j - 1]), "LOCATION", 1))
             i = j
         return out
+
+
+_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý'’ .-]{2,}(?:,[^\n]{0,40}?)?(?:\([^)\n]{0,30}\))?\s*[-–—]\s")
+
+
+def _dateline_end(text: str) -> int:
+    """End of a wire dateline at the start of the text ("KYIV (Reuters) - ", "BAMAKO, 12 juin (AFP) - "), or 0."""
+    m = _DATELINE.match(text)
+    return m.end() if m else 0
 
 
 def _by_first(phrases: Iterable[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:

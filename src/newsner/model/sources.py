@@ -206,6 +206,8 @@ def claim_sources(rs: RuleSuggester, doc: Any) -> list[tuple[int, int]]:
                 if relay is not None and k > i + 1 and relay[1] < len(doc) and cls.s[relay[1]] in "DNRMQ" \
                         and i > 0 and doc[i - 1].is_punct:
                     add(_right(cls, relay[1]))
+        if " " in lower and lower in low["relay_cues"]:
+            add(_right(cls, i + 1))  # "joint par l'AFP", "contacted by Reuters"
         if lower in low["speaker_before_cues"] or lower in ("citing", "cited by", "quoted by", "citant"):
             # An inverted speech verb ('..." said X', ', a déclaré X') needs the quote or comma before it;
             # otherwise what follows "said" is what was said ("said army artillery had killed ...").
