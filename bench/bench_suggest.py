@@ -257,7 +257,7 @@ def _pr(tp: int, fp: int, fn: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="dev,holdout,holdout2,holdout3,holdout4,holdout5",
+    ap.add_argument("--sets", default="dev,holdout,holdout2,holdout3,holdout4,holdout5,holdout6",
                     help="devset folders to score (default: all)")
     ap.add_argument("--no-re3d", action="store_true", help="skip re3d")
     ap.add_argument("--base", action="append", default=None,

@@ -82,6 +82,6 @@ def build(folder: Path) -> tuple[int, int]:
 
 
 if __name__ == "__main__":
-    for name in ("dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"):
+    for name in ("dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"):
         n, s = build(HERE / name)
         print(f"{name}: {n} articles, {s} gold spans")
