@@ -75,6 +75,33 @@ def _kind(ch: str) -> tuple[bool, bool]:
     return kind
 
 
+def _is_regional(ch: str) -> bool:
+    return "\U0001F1E6" <= ch <= "\U0001F1FF"
+
+
+def _may_cut(text: str, p: int) -> bool:
+    """Whether a token starting at `p` (> 0) may be inside a cluster: the character there may continue one, or
+    the one before joins the next. A regional indicator after anything else begins a flag."""
+    here, before = text[p], text[p - 1]
+    if _kind(here)[0] and (not _is_regional(here) or _is_regional(before)):
+        return True
+    return _kind(before)[1]
+
+
+def _cut_clusters(text: str, positions: Sequence[int]) -> list[tuple[int, int]]:
+    """The clusters that tokens starting at `positions` (ascending, each > 0) cut, checked with `\\X`."""
+    out: list[tuple[int, int]] = []
+    for p in positions:
+        if not _may_cut(text, p):
+            continue
+        if out and out[-1][0] < p < out[-1][1]:
+            continue  # a further cut of a cluster already found
+        s, e = _cluster_at(text, p)
+        if s < p and not text[s:e].isspace():  # CR LF is one cluster but whitespace is never a token
+            out.append((s, e))
+    return out
+
+
 def split_clusters(text: str, token_starts: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
     """(start, end) character ranges of the grapheme clusters of `text` that tokens starting at `token_starts`
     cut apart (a flag 🇲🇱 as two regional indicators, an emoji ZWJ sequence, a skin tone, a combining mark after
@@ -92,16 +119,39 @@ def split_clusters(text: str, token_starts: Sequence[int] | np.ndarray) -> list[
         return []
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     maybe = starts[(cps[starts] >= _FIRST_JOINING) | (cps[starts - 1] >= _FIRST_JOINING)]
-    out: list[tuple[int, int]] = []
-    for p in maybe.tolist():
-        if not (_kind(text[p])[0] or _kind(text[p - 1])[1]):
-            continue
-        if out and out[-1][0] < p < out[-1][1]:
-            continue  # a further cut of a cluster already found
-        s, e = _cluster_at(text, p)
-        if s < p and not text[s:e].isspace():  # CR LF is one cluster but whitespace is never a token
-            out.append((s, e))
-    return out
+    return _cut_clusters(text, maybe.tolist())
+
+
+def _suspects(text: str) -> list[int] | None:
+    """Positions where a token start would cut a cluster, from the text alone (token starts unknown), or None
+    when there are too many to look each up (a script written with combining marks: use the token array)."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    high = np.flatnonzero(cps >= _FIRST_JOINING)
+    if len(high) > _FEW:
+        return None
+    found: set[int] = set()
+    for q in high.tolist():
+        for p in (q, q + 1):
+            if 0 < p < len(text) and _may_cut(text, p):
+                found.add(p)
+    return sorted(found)
+
+
+#: Up to this many characters from U+0300 on, the tokens at them are looked up one by one (a binary search over
+#: the Doc) instead of reading every token's offset into an array.
+_FEW = 32
+
+
+def _starts_token(doc: Doc, p: int) -> bool:
+    """Whether a token of `doc` starts at character `p` (binary search over the tokens' offsets)."""
+    lo, hi = 0, len(doc)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if doc[mid].idx < p:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < len(doc) and doc[lo].idx == p
 
 
 #: Two regional indicators: a flag (🇲🇱), the grapheme cluster news text carries most.
@@ -169,11 +219,17 @@ def merge_split_clusters(doc: Doc, text: str | None = None) -> Doc:
         return doc
     from spacy.attrs import IDX, LENGTH
 
+    suspects = _suspects(text)
+    if suspects is not None:  # the usual non-ASCII text: a few accents, a flag, an emoji
+        ranges = _cut_clusters(text, [p for p in suspects if _starts_token(doc, p)])
+        if not ranges:
+            return doc
     arr = doc.to_array([IDX, LENGTH]).astype(np.int64)
     starts = arr[:, 0]
-    ranges = split_clusters(text, starts)
-    if not ranges:
-        return doc
+    if suspects is None:
+        ranges = split_clusters(text, starts)
+        if not ranges:
+            return doc
     ends = starts + arr[:, 1]
     spans: list[tuple[int, int]] = []
     for s, e in ranges:
