@@ -507,9 +507,12 @@ def _resolve(cands: list[tuple[int, int, str, float]]) -> list[tuple[int, int, s
 
 
 def _with_acronyms(text: str, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """An acronym in brackets right after a span names the same thing: "Rapid Support Forces (RSF)"."""
+    """An acronym in brackets right after an ACTOR or a source names the same thing: "Rapid Support Forces (RSF)".
+    (Not after a place: "... au Sahel (EIS)" belongs to the group before the place.)"""
     out = list(kept)
     for _s, e, label in kept:
+        if label not in ("ACTOR", "CLAIM_SOURCE"):
+            continue
         m = re.match(r"\s*\(([^()\s]{2,10})\)", text[e:])
         if m and _ACRONYM.match(m.group(1)) and sum(c.isupper() for c in m.group(1)) >= 2:
             a, b = e + m.start(1), e + m.end(1)

@@ -145,6 +145,12 @@ def _speaker_end(rs: RuleSuggester, doc: Any, i: int, cls_s: str) -> int:
         j -= 1
     if j < end and j > 0 and cls_s[j - 1] == "L":
         end = j - 1
+    # "A resident who helped bury the victims said": the speaker stands before the relative clause
+    for j in range(end - 1, max(-1, end - 10), -1):
+        if doc[j].is_punct:
+            break
+        if doc[j].lower_ in ("who", "qui") and j > 0 and cls_s[j - 1] in "NR":
+            return j
     if end > 0 and doc[end - 1].text == ",":
         for j in range(end - 2, max(-1, end - _WINDOW), -1):
             if doc[j].text == ",":
