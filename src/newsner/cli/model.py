@@ -50,7 +50,8 @@ def pre_annotate_cli(
     patterns: Annotated[Path | None, typer.Option(
         "--patterns", "-p", dir_okay=False,
         help="The project's own patterns (spaCy EntityRuler JSONL, or rule lines with 'keep'; see the README), "
-             "added to the rules shipped for each article's language (English, French; others get both). "
+             "added to the rules shipped for each article's language (English, French; none: read from the "
+             "text; another: both). "
              "Default without --model: WORKSPACE/annotations/patterns/conflict.jsonl, else the patterns "
              "shipped with newsner. Records carry the relations the relation rule finds over the spans.")] = None,
     out: Annotated[Path | None, typer.Option(
@@ -228,6 +229,10 @@ def _train_one(data: Path, out: Path, schema: LabelSchema, opts: _TrainOpts) -> 
     """Train with one progress line per evaluation on stderr (a spinner too when stderr is a terminal)."""
     from newsner.model import train
 
+    if opts.engine == "spacy":
+        from newsner.model.train import check_data
+
+        check_data(data)  # bad data is one line, not a start line followed by an error
     status = err_console.status(f"{opts.describe()}…") if err_console.is_terminal else contextlib.nullcontext()
     if not err_console.is_terminal:
         _progress_line(f"{opts.describe()}…")
