@@ -69,6 +69,12 @@ def _docbin_path(data_dir: Path, split: str) -> Path:
     return path
 
 
+def check_data(data_dir: Path) -> None:
+    """Raise InputError (one line) unless `data_dir` holds readable, non-empty train and validation DocBins."""
+    _docbin_path(data_dir, "train")
+    _docbin_path(data_dir, "validation")
+
+
 def train(
     data_dir: Path,
     out: Path,
