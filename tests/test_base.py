@@ -36,7 +36,7 @@ def test_a_base_suggests_schema_labels_before_anything_is_annotated() -> None:
     assert all(FR[sp.start:sp.end] == sp.text for sp in spans)
 
 
-def test_rules_win_casualty_and_claim_source_overlaps_the_base_wins_location_and_actor() -> None:
+def test_rule_spans_win_overlaps_and_the_base_fills_in_where_no_rule_fired() -> None:
     text = "Selon le ministère de la Défense, 12 soldats ont été tués dans la région de Kidal par le JNIM."
 
     def span(words: str, label: str, source: str, score: float | None = None) -> Span:
@@ -44,14 +44,15 @@ def test_rules_win_casualty_and_claim_source_overlaps_the_base_wins_location_and
         return Span(start, start + len(words), label, words, source=source, score=score)
 
     base = [span("ministère de la Défense", "ACTOR", "base:fr", 0.9), span("Kidal", "LOCATION", "base:fr", 0.8),
-            span("JNIM", "ACTOR", "base:fr", 0.7)]
+            span("JNIM", "ACTOR", "base:fr", 0.7), span("Selon", "ACTOR", "base:fr", 0.3)]
     rules = [span("le ministère de la Défense", "CLAIM_SOURCE", "patterns"),
-             span("région de Kidal", "LOCATION", "patterns"), span("JNIM", "ACTOR", "patterns"),
-             span("12 soldats", "CASUALTY", "patterns")]
+             span("Kidal", "LOCATION", "patterns"), span("région", "LOCATION", "patterns"),
+             span("JNIM", "ACTOR", "patterns"), span("12 soldats", "CASUALTY", "patterns")]
     merged = {(s.text, s.label, s.source) for s in merge_with_rules(base, rules, both="base:fr+patterns")}
     assert merged == {("le ministère de la Défense", "CLAIM_SOURCE", "patterns"),
-                      ("Kidal", "LOCATION", "base:fr"), ("JNIM", "ACTOR", "base:fr+patterns"),
-                      ("12 soldats", "CASUALTY", "patterns")}
+                      ("Kidal", "LOCATION", "base:fr+patterns"), ("région", "LOCATION", "patterns"),
+                      ("JNIM", "ACTOR", "base:fr+patterns"), ("12 soldats", "CASUALTY", "patterns"),
+                      ("Selon", "ACTOR", "base:fr")}  # where no rule fired, the base fills in
 
 
 def test_pre_annotate_base_writes_round_zero_suggestions_with_the_rules(cli, workspace: Path) -> None:  # type: ignore[no-untyped-def]

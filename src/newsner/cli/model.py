@@ -68,8 +68,8 @@ def pre_annotate_cli(
     base: Annotated[str | None, typer.Option(
         "--base", help="A pretrained spaCy pipeline (installed name such as fr_core_news_sm or en_core_web_sm, or "
                        "a folder) whose entities are mapped to the schema by base_map in labels.json: suggestions "
-                       "before anything is annotated (round 0), merged with the patterns (rules win CASUALTY and "
-                       "CLAIM_SOURCE overlaps, the base LOCATION and ACTOR).")] = None,
+                       "before anything is annotated (round 0), merged with the patterns (a rule span wins an "
+                       "overlap; the base fills in where no rule fired).")] = None,
 ) -> None:
     """Suggest spans for every corpus article from patterns, a pretrained base and/or a trained model
     (unconfirmed records). --model takes a spaCy or a transformers model `newsner train` wrote.
