@@ -5,12 +5,14 @@ committed ones, found in the index's band tables, and earlier ones of the same c
 the link check, the one whose cluster started earliest wins (first seen wins), exactly as if the articles were
 added one by one: where a chunk boundary falls never changes a link.
 
-Bounded whatever the input (issue 20): a band key's bucket holds at most one article per cluster — its
-representative for that key, the first member that brought the key — and at most BUCKET_CLUSTERS clusters. A
-member of a cluster is stored only under the keys its cluster does not have yet; a key shared by more clusters
-than that is a template (agency boilerplate, an automated report's fixed sentences), not news: later articles are
-not stored under it. So one new article is compared with at most (its keys × BUCKET_CLUSTERS) representatives,
-however many copies and look-alikes the archive holds, and a chunk's work and memory stay those of one chunk.
+Bounded whatever the input (issue 20): a band key's bucket holds at most REPRESENTATIVES articles per cluster —
+its representatives for that key, the first members that brought the key — and at most BUCKET_CLUSTERS rows. A
+member of a cluster is stored only under the keys its cluster does not have often enough yet; a key shared by
+more clusters than that is a template (agency boilerplate, an automated report's fixed sentences), not news:
+later articles are not stored under it. So one new article is compared with at most (its keys × BUCKET_CLUSTERS)
+representatives, however many copies and look-alikes the archive holds, and a chunk's work and memory stay those
+of one chunk. Two representatives, not one: a cluster can hold articles that are near-duplicates of its root but
+not of each other (a roundup and the stories it quotes), and a copy of one of them must still meet it.
 
 Everything that costs per key is done with numpy or one SQL statement per chunk: the committed band rows of the
 chunk's distinct keys come back as one array; the rest is a loop over the chunk's articles in order.
@@ -29,10 +31,14 @@ if TYPE_CHECKING:
     from newsner.corpus.index import CorpusIndex, Row
 
 _SQL_BATCH = 500
-#: Clusters a band key's bucket holds at most; a key shared by more is a template. Syndication keeps a bucket at
-#: one cluster (its copies share the representative's row); distinct stories on one conflict share a band by
-#: chance with a handful of others (bench/bench_dedupe.py); 16 leaves room for both and bounds the work.
+#: Rows a band key's bucket holds at most (REPRESENTATIVES per cluster); a key shared by more is a template.
+#: Syndication keeps a bucket at one cluster (its copies share its representatives' rows); distinct stories on
+#: one conflict share a band by chance with a handful of others (bench/bench_dedupe.py); 16 leaves room for both
+#: and bounds the work.
 BUCKET_CLUSTERS = 16
+#: Articles of one cluster a bucket keeps (its representatives for that key): a cluster can hold stories that are
+#: near-duplicates of its root but not of each other (a roundup and the stories it quotes), so one is too few.
+REPRESENTATIVES = 2
 
 
 class Chunk:
@@ -68,7 +74,7 @@ class Chunk:
         counts = np.array([s.count for s in sigs])
         bucket: dict[int, list[int]] = {}  # shared key -> chunk positions stored under it (this chunk)
         sizes: dict[int, int] = {}  # key -> rows this chunk added to its bucket
-        members: set[int] = set()  # pair codes (see _pair) of the rows this chunk added
+        members: dict[int, int] = {}  # pair code (see _pair) -> rows this chunk added for that key and cluster
         for j, (article, sig) in enumerate(zip(articles, sigs, strict=True)):
             if link and article.duplicate_of is None:
                 best: tuple[int, str] | None = None
@@ -101,11 +107,12 @@ class Chunk:
             for key, size, member, code in zip(cand_keys.tolist(), theirs.tolist(), there.tolist(),
                                                _pair(cand_keys, rank[0]).tolist(), strict=True):
                 size += sizes.get(key, 0)
-                if size >= BUCKET_CLUSTERS or member or code in members:
-                    continue  # a template key, or one this cluster is stored under already
+                mine = member + members.get(code, 0)
+                if size >= BUCKET_CLUSTERS or mine >= REPRESENTATIVES:
+                    continue  # a template key, or one this cluster is stored under often enough already
                 chosen.append(key)
                 sizes[key] = sizes.get(key, 0) + 1
-                members.add(code)
+                members[code] = mine + 1
                 bucket.setdefault(key, []).append(j)
             self._keys[article.id] = np.concatenate([keys[~hot], np.array(chosen, dtype=np.int64)])
 
@@ -160,19 +167,18 @@ class _Committed:
         self._empty = np.empty(0, dtype=np.intp)
 
     def buckets(self, keys: Any, root_seq: int | None) -> tuple[Any, Any]:
-        """Per key of `keys`: the committed rows of its bucket, and whether the cluster at `root_seq` is one
-        (None: a cluster this chunk started, in no committed bucket)."""
+        """Per key of `keys`: the committed rows of its bucket, and how many of them are of the cluster at
+        `root_seq` (None: a cluster this chunk started, in no committed bucket)."""
         import numpy as np
 
         if not len(self.keys):
-            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         sizes = np.where(self.keys[at] == keys, self.ends[at] - self.starts[at], 0)
         if root_seq is None:
-            return sizes, np.zeros(len(keys), dtype=bool)
+            return sizes, np.zeros(len(keys), dtype=np.int64)
         codes = _pair(keys, root_seq)
-        where = np.minimum(np.searchsorted(self.pairs, codes), len(self.pairs) - 1)
-        return sizes, self.pairs[where] == codes
+        return sizes, np.searchsorted(self.pairs, codes, "right") - np.searchsorted(self.pairs, codes, "left")
 
     def candidates(self, keys: Any) -> Any:
         """Fetched-array positions of the committed articles stored under any of `keys` (numpy, vectorized)."""
