@@ -12,8 +12,9 @@ from newsner.doccano import sync
 from newsner.doccano.client import DoccanoClient
 from newsner.doccano.pull import records_from_export
 from newsner.formats.doccano_relations import to_doccano
-from newsner.schema import AnnotationRecord, Article, Relation, Span, load_label_schema
-from tests.test_doccano_sync import js_offset, setup_workspace, span_of
+from newsner.schema import AnnotationRecord, Article, Relation, load_label_schema
+from tests.test_doccano_relations_sync import _marks, _readable
+from tests.test_doccano_sync import js_offset, setup_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = load_label_schema(REPO / "annotations" / "labels.json")
@@ -21,15 +22,6 @@ TEXT = "🇲🇱🔥 A spokesman for the rebels said dozens and dozens of Wagner
 PASSWORD = "Annotator-pass-2024!"
 
 
-def _marks(article: Article) -> list[Span]:
-    return [span_of(article, "A spokesman for the rebels", "CLAIM_SOURCE"),
-            span_of(article, "dozens and dozens", "CASUALTY"), span_of(article, "Wagner", "ACTOR"),
-            span_of(article, "Tinzaouaten", "LOCATION")]
-
-
-def _readable(record: AnnotationRecord) -> set[tuple[str, str, str]]:
-    spans = record.sorted_spans()
-    return {(spans[r.head].text, r.type, spans[r.tail].text) for r in record.relations}
 
 
 def _line(article: Article, record: AnnotationRecord) -> dict[str, Any]:

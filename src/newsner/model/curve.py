@@ -274,6 +274,11 @@ def train_curve(
                 on_point(point)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return save_curve(curve, out)
+
+
+def save_curve(curve: Curve, out: Path) -> Curve:
+    """Write `out`/curve.json (atomically) for either engine's curve; returns the curve."""
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "curve.json", dumps(curve.to_dict()) + "\n")
     return curve

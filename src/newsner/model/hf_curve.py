@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from newsner._io import atomic_write_text, dumps
-from newsner.model.curve import Curve, CurvePoint
+from newsner.model.curve import Curve, CurvePoint, save_curve
 from newsner.schema import LabelSchema
 
 
@@ -59,6 +58,4 @@ def train_curve_transformers(data_dir: Path, out: Path, schema: LabelSchema, *, 
                 on_point(point)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "curve.json", dumps(curve.to_dict()) + "\n")
-    return curve
+    return save_curve(curve, out)
