@@ -51,7 +51,12 @@ def test_merge_rule() -> None:
     p = [Span(5, 12, "LOCATION", "y" * 7, source="patterns"), Span(20, 25, "CASUALTY", "z" * 5, source="patterns"),
          Span(0, 10, "LOCATION", "x" * 10, source="patterns")]
     out = merge(m, p, both="model:m+patterns")
-    assert [(s.start, s.label, s.source) for s in out] == [(0, "ACTOR", "model:m"), (20, "CASUALTY", "patterns")]
+    # the rule span wins the overlap (a young model's spans are less precise than the rules', bench_suggest)
+    assert [(s.start, s.label, s.source) for s in out] == [(0, "LOCATION", "patterns"), (20, "CASUALTY", "patterns")]
+    agreed = merge(m, [Span(0, 10, "ACTOR", "x" * 10, source="patterns")], both="model:m+patterns")
+    assert [(s.source, s.score) for s in agreed] == [("model:m+patterns", 0.6)]
+    gap = merge([Span(30, 34, "ACTOR", "w" * 4, source="model:m", score=0.7)], p, both="model:m+patterns")
+    assert (30, "ACTOR", "model:m") in [(s.start, s.label, s.source) for s in gap]  # the model fills in
 
 
 def test_patterns_only_by_default() -> None:

@@ -46,7 +46,7 @@ def pre_annotate_cli(
         "--model", "-m", file_okay=False,
         help="A trained spaCy pipeline (`newsner train` output, e.g. models/baseline/model-best). Its spans carry "
              "source model:NAME and a beam probability as score. Alone, no patterns are used unless --patterns "
-             "is given too (then model spans win overlaps, patterns fill gaps).")] = None,
+             "is given too (then a rule span wins an overlap, the model fills in where no rule fired).")] = None,
     patterns: Annotated[Path | None, typer.Option(
         "--patterns", "-p", dir_okay=False,
         help="The project's own patterns (spaCy EntityRuler JSONL, or rule lines with 'keep'; see the README), "

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from newsner.errors import ModelError
-from newsner.model.predict import BATCH, BEAM_WIDTH, Scored
+from newsner.model.predict import BATCH, BEAM_WIDTH, Scored, merge
 from newsner.schema import LabelSchema, Span
 
 #: OntoNotes (English pipelines) and WikiNER (French, Spanish, …) labels → the default schema.
@@ -141,29 +141,7 @@ def score_greedy(nlp: Any, texts: Sequence[str], *, source: str) -> list[Scored]
 def merge_with_rules(base_spans: Iterable[Span], rule_spans: Iterable[Span], *, both: str) -> list[Span]:
     """Base and rule spans without overlaps: RULES_WIN labels from the rules first, then the base, then the
     other rule spans where nothing overlaps; exact agreement is one span with source `both` and the base's score."""
-    base = sorted(base_spans)
-    rules = sorted(rule_spans)
-    base_score = {(b.start, b.end, b.label): b.score for b in base}
-    kept: list[Span] = []
-
-    def free(s: Span) -> bool:
-        return not any(s.start < k.end and k.start < s.end for k in kept)
-
-    def keep(s: Span) -> None:
-        key = (s.start, s.end, s.label)
-        kept.append(Span(s.start, s.end, s.label, s.text, source=both, score=base_score[key])
-                    if key in base_score else s)
-
-    for r in rules:
-        if r.label in RULES_WIN and free(r):
-            keep(r)
-    for b in base:
-        if free(b):
-            kept.append(b)
-    for r in rules:
-        if r.label not in RULES_WIN and free(r):
-            keep(r)
-    return sorted(kept)
+    return merge(base_spans, rule_spans, both=both, rules_win=RULES_WIN)
 
 
 def base_training_config(config: Any, name_or_path: str | Path) -> Any:
