@@ -26,15 +26,9 @@ _DELETE_CHUNK = 500
 
 
 class DoccanoClient(RelationsMixin, FilesMixin):
-    """One doccano server, one authenticated user.
+    """One doccano server, one authenticated user: projects, span types, examples, spans, members, auto-labeling.
 
-    Args:
-        base_url: the server root, e.g. ``http://127.0.0.1:8000`` (no ``/v1``).
-        token: a doccano auth token (``login()`` obtains one from a username and password).
-        transport: an httpx transport; tests inject ``httpx.MockTransport`` to simulate faults.
-        timeout: seconds for one request (connect, read, write); long operations take their own.
-        retries: extra attempts for idempotent requests on 502/503/504 or a transport failure.
-        backoff: the first retry waits this long, each next one twice as long (capped at 8 s).
+    The constructor and ``login()`` are `DoccanoHTTP`'s (client_http), which documents their arguments.
     """
 
     _role_ids: dict[str, int] | None = None
