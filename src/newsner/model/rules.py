@@ -19,7 +19,8 @@ Processing one text (spaCy's blank tokenizer of the language; nothing downloaded
 2. multi-word lexicon phrases ("armed forces", "a déclaré", "according to") and known names (armed groups, news
    agencies, NGOs; case-sensitive) become one token each.
 3. the Matcher rules (CASUALTY, ACTOR, and the project's patterns), CLAIM_SOURCE attribution frames
-   (`newsner.model.sources`) and places (`newsner.model.gazetteer` plus location cues).
+   (`newsner.model.sources`) and places (`newsner.model.places`: the
+   `newsner.model.gazetteer` plus location cues).
 4. overlaps: an attribution-frame CLAIM_SOURCE wins, then CASUALTY, then the project's patterns, then the
    longest span; so "The Malian army said" is a source, never an ACTOR.
 Built once per language and patterns file (`RuleSuggester.get` caches it); `spans(text)` is then cheap.
@@ -355,6 +356,7 @@ class RuleSuggester:
 
     def spans(self, text: str) -> list[Span]:
         """Non-overlapping rule spans of `text`, code-point offsets, sorted; `source` = "patterns"."""
+        from newsner.model.places import place_spans
         from newsner.model.sources import claim_sources
 
         doc = self.make_doc(text)
@@ -377,7 +379,7 @@ class RuleSuggester:
                 cands.append((token.idx, token.idx + len(token), "ACTOR", PRIORITY["ACTOR"]))
         for s, e in claim_sources(self, doc):
             cands.append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), "CLAIM_SOURCE", PRIORITY["frame"]))
-        cands += self._places(doc)
+        cands += place_spans(self, doc)
         cands = self._not_modifiers(doc, cands)
         dateline = _dateline_end(text)
         if dateline:  # where the story was filed ("BAMAKO, Mali (wire) -"), not where anything happened
@@ -394,82 +396,6 @@ class RuleSuggester:
             return cands
         next_word = {t.idx + len(t): (doc[t.i + 1].lower_ if t.i + 1 < len(doc) else "") for t in doc}
         return [c for c in cands if c[2] != "ACTOR" or next_word.get(c[1], "") not in heads]
-
-    def _places(self, doc: Any) -> list[tuple[int, int, str, float]]:
-        out: list[tuple[int, int, str, float]] = []
-        i = 0
-        n = len(doc)
-        texts = [t.text for t in doc]
-        spaces = [t.whitespace_ for t in doc]
-        while i < n:
-            found = 0
-            if not texts[i][:1].isupper() and texts[i] not in self.lower_place_starts:  # names start with a capital
-                i += 1
-                continue
-            for j in range(min(n, i + 5), i, -1):
-                phrase = "".join(texts[k] + spaces[k] for k in range(i, j - 1)) + texts[j - 1]
-                kind = self.places.lookup(phrase)
-                if not kind:
-                    continue
-                before = doc[i - 1] if i > 0 else None
-                after = doc[j] if j < n else None
-                cue = before is not None and (before.lower_ in self.location_cues
-                                              or (before.lower_ in ("the", "la", "le", "l'") and i > 1
-                                                  and doc[i - 2].lower_ in self.location_cues))
-                glued = ((after is not None and after.is_title and after.lower_ not in self.location_suffixes
-                          and after.text not in self.not_places and not after.is_sent_start)
-                         or (before is not None and before.is_title and i > 1 and not doc[i - 2].is_punct
-                             and before.lower_ not in self.location_cues and before.text not in self.not_places))
-                if glued and j - i == 1 and not cue:
-                    continue
-                if kind == 2 and not cue:
-                    continue
-                found = j
-                break
-            if found:
-                out.append((doc[i].idx, doc[found - 1].idx + len(doc[found - 1]), "LOCATION", 1))
-                i = found
-            else:
-                i += 1
-        return out + self._cued_places(doc)
-
-    def _cued_places(self, doc: Any) -> list[tuple[int, int, str, float]]:
-        """Places no gazetteer knows, from their frame: "near Djibo", "à Tawila", "Mopti region", "région de X"."""
-        strong = self.low.get("location_cues_strong", set())
-        suffixes = self.location_suffixes
-        prefixes = self.low.get("location_prefixes", set())
-        out: list[tuple[int, int, str, float]] = []
-        n = len(doc)
-
-        flags = doc.user_data["newsner_qty"]
-        kinds = doc.user_data["newsner_kind"]
-
-        def name_like(t: Any) -> bool:
-            return (t.is_title and t.is_alpha or (t.is_title and "-" in t.text)) and t.text not in self.not_places \
-                and not kinds[t.i] and t.lower_ not in self.low["demonyms"] \
-                and t.lower_ not in self.low["roles"] and not flags[t.i]
-
-        i = 0
-        while i < n:
-            j = i
-            while j < n and j - i < 3 and name_like(doc[j]):
-                j += 1
-            if j == i:
-                i += 1
-                continue
-            before = doc[i - 1].lower_ if i > 0 else ""
-            if before in ("the", "la", "le", "l'") and i > 1:
-                before = doc[i - 2].lower_
-            after = doc[j] if j < n else None
-            ends = after is None or after.is_punct or after.is_lower
-            cued = (before in strong and ends) or (after is not None and after.lower_ in suffixes) \
-                or (before in prefixes and i > 1 and doc[i - 1].lower_ in ("de", "d'"))
-            if i > 1 and doc[i - 1].lower_ in ("de", "d'") and doc[i - 2].lower_ in prefixes:
-                cued = True
-            if cued:
-                out.append((doc[i].idx, doc[j - 1].idx + len(doc[j - 1]), "LOCATION", 1))
-            i = j
-        return out
 
 
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý'’ .-]{2,}(?:,[^\n]{0,40}?)?(?:\([^)\n]{0,30}\))?\s*[-–—]\s")
