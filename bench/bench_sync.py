@@ -29,7 +29,6 @@ Prints the figures and the ratios; nothing is asserted (performance is not a tes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -41,6 +40,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from newsner._io import write_jsonl
 from newsner.corpus.store import Corpus
 from newsner.doccano import sync
 from newsner.doccano.client import DoccanoClient
@@ -136,6 +136,18 @@ def one_by_one(client: DoccanoClient, project_id: int, sample: list[Article],
             client.create_span(project_id, int(ex["id"]), start=start, end=end, label_id=label_ids[span.label])
 
 
+def bench_workspace(root: str, articles: list[Article], records: list[AnnotationRecord],
+                    ) -> tuple[Workspace, Path]:
+    """A workspace at `root` holding `articles`, and the suggestions file push takes `records` from."""
+    ws = Workspace.at(root)
+    corpus = Corpus(ws.corpus_dir)
+    with corpus.lock():
+        corpus.append(articles)
+    suggestions = ws.root / "suggestions.jsonl"
+    write_jsonl(suggestions, (r.to_dict() for r in records))
+    return ws, suggestions
+
+
 def new_project(client: DoccanoClient, ws: Workspace, name: str, projects: list[int], *,
                 use_relation: bool = False) -> tuple[int, dict[str, int]]:
     project = client.create_project(name, description="bench", use_relation=use_relation)
@@ -156,12 +168,7 @@ def bench_relations(client: DoccanoClient, n: int, repeat: int, tag: str, projec
     best = {key: float("inf") for key in ("push", "push+rel", "raw", "raw+rel")}
     reports: dict[bool, sync.PushReport] = {}
     with tempfile.TemporaryDirectory(prefix="newsner-bench-rel-") as root:
-        ws = Workspace.at(root)
-        corpus = Corpus(ws.corpus_dir)
-        with corpus.lock():
-            corpus.append(articles)
-        suggestions = ws.root / "suggestions.jsonl"
-        suggestions.write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
+        ws, suggestions = bench_workspace(root, articles, records)
         schema = ws.label_schema()
         ruled = {r.doc_id: with_suggested_relations(r, a.text, schema=schema) for a, r in zip(articles, records,
                                                                                                strict=True)}
@@ -230,12 +237,7 @@ def main() -> None:
     tag = time.strftime("%H%M%S")
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="newsner-bench-ws-") as root, server() as (url, user, password):
-        ws = Workspace.at(root)
-        corpus = Corpus(ws.corpus_dir)
-        with corpus.lock():
-            corpus.append(articles)
-        suggestions = ws.root / "suggestions.jsonl"
-        suggestions.write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
+        ws, suggestions = bench_workspace(root, articles, records)
         with DoccanoClient.login(url, user, password, timeout=120) as client:
             projects: list[int] = []
             try:
