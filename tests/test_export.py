@@ -318,3 +318,20 @@ def test_small_exports_leave_no_split_empty() -> None:
         assert sum(out[c] != hashed[c] for c in clusters) == len(empty)
     assert set(small_corpus_splits(["a", "b"], 0, fractions).values()) <= {"train", "validation", "test"}
     assert small_corpus_splits(["a", "b", "c"], 0, (1.0, 0.0, 0.0)) == {"a": "train", "b": "train", "c": "train"}
+
+
+def test_a_damaged_export_list_is_set_aside_with_one_line(tmp_path: Path) -> None:
+    """A corrupt .newsner/exports.json is neither silently overwritten nor fatal: it is kept beside the new list
+    and the user gets one line naming the file and where it broke."""
+    from newsner.export.card import record_export, recorded_exports
+
+    w = Workspace.at(tmp_path / "ws")
+    w.state_dir.mkdir(parents=True, exist_ok=True)
+    record = w.state_dir / "exports.json"
+    record.write_text('{"exports": [{"path": "/data/old-export"}\n', encoding="utf-8")  # cut off mid-write
+    note = record_export(w, tmp_path / "out", "hf")
+    assert note is not None and "\n" not in note
+    assert str(record) in note and "line 2" in note and "exports.json.bad" in note
+    assert (w.state_dir / "exports.json.bad").read_text(encoding="utf-8").startswith('{"exports": [{"path": "/data/')
+    assert recorded_exports(w) == [(tmp_path / "out").resolve()]
+    assert record_export(w, tmp_path / "out2", "hf") is None  # the new list is sound

@@ -267,22 +267,36 @@ def recorded_exports(workspace: Workspace) -> list[Path]:
 def record_export(workspace: Workspace, out: Path, fmt: str) -> str | None:
     """Remember where an export was written (the report finds it even outside exports/).
 
-    Returns None, or why it could not be remembered: a read-only workspace must not fail an export that is
-    already written, but the caller says so.
+    Returns None, or one line for the user: why it could not be remembered (a read-only workspace must not fail an
+    export that is already written, but the caller says so), or that a damaged list was set aside.
     """
     from newsner._io import utc_now
 
     path = str(Path(out).resolve())
+    record = _record_path(workspace)
+    items: list[Any] = []
+    kept = ""  # a damaged list is set aside, not overwritten: the exports it named are not silently forgotten
     try:
-        data = json.loads(_record_path(workspace).read_text(encoding="utf-8"))
-        items = [x for x in data.get("exports", []) if isinstance(x, dict) and x.get("path") != path]
-    except (OSError, ValueError, AttributeError):
-        items = []
+        data = json.loads(record.read_text(encoding="utf-8"))
+        listed = data.get("exports") if isinstance(data, dict) else None
+        if not isinstance(listed, list):
+            raise ValueError('not an object with an "exports" list')
+        items = [x for x in listed if isinstance(x, dict) and x.get("path") != path]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        where = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        aside = record.with_name(record.name + ".bad")
+        try:
+            record.replace(aside)
+            kept = f"{record}: unreadable ({where}); kept as {aside.name}, started a new list"
+        except OSError:
+            kept = f"{record}: unreadable ({where}); replaced with a new list"
     items.append({"path": path, "format": fmt, "written_at": utc_now()})
     try:
         workspace.state_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(_record_path(workspace), json.dumps({"exports": items[-RECORDED:]}, indent=2) + "\n")
+        atomic_write_text(record, json.dumps({"exports": items[-RECORDED:]}, indent=2) + "\n")
     except OSError as exc:
-        return (f"{_record_path(workspace)}: could not record this export ({exc.strerror or exc}); "
+        return (f"{record}: could not record this export ({exc.strerror or exc}); "
                 "`newsner report` will not list it unless it is under exports/")
-    return None
+    return kept or None
