@@ -179,3 +179,18 @@ def test_validate_reports_a_backwards_relation_and_a_self_link_on_disk(workspace
     assert ("relation CLAIMED_BY 'a rebel spokesman' (CLAIM_SOURCE) → 'At least 17 dead' (CASUALTY) was drawn "
             "backwards") in out.stderr and "swap its head and tail" in out.stderr
     assert "links a span to itself" in out.stderr and f"{layer}:" in out.stderr
+
+
+def test_relation_of_a_type_labels_json_lacks_is_reported_by_its_words(workspace: Path, tmp_path: Path) -> None:
+    ws = Workspace.at(workspace)
+    line = {"id": 8, "text": TEXT,
+            "entities": [_entity(10, "At least 17 dead", "CASUALTY"), _entity(11, "a rebel spokesman", "CLAIM_SOURCE")],
+            "relations": [{"id": 1, "from_id": 10, "to_id": 11, "type": "CLAIMED_BY"},
+                          {"id": 2, "from_id": 10, "to_id": 11, "type": "QUOTED_BY"}]}
+    path = tmp_path / "unknown-type.jsonl"
+    path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = import_annotations(ws, [path], fmt="doccano", annotator="dora")
+    assert dict(report.relations_imported) == {"CLAIMED_BY": 1}
+    (problem,) = report.relation_problems
+    assert "QUOTED_BY 'At least 17 dead' (CASUALTY) → 'a rebel spokesman' (CLAIM_SOURCE)" in problem
+    assert "not in the label schema" in problem and problem.endswith("not kept")

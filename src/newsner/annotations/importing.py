@@ -384,14 +384,10 @@ def _relations(doc: ParsedDoc, kept: list[Span | None], ordered: list[Span], sch
                 f"{doc.where}: relation {kind} not kept: its span [{lost.start}, {lost.end}) {lost.label} was not "
                 "imported (see the skipped spans)")
             continue
-        if kind not in schema.relation_names:
-            report.relation_problems.append(
-                f"{doc.where}: relation {kind} not kept: not a relation type of labels.json "
-                f"({', '.join(schema.relation_names) or 'none defined'})")
-            continue
         out.append(Relation(index[head], index[tail], kind))
-    # Directions are checked on the schema's labels (after --map): a relation drawn from the source to the count
-    # is turned round with a note; a span linked to itself or labels that fit neither way are not kept.
+    # Types and directions are checked on the schema's labels (after --map): a relation drawn from the source to
+    # the count is turned round with a note; an unknown type, a span linked to itself or labels that fit neither
+    # way are not kept.
     fit = fit_relations(ordered, out, schema, where=doc.where)
     report.relation_notes.extend(f"{note}; turned round" for note in fit.turned)
     report.relation_problems.extend(fit.problems)
