@@ -227,3 +227,26 @@ def test_no_parsed_figure_is_negative_or_beyond_the_bound() -> None:
         c = normalize_count(text)
         for x in (c.min, c.max):
             assert x is None or 0 <= x <= MAX_COUNT, (text, c)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_qualifier_the_rules_mark_is_read(language: str) -> None:
+    """The rules find CASUALTY spans with their own qualifier list (data/rules/LANG/lexicon.json); a span they
+    mark ("at most 12 killed", "a further 12 killed") must not come back unparsed from the claims table."""
+    from newsner.model.rules import rules_dir
+
+    lexicon = json.loads((rules_dir(language) / "lexicon.json").read_text(encoding="utf-8"))
+    for qualifier in lexicon["qualifiers"]:
+        # "plus d'une", "près d'un" lead a group word, not a figure: "plus d'une dizaine de morts"
+        text = f"{qualifier} dizaine de morts" if qualifier.endswith(("un", "une")) else f"{qualifier} 12 killed"
+        c = normalize_count(text, language=language)
+        assert c.parsed, (text, c.reason)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("at most 12 killed", (None, 12, False)), ("no more than 5 dead", (None, 5, False)),
+    ("a further 12 killed", (12, 12, False)), ("another 3 dead", (3, 3, False)),
+    ("an additional 40 wounded", (40, 40, False)),
+])
+def test_upper_bound_and_additional_counts(text: str, expected: tuple[object, ...]) -> None:
+    assert _full(text) == expected

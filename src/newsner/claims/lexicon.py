@@ -13,6 +13,8 @@ Number = int | float
 MAX_COUNT = 10_000_000_000
 
 # Qualifiers, longest first so "more than" wins over "more". Each maps to how N becomes (min, max, approx).
+# Every qualifier the rules mark spans with (data/rules/LANG/lexicon.json) must be here too, or the spans they
+# find come back unparsed: tests/test_normalize.py checks it.
 QUALIFIERS: list[tuple[str, str]] = sorted([
     ("at least", "min"), ("no fewer than", "min"), ("no less than", "min"), ("a minimum of", "min"),
     ("au moins", "min"), ("au minimum", "min"), ("pas moins de", "min"), ("pas moins d'", "min"),
@@ -24,12 +26,13 @@ QUALIFIERS: list[tuple[str, str]] = sorted([
     ("slightly less than", "lt"), ("moins de", "lt"), ("moins d'", "lt"), ("un peu moins de", "lt"),
     ("un peu moins d'", "lt"), ("up to", "upto"), ("as many as", "upto"), ("jusqu' à", "upto"),
     ("nearly", "upto"), ("almost", "upto"), ("close to", "upto"), ("just under", "upto"),
-    ("près de", "upto"), ("presque", "upto"), ("pratiquement", "upto"), ("environ", "about"),
+    ("près de", "upto"), ("près d'", "upto"), ("presque", "upto"), ("pratiquement", "upto"), ("environ", "about"),
     ("about", "about"), ("around", "about"), ("some", "about"), ("roughly", "about"),
     ("approximately", "about"), ("an estimated", "about"), ("estimated", "about"),
     ("quelque", "about"), ("approximativement", "about"), ("the", "none"), ("les", "none"),
     ("only", "none"), ("just", "none"), ("a total of", "none"), ("seulement", "none"), ("un total de", "none"),
-    ("un total d'", "none"), ("au total", "none"), ("in all", "none"),
+    ("un total d'", "none"), ("au total", "none"), ("in all", "none"), ("a further", "none"), ("another", "none"),
+    ("an additional", "none"), ("at most", "max"), ("no more than", "max"),
 ], key=lambda kv: -len(kv[0]))
 
 #: Vague quantities: phrase → (value, open-ended?, factor). Open-ended (plural) phrases give a lower bound only.

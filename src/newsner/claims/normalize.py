@@ -15,6 +15,8 @@ phrasing                                               min         max         a
 =====================================================  ==========  ==========  ===========
 ``N`` / ``N killed`` / ``once`` ``twice``              N           N           no
 ``only N``, ``a total of N``, ``un total de N``         N           N           no
+``a further N``, ``another N``, ``an additional N``
+``at most N``, ``no more than N``                      —           N           no
 ``at least N``, ``no fewer than N``, ``au moins N``     N           —           no
 ``N-plus``, ``N+``, ``N or more``                      N           —           no
 ``more than N``, ``over N``, ``plus de N``,            N+1 (int)   —           no
@@ -324,6 +326,8 @@ def _figure(s: str, languages: Sequence[str], *, article_one: bool = False, lead
         mn, mx = None, (low - 1 if isinstance(low, int) else low)
     elif kind == "upto":
         mn, mx, approx = None, (high if high is not None else low), True
+    elif kind == "max":
+        mn, mx = None, (high if high is not None else low)
     elif kind == "about":
         approx = True
     for x in (mn, mx):
