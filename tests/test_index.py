@@ -349,3 +349,19 @@ def test_a_reader_sees_the_last_commit_at_once_while_a_writer_works(cli, workspa
     assert writer.exitcode == 0
     result = cli("corpus", "stats")
     assert "12 articles in 3 shard(s)" in result.stdout and "note:" not in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["not a database", "garbage after the first page"])
+def test_reindex_replaces_a_damaged_index(tmp_path: Path, damage: str) -> None:
+    corpus = Corpus(tmp_path / "corpus", shard_size=5)
+    corpus.append(articles(12))
+    index = corpus.root / INDEX_NAME
+    for suffix in ("-wal", "-shm"):  # only the main file is damaged
+        if os.path.exists(f"{index}{suffix}"):
+            os.unlink(f"{index}{suffix}")
+    if damage == "not a database":
+        index.write_bytes(b"this is not a database at all" * 10)
+    else:
+        index.write_bytes(index.read_bytes()[:4096] + bytes(range(256)) * 64)
+    assert corpus.reindex() == 12
+    assert corpus.ids() == {a.id for a in articles(12)}

@@ -88,7 +88,7 @@ def _fresh(root: Path, path: Path, why: str, notes: list[str]) -> CorpusIndex:
     return CorpusIndex(root, path)
 
 
-def _open_writable(root: Path, path: Path, notes: list[str]) -> CorpusIndex:
+def open_writable(root: Path, path: Path, notes: list[str]) -> CorpusIndex:
     """The index at `path` (a folder this user can write), replaced when it is damaged or unreadable."""
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
         return _fresh(root, path, "could not be read or written by this user", notes)
@@ -124,7 +124,7 @@ def _open_local(corpus: Corpus, notes: list[str]) -> CorpusIndex:
     root = corpus.root
     path = root / INDEX_NAME
     try:
-        idx = _open_writable(root, path, notes)
+        idx = open_writable(root, path, notes)
     except sqlite3.Error as exc:  # still unusable (its journal files belong to someone else ...): use the cache
         notes.append(f"the corpus index could not be opened ({exc})")
         return _open_cached(corpus, notes)
@@ -217,7 +217,7 @@ def _open_cached(corpus: Corpus, notes: list[str]) -> CorpusIndex:
     path = cache_index_path(corpus.root)
     with _cache_lock(path):
         try:
-            idx = _open_writable(corpus.root, path, [])
+            idx = open_writable(corpus.root, path, [])
         except sqlite3.Error as exc:
             raise CorpusError(f"{path}: cannot create the corpus index ({exc})") from None
         try:

@@ -38,7 +38,7 @@ from newsner.corpus.index import (
     shard_stat,
 )
 from newsner.corpus.linking import Chunk, plan_rows
-from newsner.corpus.repair import open_index
+from newsner.corpus.repair import open_index, open_writable
 from newsner.corpus.signatures import Signature
 from newsner.errors import CorpusError, CorpusLockedError, InputError, SchemaError
 from newsner.schema import Article, validate_article_dict
@@ -184,16 +184,12 @@ class Corpus:
         """Rebuild the index from the shards (`newsner corpus reindex`); returns the number of articles."""
         self.require()
         with self.lock():
-            try:
-                idx = CorpusIndex(self.root)
-                idx.conn.execute("SELECT COUNT(*) FROM meta").fetchone()
-            except sqlite3.DatabaseError:  # damaged: it is only an index, start a new one
-                remove_index_files(self.root / INDEX_NAME)
-                idx = CorpusIndex(self.root)
+            # damaged or unreadable: replaced, as every open does (it is only an index)
+            idx = open_writable(self.root, self.root / INDEX_NAME, [])
             try:
                 try:
                     return idx.rebuild(self.shard_paths(), plan_rows)
-                except sqlite3.DatabaseError:
+                except sqlite3.DatabaseError:  # damaged past the header: rebuilt into a new file
                     idx.close()
                     remove_index_files(self.root / INDEX_NAME)
                     idx = CorpusIndex(self.root)
