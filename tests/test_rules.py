@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsner.errors import InputError
-from newsner.model.rules import RuleSuggester
+from newsner.model.rules import RuleSuggester, read_rules
 
 
 def found(text: str, language: str = "en") -> set[tuple[str, str]]:
@@ -177,6 +177,34 @@ def test_a_bad_rule_line_is_one_clear_error(tmp_path) -> None:  # type: ignore[n
     bad.write_text('{"label": "ACTOR", "pattern": ["@no_such_list"]}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.jsonl:1: no lexicon list 'no_such_list'"):
         RuleSuggester.get("en", [bad])
+
+
+@pytest.mark.parametrize("line", [
+    '{"label": "CASUALTY", "pattern": ["QTY", {"LOWER": "souls"}], "keep": [0, 5]}',
+    '{"label": "CASUALTY", "pattern": ["QTY", {"LOWER": "souls"}], "keep": [1, 1]}',
+    '{"label": "ACTOR", "pattern": "Blue Brigade", "keep": [0, 1]}',
+])
+def test_a_keep_outside_its_pattern_is_one_clear_error(tmp_path, line: str) -> None:  # type: ignore[no-untyped-def]
+    # such a rule would match and never suggest a span: the user is told which line, not left guessing
+    bad = tmp_path / "keep.jsonl"
+    bad.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"keep.jsonl:1: 'keep' must be \[first, last\+1\] indices"):
+        read_rules(bad)
+
+
+@pytest.mark.parametrize("rules", [True, False])
+def test_a_label_outside_the_schema_is_named_the_same_with_or_without_rules(  # type: ignore[no-untyped-def]
+        tmp_path, rules: bool) -> None:
+    from newsner.model.patterns import load_ruler
+    from newsner.schema import default_label_schema_path, load_label_schema
+
+    schema = load_label_schema(default_label_schema_path())
+    own = tmp_path / "own.jsonl"
+    own.write_text('{"label": "ACTOR", "pattern": "Blue Brigade"}\n{"label": "GPE", "pattern": "Zorgland"}\n',
+                   encoding="utf-8")
+    with pytest.raises(InputError, match=r"own.jsonl:2: label 'GPE' is not in the label schema \(" +
+                       ", ".join(schema.names) + r"\)"):
+        load_ruler(own, schema, rules=rules)
 
 
 @pytest.mark.parametrize(("text", "language"), [

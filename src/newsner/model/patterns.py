@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from newsner._io import read_jsonl
 from newsner.errors import InputError, ModelError
 from newsner.schema import AnnotationRecord, Article, LabelSchema, Span
 
@@ -28,17 +27,9 @@ def default_patterns_path() -> Path:
 
 def load_patterns(path: Path, schema: LabelSchema) -> list[dict[str, Any]]:
     """Read spaCy EntityRuler patterns (JSONL: {"label", "pattern"}); every label must be in the schema."""
-    patterns: list[dict[str, Any]] = []
-    names = set(schema.names)
-    for lineno, obj in read_jsonl(path):
-        where = f"{path}:{lineno}"
-        if not isinstance(obj, dict) or "label" not in obj or "pattern" not in obj:
-            raise InputError(f"{where}: a pattern line needs 'label' and 'pattern' (spaCy EntityRuler format)")
-        if obj["label"] not in names:
-            raise InputError(f"{where}: label {obj['label']!r} is not in the label schema ({', '.join(schema.names)})")
-        if not isinstance(obj["pattern"], (str, list)) or not obj["pattern"]:
-            raise InputError(f"{where}: 'pattern' must be a phrase or a list of token patterns")
-        patterns.append({"label": obj["label"], "pattern": obj["pattern"]})
+    from newsner.model.rules import read_rules  # the one reader of pattern lines (same checks, same messages)
+
+    patterns = [{"label": r["label"], "pattern": r["pattern"]} for r in read_rules(Path(path), schema.names)]
     if not patterns:
         raise InputError(f"{path}: no patterns in the file")
     return patterns

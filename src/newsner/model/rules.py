@@ -73,20 +73,25 @@ def merge_lexicons(lexicons: Sequence[dict[str, list[Any]]]) -> dict[str, list[A
 
 def read_rules(path: Path, labels: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Rule lines of a JSONL file: {"label", "pattern", "keep"?}; one clear line per bad line."""
-    names = set(labels) if labels is not None else None
+    order = list(labels) if labels is not None else None  # named in the schema's order in a message
+    names = set(order) if order is not None else None
     out: list[dict[str, Any]] = []
     for lineno, obj in read_jsonl(path):
         where = f"{path}:{lineno}"
         if not isinstance(obj, dict) or "label" not in obj or "pattern" not in obj:
             raise InputError(f"{where}: a pattern line needs 'label' and 'pattern' (spaCy EntityRuler format)")
         if names is not None and obj["label"] not in names:
-            raise InputError(f"{where}: label {obj['label']!r} is not in the label schema ({', '.join(sorted(names))})")
+            raise InputError(f"{where}: label {obj['label']!r} is not in the label schema ({', '.join(order or [])})")
         if not isinstance(obj["pattern"], (str, list)) or not obj["pattern"]:
             raise InputError(f"{where}: 'pattern' must be a phrase or a list of token patterns")
         keep = obj.get("keep")
-        if keep is not None and not (isinstance(keep, list) and len(keep) == 2 and all(isinstance(k, int)
-                                                                                      for k in keep)):
-            raise InputError(f"{where}: 'keep' must be [first, last+1] pattern element indices")
+        if keep is not None:
+            # checked here: a `keep` outside the pattern would make the rule match and never suggest anything
+            size = len(obj["pattern"]) if isinstance(obj["pattern"], list) else 0
+            if not (isinstance(keep, list) and len(keep) == 2 and all(type(k) is int for k in keep)
+                    and 0 <= keep[0] < keep[1] <= size):
+                raise InputError(f"{where}: 'keep' must be [first, last+1] indices of the token pattern's elements "
+                                 f"(0 <= first < last+1 <= {size}), got {keep!r}")
         out.append({**obj, "where": where})
     return out
 
