@@ -6,8 +6,8 @@ installed package: nothing is downloaded, ever.
 Guards against common-word collisions (a town called "Most", "Police", "Split" or "Of"):
 - names are matched case-sensitively, so "most" or "police" never matches;
 - a name in `not_places` (months, titles, days, institution words) never matches;
-- a name that is also a common word (`ambiguous_places`, the language's stop words, the lexicon's words, and
-  `place_collisions.txt`) matches only after a location cue ("in Nice", "à Nice", "near Split");
+- a name that is also a common word (the lexicon's `ambiguous_places`, the language's stop words and the
+  lexicon's words) matches only after a location cue ("in Nice", "à Nice", "near Split");
 - a one-word name glued to another capitalised word is part of a longer name ("Abdullahi Hassan",
   "Gao Regional Hospital") and is not a place on its own.
 The name set is built once per language and process (`places_for`), then looked up per token n-gram.
@@ -109,14 +109,6 @@ def country_names() -> frozenset[str]:
     return frozenset(out | {"Centrafrique", "RDC", "RCA", "Congo", "Russia", "Syria", "Iran", "Burma"})
 
 
-def _collisions(language: str) -> frozenset[str]:
-    path = Path(__file__).parents[1] / "data" / "rules" / language / "place_collisions.txt"
-    if not path.exists():
-        return frozenset()
-    return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines()
-                     if w.strip() and not w.startswith("#"))
-
-
 class Places:
     """The place names of one language, split into plain names and names that need a location cue."""
 
@@ -143,6 +135,6 @@ def places_for(language: str, extra: tuple[str, ...], never: tuple[str, ...], am
     names = set(_geonames()) | set(_countries(language)) | set(_countries("en")) | set(extra)
     names -= set(never)
     common = {w.lower() for w in common_words}
-    amb = {n for n in names if n.lower() in common} | (set(ambiguous) & names) | (_collisions(language) & names)
+    amb = {n for n in names if n.lower() in common} | (set(ambiguous) & names)
     amb -= set(extra)  # the lexicon's own place names are places wherever they stand
     return Places(frozenset(names), frozenset(amb))
