@@ -478,3 +478,13 @@ def test_a_short_request_goes_before_the_rest_of_several_long_ones_and_their_wor
             worker.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_long_text_is_not_cut_inside_a_name_after_its_title() -> None:
+    """Cut at a sentence end as newsner.text.sentences finds it: "Gen. Assimi Goita" stays in one piece."""
+    from newsner.serve.worker import PIECE, pieces
+
+    head = "word " * (PIECE // 2 // 5 + 20) + "the army said. "
+    text = head + "word " * 300 + "Gen. Assimi Goita spoke " + "word " * PIECE
+    first = next(iter(pieces(text)))[1]
+    assert len(first) < PIECE - 24 and first == text[:len(head)], "cut after 'said.', not after 'Gen.'"

@@ -2,10 +2,11 @@
 
 Why pieces: the time a suggester takes is not linear in the length of a text (spaCy's tokenizer spends O(n²) on
 one long run without a space, ")" × 40,000 takes minutes), and a text cannot be taken from a thread that is
-working on it. So a text longer than `PIECE` characters is cut at a paragraph break, else at a sentence end, else
-at a space, and a run of more than `RUN` characters without a space is cut every `RUN` characters (no word or
-entity is that long; a URL is shorter). Each piece is suggested alone and its spans shifted back by its offset.
-A text of at most `PIECE` characters is one piece: it gets exactly what `Suggester.suggest` gives it.
+working on it. So a text longer than `PIECE` characters is cut at a paragraph break, else at a sentence end (as
+newsner.text.sentences finds them: never after the "Gen." of a name), else at a space, and a run of more than `RUN`
+characters without a space is cut every `RUN` characters (no word or entity is that long; a URL is shorter). Each
+piece is suggested alone and its spans shifted back by its offset. A text of at most `PIECE` characters is one
+piece: it gets exactly what `Suggester.suggest` gives it.
 
 Why one thread: a spaCy pipeline is not meant to be called from two threads at once. Between two pieces the
 worker takes the next piece of the job that has had the least worker time so far (a new, short request goes
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from newsner.schema import Span
+from newsner.text.sentences import sentences
 
 #: Longest piece (characters). A news article of a few pages is one to three pieces; one piece costs a few ms
 #: with patterns, well under a second with a trained model, which bounds what a short request waits.
@@ -34,7 +36,8 @@ PIECE = 4000
 RUN = 200
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
-_SENTENCE = re.compile(r"""[.!?]["”»')]*\s+|[。！？]["”」』）)]*|\n""")
+#: CJK sentence ends, which need no space after them (newsner.text.sentences only cuts before a space).
+_CJK_END = re.compile(r"""[。！？]["”」』）)]*""")
 _SPACE = re.compile(r"\s+")
 _LONG_RUN = re.compile(r"\S{%d}" % (RUN + 1))
 # Inside a run without spaces (Chinese, Japanese, Thai text; or garbage), cut after a punctuation mark if any.
@@ -55,6 +58,13 @@ def _last_end(pattern: re.Pattern[str], text: str, lo: int, hi: int) -> int | No
     return found if found is not None and found > lo else None
 
 
+def _last_sentence_start(text: str, lo: int, hi: int) -> int | None:
+    """Start of the last sentence (newsner.text.sentences) beginning within (lo, hi], or None. Two characters past
+    `hi` are read: whether a full stop ends a sentence depends on what follows it."""
+    found = [lo + start for start, _ in sentences(text[lo:hi + 2]) if 0 < start <= hi - lo]
+    return found[-1] if found else None
+
+
 def pieces(text: str, *, size: int = PIECE, run: int = RUN) -> Iterator[tuple[int, str]]:
     """(offset, piece) pairs that cover `text` in order, each at most `size` characters (lazily: a 1,000,000-
     character text is cut as the worker goes, not up front)."""
@@ -71,7 +81,8 @@ def pieces(text: str, *, size: int = PIECE, run: int = RUN) -> Iterator[tuple[in
         else:
             # Prefer the latest break in the second half of the window, so pieces stay near `size`.
             half = pos + size // 2
-            end = (_last_end(_PARAGRAPH, text, half, hi) or _last_end(_SENTENCE, text, half, hi)
+            end = (_last_end(_PARAGRAPH, text, half, hi) or _last_sentence_start(text, half, hi)
+                   or _last_end(_CJK_END, text, half, hi)
                    or _last_end(_SPACE, text, pos, hi) or hi)
         yield pos, text[pos:end]
         pos = end
